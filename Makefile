@@ -1,0 +1,31 @@
+# IndicatorHub. `make demo` and `make test` work on a fresh Debian machine with only the
+# Swift toolchain: the system libraries are installed when missing.
+SWIFT ?= swift
+RELEASE_PATH ?= .build-release
+
+.PHONY: deps build demo test test-long soak fuzz bench bench-e2e clean
+
+deps:
+	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
+		echo "installing libsodium-dev libssl-dev pkg-config"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y libsodium-dev libssl-dev pkg-config; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+demo: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
+	$(RELEASE_PATH)/release/ihub demo
+
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test --parallel
+
+bench: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
+	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
+
+clean:
+	rm -rf .build $(RELEASE_PATH)

@@ -1,0 +1,50 @@
+// swift-tools-version: 6.1
+// IndicatorHub. No third-party Swift packages: the supply chain is the Swift toolchain,
+// libsodium and OpenSSL (see README.md and PRODUCT.md).
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "IndicatorHub",
+    products: [
+        .executable(name: "ihub", targets: ["ihub"]),
+        .library(name: "IndicatorKit", targets: ["IndicatorKit"]),
+        .library(name: "IndicatorStore", targets: ["IndicatorStore"]),
+        .library(name: "FeedFormats", targets: ["FeedFormats"]),
+    ],
+    targets: [
+        // C libraries, each behind one wrapper module.
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium",
+                       providers: [.apt(["libsodium-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl",
+                       providers: [.apt(["libssl-dev"])]),
+        // Intrinsics Swift cannot reach (prefetch) and the benchmark's C reference loop.
+        .target(name: "CHubShim", dependencies: ["CSodium"],
+                cSettings: [.unsafeFlags(["-O3"])]),
+
+        .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
+        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "CSodium"],
+                swiftSettings: strict),
+        .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        .executableTarget(name: "ihub",
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats"],
+                          swiftSettings: strict),
+
+        .executableTarget(name: "MatcherBench",
+                          dependencies: ["IndicatorKit", "IndicatorStore", "CHubShim"],
+                          path: "Benchmarks/MatcherBench", swiftSettings: strict),
+
+        .testTarget(name: "IndicatorKitTests", dependencies: ["IndicatorKit"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "IndicatorStoreTests", dependencies: ["IndicatorStore", "IndicatorKit"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+    ]
+)

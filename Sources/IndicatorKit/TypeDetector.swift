@@ -1,0 +1,4 @@
+// PLACEHOLDER — replaced in this session.
+enum TypeDetector {
+    static func detect(_ input: UnsafeBufferPointer<UInt8>) -> IndicatorType? { nil }
+}
