@@ -57,7 +57,13 @@ enum EmailIndicator {
             throw invalid("more than one '@'")
         }
         let local = UnsafeBufferPointer(rebasing: address[..<at])
-        let domain = UnsafeBufferPointer(rebasing: address[(at + 1)...])
+        var domain = UnsafeBufferPointer(rebasing: address[(at + 1)...])
+        if domain.last == UInt8(ascii: ".") {
+            // One trailing dot (the DNS root) is dropped here, so that the result does not
+            // depend on how toASCII treats it; two are an empty label.
+            domain = UnsafeBufferPointer(rebasing: domain.dropLast())
+            if domain.last == UInt8(ascii: ".") { throw invalid("domain has an empty label") }
+        }
         try checkLocalPart(local)
         guard !domain.isEmpty else { throw invalid("empty domain after '@'") }
         if domain.first == UInt8(ascii: "[") {
@@ -132,7 +138,7 @@ enum EmailIndicator {
         }
         var labels = 0
         var labelStart = start
-        var lastLabelNumeric = true
+        var labelNumeric = true  // the current label (at the end: the last one) is all digits
         for index in start...out.count {
             if index == out.count || out[index] == UInt8(ascii: ".") {
                 let labelLength = index - labelStart
@@ -145,7 +151,7 @@ enum EmailIndicator {
                 }
                 labels += 1
                 labelStart = index + 1
-                lastLabelNumeric = true
+                if index < out.count { labelNumeric = true }
                 continue
             }
             let byte = URLIndicator.lowercased(out[index])
@@ -156,10 +162,10 @@ enum EmailIndicator {
                 if byte >= 0x80 { throw invalid("domain is not an ASCII host name after IDNA mapping") }
                 throw invalid("character '\(Unicode.Scalar(byte))' is not allowed in a domain")
             }
-            if !digit { lastLabelNumeric = false }
+            if !digit { labelNumeric = false }
         }
         guard labels >= 2 else { throw invalid("domain has a single label (at least two expected)") }
-        guard !lastLabelNumeric else {
+        guard !labelNumeric else {
             throw invalid("domain ends in a number (IP addresses are not accepted as mail domains)")
         }
     }

@@ -108,7 +108,7 @@ extension URLIndicator {
         let lastStart = (name.lastIndex(of: UInt8(ascii: ".")).map { $0 + 1 }) ?? 0
         let last = UnsafeBufferPointer(rebasing: name[lastStart...])
         let lastIsDigits = !last.isEmpty && last.allSatisfy(isASCIIDigit)
-        guard lastIsDigits || ipv4Number(last) != nil else { return nil }
+        guard lastIsDigits || ipv4Number(last, syntaxOnly: true) != nil else { return nil }
 
         var parts = 0
         for byte in name where byte == UInt8(ascii: ".") { parts += 1 }
@@ -125,7 +125,9 @@ extension URLIndicator {
             let part = UnsafeBufferPointer(rebasing: name[partStart..<partEnd])
             index += 1
             guard let value = ipv4Number(part) else {
-                throw invalid("host '\(quoted(host))' ends in a number but part \(index) ('\(quoted(part))') is not a decimal, octal or hex number")
+                let problem = ipv4Number(part, syntaxOnly: true) != nil
+                    ? "is above 4294967295" : "is not a decimal, octal or hex number"
+                throw invalid("host '\(quoted(host))' ends in a number but part \(index) ('\(quoted(part))') \(problem)")
             }
             if index < parts {
                 guard value <= 255 else {
@@ -145,8 +147,9 @@ extension URLIndicator {
     }
 
     /// One IPv4 part: `0x` hex (possibly no digits), `0` octal, or decimal. Nil when it is not
-    /// a number or exceeds 2³² − 1.
-    static func ipv4Number(_ part: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    /// a number or exceeds 2³² − 1 (with `syntaxOnly`, only when it is not a number; the value
+    /// is then meaningless).
+    static func ipv4Number(_ part: UnsafeBufferPointer<UInt8>, syntaxOnly: Bool = false) -> UInt64? {
         guard !part.isEmpty else { return nil }
         var radix: UInt64 = 10
         var digits = part
@@ -161,7 +164,10 @@ extension URLIndicator {
         for byte in digits {
             guard let digit = hexValue(byte), UInt64(digit) < radix else { return nil }
             value = value * radix + UInt64(digit)
-            guard value <= UInt64(UInt32.max) else { return nil }
+            if value > UInt64(UInt32.max) {
+                guard syntaxOnly else { return nil }
+                value = 0
+            }
         }
         return value
     }
