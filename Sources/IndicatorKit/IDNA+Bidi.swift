@@ -19,7 +19,7 @@ extension IDNA {
     static func checkBidiRule(_ label: [UInt32], number: Int) throws(IndicatorError) {
         guard let first = label.first else { return }
         func failure(_ rule: Int, _ why: String) -> IndicatorError {
-            domainError("label \(number) \(quote(label)) breaks the Bidi rule (RFC 5893 rule \(rule)) "
+            domainError("label \(number) (\(quote(label))) breaks the Bidi rule (RFC 5893 rule \(rule)) "
                 + "of a name with right-to-left text: \(why)")
         }
         func describe(_ cp: UInt32, _ bidi: BidiClass) -> String { "U+\(hex(cp)) (Bidi class \(bidi))" }

@@ -16,7 +16,7 @@ extension IDNA {
                 ? "it must follow a virama or sit between joining letters"
                 : "it must follow a virama"
             throw domainError(
-                "\(name) (U+\(hex(cp))) in label \(number) \(quote(label)) is not allowed there: "
+                "\(name) (U+\(hex(cp))) in label \(number) (\(quote(label))) is not allowed there: "
                     + "\(rule) (RFC 5892 CONTEXTJ)")
         }
     }

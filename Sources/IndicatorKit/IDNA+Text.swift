@@ -38,7 +38,8 @@ extension IDNA {
             for offset in 1..<length {
                 let byte = input[index + offset]
                 guard byte & 0xC0 == 0x80 else {
-                    throw invalidUTF8(input, at: index + offset, why: "sequence cut short")
+                    throw invalidUTF8(input, at: index, why: "incomplete sequence (byte \(index + offset + 1) "
+                        + "does not continue it)")
                 }
                 cp = cp << 6 | UInt32(byte & 0x3F)
             }

@@ -34,7 +34,9 @@ enum IDNA {
         var labels = normalized.split(separator: fullStop, omittingEmptySubsequences: false).map(Array.init)
         if labels.count > 1, labels[labels.count - 1].isEmpty { labels.removeLast() }  // the root's dot
         if labels.count == 1, labels[0].isEmpty {
-            throw domainError(decoded.isEmpty ? "name is empty" : "name is empty once ignored characters are removed")
+            // Only dots were left: say so when characters were dropped as ignorable (U+00AD, …).
+            let ignored = mapped.count < decoded.count
+            throw domainError(ignored ? "name is empty once ignored characters are removed" : "name is empty")
         }
 
         var unicodeLabels: [[UInt32]] = []
@@ -61,7 +63,7 @@ enum IDNA {
                 do {
                     try Punycode.encode(label, into: &ascii)
                 } catch {
-                    throw domainError("label \(number) \(quote(label)) is too long to encode as Punycode")
+                    throw domainError("label \(number) (\(quote(label))) is too long to encode as Punycode")
                 }
             }
             let length = ascii.count - labelStart
@@ -86,7 +88,7 @@ enum IDNA {
         }
         let shown = quote(label)
         if let wide = label.first(where: { $0 >= 0x80 }) {
-            throw domainError("label \(number) \(shown) starts with 'xn--' but contains the non-ASCII "
+            throw domainError("label \(number) (\(shown)) starts with 'xn--' but contains the non-ASCII "
                 + "character U+\(hex(wide)); an A-label is ASCII only")
         }
         let encoded = label.dropFirst(4).map { UInt8(truncatingIfNeeded: $0) }
@@ -96,18 +98,18 @@ enum IDNA {
                 try Punycode.decode(bytes)
             }
         } catch {
-            throw domainError("label \(number) \(shown) is not valid Punycode (\(describe(error)))")
+            throw domainError("label \(number) (\(shown)) is not valid Punycode (\(describe(error)))")
         }
         guard !decoded.isEmpty else {
-            throw domainError("label \(number) \(shown) is not a valid A-label: it decodes to nothing")
+            throw domainError("label \(number) (\(shown)) is not a valid A-label: it decodes to nothing")
         }
         guard decoded.contains(where: { $0 >= 0x80 }) else {
-            throw domainError("label \(number) \(shown) is not a valid A-label: it decodes to the ASCII "
+            throw domainError("label \(number) (\(shown)) is not a valid A-label: it decodes to the ASCII "
                 + "\(quote(decoded)), which must be written as is")
         }
-        let display = "\(shown) (\(quote(decoded)))"
+        let display = "\(shown), decoded \(quote(decoded))"
         guard nfc(decoded) == decoded else {
-            throw domainError("label \(number) \(display) is not in Unicode normalisation form C")
+            throw domainError("label \(number) (\(display)) is not in Unicode normalisation form C")
         }
         try validate(decoded, number: number, display: display)
         return decoded
@@ -118,11 +120,11 @@ enum IDNA {
     static func validate(_ label: [UInt32], number: Int, display: String) throws(IndicatorError) {
         try checkHyphens(label, number: number, display: display)
         if let first = label.first, isMark(first) {
-            throw domainError("label \(number) \(display) begins with the combining mark U+\(hex(first))")
+            throw domainError("label \(number) (\(display)) begins with the combining mark U+\(hex(first))")
         }
         for cp in label {
             if cp == fullStop {
-                throw domainError("label \(number) \(display) contains a full stop")
+                throw domainError("label \(number) (\(display)) contains a full stop")
             }
             switch status(of: cp) {
             case .valid, .deviation:
@@ -130,7 +132,7 @@ enum IDNA {
                     throw notLDH(cp, number: number, display: display)
                 }
             case .mapped, .ignored, .disallowed:
-                throw domainError("disallowed character U+\(hex(cp)) in label \(number) \(display)")
+                throw domainError("disallowed character U+\(hex(cp)) in label \(number) (\(display))")
             }
         }
         try checkJoiners(label, number: number)
@@ -139,14 +141,14 @@ enum IDNA {
     /// UTS #46 §4.1 criteria 2 and 3 (CheckHyphens).
     static func checkHyphens(_ label: some Collection<UInt32>, number: Int, display: String) throws(IndicatorError) {
         if label.first == hyphen {
-            throw domainError("label \(number) \(display) starts with a hyphen")
+            throw domainError("label \(number) (\(display)) starts with a hyphen")
         }
         if label.reversed().first == hyphen {  // `last` needs BidirectionalCollection
-            throw domainError("label \(number) \(display) ends with a hyphen")
+            throw domainError("label \(number) (\(display)) ends with a hyphen")
         }
         let third = label.dropFirst(2).prefix(2)
         if third.count == 2, third.allSatisfy({ $0 == hyphen }) {
-            throw domainError("label \(number) \(display) has hyphens in the third and fourth positions, "
+            throw domainError("label \(number) (\(display)) has hyphens in the third and fourth positions, "
                 + "which are reserved for encodings such as 'xn--'")
         }
     }
@@ -162,7 +164,7 @@ enum IDNA {
 
     static func notLDH(_ cp: UInt32, number: Int, display: String) -> IndicatorError {
         let shown = isPrintable(cp) ? "'\(string(CollectionOfOne(cp)))' " : ""
-        return domainError("character \(shown)(U+\(hex(cp))) is not allowed in label \(number) \(display): "
+        return domainError("character \(shown)(U+\(hex(cp))) is not allowed in label \(number) (\(display)): "
             + "a host name has only letters, digits and hyphens")
     }
 
@@ -172,7 +174,7 @@ enum IDNA {
     }
 
     static func labelTooLong(number: Int, display: String, bytes: Int, form: String = "") -> IndicatorError {
-        domainError("label \(number) \(display) is \(bytes) bytes\(form); the limit is \(maxLabelBytes)")
+        domainError("label \(number) (\(display)) is \(bytes) bytes\(form); the limit is \(maxLabelBytes)")
     }
 
     static func nameTooLong(bytes: Int) -> IndicatorError {
