@@ -34,7 +34,7 @@ enum DomainIndicator {
         if topLevel.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             let label = String(decoding: topLevel, as: UTF8.self)
             out.truncate(to: start)
-            throw IDNA.domainError("the last label '\(label)' is all digits, and no top-level domain is "
+            throw IDNA.domainError("the last label '\(label)' is all digits, which no top-level domain is "
                 + "(an IPv4 address? use type ipv4)")
         }
         return CanonicalForm(type: .domain, coversSubdomains: coversSubdomains)

@@ -28,7 +28,15 @@ enum IDNA {
         let decoded = try decodeUTF8(input)
         var mapped: [UInt32] = []
         mapped.reserveCapacity(decoded.count)
-        for cp in decoded { appendMapping(of: cp, to: &mapped) }
+        // Labels (0-based) that lost ignorable characters, so an empty one can say why.
+        var labelsWithIgnored: Set<Int> = []
+        var dots = 0
+        for cp in decoded {
+            let before = mapped.count
+            appendMapping(of: cp, to: &mapped)
+            if mapped.count == before { labelsWithIgnored.insert(dots) }
+            dots += mapped[before...].count(where: { $0 == fullStop })
+        }
         let normalized = nfc(mapped)
 
         var labels = normalized.split(separator: fullStop, omittingEmptySubsequences: false).map(Array.init)
@@ -42,6 +50,9 @@ enum IDNA {
         var unicodeLabels: [[UInt32]] = []
         unicodeLabels.reserveCapacity(labels.count)
         for (offset, label) in labels.enumerated() {
+            if label.isEmpty {
+                throw emptyLabel(number: offset + 1, ignoredCharacters: labelsWithIgnored.contains(offset))
+            }
             unicodeLabels.append(try convert(label, number: offset + 1))
         }
         if isBidiDomainName(unicodeLabels) {
@@ -168,8 +179,9 @@ enum IDNA {
             + "a host name has only letters, digits and hyphens")
     }
 
-    static func emptyLabel(number: Int) -> IndicatorError {
-        let why = number == 1 ? "the name starts with a dot" : "two dots in a row"
+    static func emptyLabel(number: Int, ignoredCharacters: Bool = false) -> IndicatorError {
+        let why = ignoredCharacters ? "once ignored characters are removed"
+            : number == 1 ? "the name starts with a dot" : "two dots in a row"
         return domainError("label \(number) is empty (\(why))")
     }
 

@@ -90,6 +90,8 @@ struct DomainIndicatorTests {
         #expect(Self.reason("a.com..") == "label 3 is empty (two dots in a row)")
         #expect(Self.reason("ü..com") == "label 2 is empty (two dots in a row)")
         #expect(Self.reason("ü.com..") == "label 3 is empty (two dots in a row)")
+        #expect(Self.reason("\u{E0100}.com") == "label 1 is empty (once ignored characters are removed)")
+        #expect(Self.reason("a.\u{AD}\u{200B}.com") == "label 2 is empty (once ignored characters are removed)")
     }
 
     @Test("label limit is 63 bytes and name limit 253, for ASCII and A-labels")

@@ -37,6 +37,25 @@ struct IDNAConformanceTests {
     static let unicode18Changes: [ClosedRange<UInt32>] = [0x3D000...0x3FC3F]
     static let maxVersionSkips = 10
 
+    /// When every expected code is of one kind, the words our reason must contain: the test then
+    /// checks that the line is refused for the right reason, not just refused.
+    static func family(of codes: Set<String>) -> (name: String, words: [String])? {
+        let families: [(prefix: String, name: String, words: [String])] = [
+            ("B", "Bidi", ["Bidi rule"]),
+            ("C", "CONTEXTJ", ["JOINER"]),
+            ("V6", "combining mark", ["combining mark"]),
+            ("V3", "hyphen", ["hyphen"]),
+            ("V2", "hyphen", ["hyphens in the third and fourth"]),
+            ("U1", "STD3", ["is not allowed in label"]),
+            ("V7", "disallowed", ["disallowed character", "Punycode", "not allowed in label"]),
+            ("P4", "A-label", ["Punycode", "A-label", "xn--"]),
+        ]
+        for family in families where !codes.isEmpty && codes.allSatisfy({ $0.hasPrefix(family.prefix) }) {
+            return (family.name, family.words)
+        }
+        return nil
+    }
+
     static func unescape(_ text: String) -> [UInt32] {
         let scalars = Array(text.unicodeScalars)
         var result: [UInt32] = []
@@ -127,7 +146,10 @@ struct IDNAConformanceTests {
         var illFormed = 0
         var versionSkipped = 0
         var reinterpreted = 0
+        var expectedNames = 0
+        var reasonChecked = 0
         var failures: [String] = []
+        let lengthCodes: Set = ["A4_1", "A4_2"]
         for (line, number, raw) in lines {
             guard let line else { illFormed += 1; continue }
             let changedInUnicode18 = line.scalars.contains { cp in
@@ -136,7 +158,6 @@ struct IDNAConformanceTests {
             func fail(_ message: String) {
                 if changedInUnicode18 { versionSkipped += 1 } else { failures.append(message) }
             }
-            let lengthCodes: Set = ["A4_1", "A4_2"]
             let expected: String?
             if !line.status.subtracting(lengthCodes).isEmpty {
                 expected = nil
@@ -144,10 +165,17 @@ struct IDNAConformanceTests {
                 expected = Self.hubLengthRule(line.toAsciiN)
                 if !line.status.isEmpty, expected != nil { reinterpreted += 1 }
             }
+            if expected != nil { expectedNames += 1 }
             let actual = IDNATestSupport.toASCII(line.source)
             switch (expected, actual) {
-            case (nil, .failure):
-                passed += 1
+            case (nil, .failure(let error)):
+                let family = line.status.isDisjoint(with: lengthCodes) ? Self.family(of: line.status) : nil
+                if let family, !family.words.contains(where: { "\(error)".contains($0) }) {
+                    fail("line \(number): expected a \(family.name) error \(line.status.sorted()), got \(error): \(raw)")
+                } else {
+                    if family != nil { reasonChecked += 1 }
+                    passed += 1
+                }
             case (nil, .success(let output)):
                 fail("line \(number): expected \(line.status.sorted()), got '\(output)': \(raw)")
             case (let want?, .success(let output)):
@@ -161,13 +189,16 @@ struct IDNAConformanceTests {
             }
         }
         let total = lines.count
-        print("IdnaTestV2: \(total) lines, \(passed) passed (\(reinterpreted) with length codes re-derived "
+        print("IdnaTestV2: \(total) lines, \(passed) passed (\(expectedNames) expected a name, the rest an error, "
+            + "\(reasonChecked) of them checked for the kind of reason; "
+            + "\(reinterpreted) with length codes re-derived "
             + "for the stripped trailing dot), \(illFormed) skipped as ill-formed (surrogates), "
             + "\(versionSkipped) skipped for Unicode 17→18 changes, \(failures.count) failed")
         for failure in failures.prefix(30) { print(failure) }
         #expect(total > 6000, "the fixture should hold over 6,000 test lines")
         #expect(failures.isEmpty, "\(failures.count) lines differ; first: \(failures.first ?? "")")
         #expect(passed + illFormed + versionSkipped + failures.count == total)
+        #expect(reasonChecked > 1000, "reason kinds checked: \(reasonChecked)")
         #expect(illFormed <= 10, "surrogate lines: \(illFormed)")
         #expect(versionSkipped <= Self.maxVersionSkips, "version skips: \(versionSkipped)")
     }
