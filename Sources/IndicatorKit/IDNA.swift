@@ -43,7 +43,7 @@ enum IDNA {
         if labels.count > 1, labels[labels.count - 1].isEmpty { labels.removeLast() }  // the root's dot
         if labels.count == 1, labels[0].isEmpty {
             // Only dots were left: say so when characters were dropped as ignorable (U+00AD, …).
-            let ignored = mapped.count < decoded.count
+            let ignored = !labelsWithIgnored.isEmpty
             throw domainError(ignored ? "name is empty once ignored characters are removed" : "name is empty")
         }
 
