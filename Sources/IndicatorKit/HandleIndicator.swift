@@ -4,7 +4,8 @@
 /// - platform: 1–32 characters of `a–z 0–9 . _ -`, any ASCII case, lower-cased. It is not
 ///   checked against a list: new platforms appear faster than releases.
 /// - handle: everything after the first `:`, minus one leading `@` (`telegram:@scam` is
-///   `telegram:scam`); 1–128 bytes of well-formed UTF-8 with no whitespace, control or
+///   `telegram:scam`; a second leading `@` is refused, so that canonical forms are fixed
+///   points); 1–128 bytes of well-formed UTF-8 with no whitespace, control or
 ///   invisible formatting characters (they make two handles look alike). Further `:` are
 ///   allowed (Matrix ids contain them).
 ///
@@ -43,6 +44,9 @@ enum HandleIndicator {
         try ByteText.write(0x3A, to: &out)
         var i = colon + 1
         if i < end, input[i] == 0x40 { i += 1 }
+        if i < end, input[i] == 0x40 {  // refused rather than stripped: "x:@@a" → "x:@a" → "x:a"
+            throw .invalid(.handle, reason: "handle starts with more than one '@'")
+        }
         guard i < end else { throw .invalid(.handle, reason: "missing handle after '\(ByteText.quote(input, 0..<(colon + 1)))'") }
         guard end - i <= maxHandleBytes else {
             throw .invalid(.handle, reason: "handle is \(end - i) bytes; at most \(maxHandleBytes) are allowed")

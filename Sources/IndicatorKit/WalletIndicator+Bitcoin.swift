@@ -103,7 +103,7 @@ extension WalletIndicator {
             throw .invalid(.wallet, reason: "the witness program has invalid padding (BIP-173)")
         }
         guard programBytes >= 2 && programBytes <= 40 else {
-            throw .invalid(.wallet, reason: "witness program of \(programBytes) bytes: BIP-141 allows 2 to 40")
+            throw .invalid(.wallet, reason: "witness program length \(programBytes): BIP-141 allows 2 to 40 bytes")
         }
         guard version != 0 || programBytes == 20 || programBytes == 32 else {
             throw .invalid(.wallet, reason: "a version 0 witness program is 20 or 32 bytes, not \(programBytes)")

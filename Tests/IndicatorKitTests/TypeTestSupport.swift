@@ -69,3 +69,20 @@ extension Canonicalizer {
         return body(&writer)
     }
 }
+
+extension TypeTestSupport {
+    /// Raw bytes through `Canonicalizer.canonicalize`: the form and canonical bytes, or the refusal.
+    static func canonicalBytes(_ bytes: [UInt8], as type: IndicatorType?)
+        -> Result<(form: CanonicalForm, bytes: [UInt8]), IndicatorError>
+    {
+        var copy = bytes
+        return Canonicalizer.withScratchResult { out in
+            copy.withUnsafeMutableBufferPointer { raw in
+                Result { () throws(IndicatorError) in
+                    let form = try Canonicalizer.canonicalize(UnsafeBufferPointer(raw), as: type, into: &out)
+                    return (form, Array(out.written))
+                }
+            }
+        }
+    }
+}
