@@ -20,6 +20,14 @@ enum Sodium {
         _ = crypto_shorthash_siphashx24(out, input, UInt64(count), key)
     }
 
+    /// `crypto_hash_sha256`: SHA-256 of the `count` bytes at `input` into the 32 bytes at `out`
+    /// (Bitcoin's base58check checksum is its first four bytes, applied twice).
+    @inline(__always)
+    static func sha256(_ out: UnsafeMutablePointer<UInt8>, _ input: UnsafePointer<UInt8>, _ count: Int) {
+        ensureInitialised()
+        _ = crypto_hash_sha256(out, input, UInt64(count))
+    }
+
     /// `randombytes_buf`.
     static func randomBytes(_ buffer: UnsafeMutableRawBufferPointer) {
         ensureInitialised()
