@@ -40,8 +40,7 @@ public enum IndicatorType: UInt8, CaseIterable, Sendable, Hashable, CustomString
 
     public var description: String { name }
 
-    /// Parses a type name (`ipv4`, `domain`, …; case-insensitive). Also accepts `ip` and `cidr`,
-    /// which mean "IPv4 or IPv6, whichever the value is", as `nil` family hints are not types.
+    /// Parses a type name (`ipv4`, `domain`, …; case-insensitive).
     public init?(name: String) {
         let lowered = name.lowercased()
         guard let match = IndicatorType.allCases.first(where: { $0.name == lowered }) else {
