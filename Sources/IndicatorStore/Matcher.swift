@@ -45,8 +45,11 @@ public final class Matcher {
     /// Digest the raw bytes as given instead of canonicalising (benchmark mode).
     let rawDigests: Bool
 
-    /// Scratch space for one canonical form.
+    /// Scratch space for one canonical form, after two bytes of headroom for the digest's
+    /// `version ‖ type` prefix (so digests are computed without copying).
     let canonical: UnsafeMutableBufferPointer<UInt8>
+    /// Headroom + masked address + prefix byte of a network probe.
+    let networkBody: UnsafeMutableBufferPointer<UInt8>
     /// Probes of the current batch, in priority order per value.
     var probes: UnsafeMutableBufferPointer<Probe>
     /// Per value of the current batch: type and probe range, or the refusal.
@@ -73,7 +76,8 @@ public final class Matcher {
         self.probeParents = snapshot.header.hasSubdomainEntries
         self.prefetchNextLine = snapshot.header.maxDisplacement >= StoreFormat.slotsPerLine
         self.rawDigests = rawDigests
-        canonical = .allocate(capacity: Canonicalizer.scratchBytes)
+        canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
+        networkBody = .allocate(capacity: 2 + 16 + 1)
         probes = .allocate(capacity: 4 * batchSize)
         states = .allocate(capacity: batchSize)
         errors = Array(repeating: nil, count: batchSize)
@@ -81,6 +85,7 @@ public final class Matcher {
 
     deinit {
         canonical.deallocate()
+        networkBody.deallocate()
         probes.deallocate()
         states.deallocate()
     }
