@@ -58,7 +58,7 @@ func writeSnapshot(
     return (snapshot, summary)
 }
 
-func readFile(_ path: String) -> [UInt8] { Array(FileManager.default.contents(atPath: path)!) }
+func readFile(_ path: String) -> [UInt8] { FileManager.default.contents(atPath: path).map { Array($0) } ?? [] }
 
 func writeFile(_ path: String, _ bytes: [UInt8]) {
     _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
