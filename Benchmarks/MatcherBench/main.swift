@@ -1,1 +1,277 @@
-print("bench")
+// MatcherBench: the in-process matcher (raw indicator strings in: canonicalise + digest +
+// probe) against a C reference loop (libsodium SipHash + one random cache-line read per
+// lookup, batched with prefetch) over a table of the same byte size, in one run.
+// Prints one JSON object on stdout; progress on stderr only when stderr is a terminal.
+// See docs/BENCHMARKS.md.
+import CHubShim
+import Foundation
+import Glibc
+import IndicatorKit
+import IndicatorStore
+
+struct Options {
+    var entries = 10_000_000
+    var batch = 32
+    var lookups = 2_000_000
+    var runs = 5
+    var hugePages = false
+    var canonicalize = true
+    var directory: String? = nil
+
+    static let usage = """
+        usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
+                            [--no-canonicalize] [--dir DIRECTORY]
+          --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
+          --batch N          values per batch, prefetched together (default 32, at most 256)
+          --lookups N        lookups per timed run, 50% hits (default 2000000)
+          --runs N           timed runs after one warm-up; the median is reported (default 5)
+          --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
+          --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
+          --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
+        """
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        func number(_ name: String) -> Int {
+            guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")), value > 0 else {
+                fail("\(name) needs a positive number")
+            }
+            return value
+        }
+        while let argument = iterator.next() {
+            switch argument {
+            case "--entries": entries = number(argument)
+            case "--batch": batch = min(number(argument), 256)
+            case "--lookups": lookups = number(argument)
+            case "--runs": runs = number(argument)
+            case "--huge-pages": hugePages = true
+            case "--no-canonicalize": canonicalize = false
+            case "--dir":
+                guard let value = iterator.next() else { fail("--dir needs a directory") }
+                directory = value
+            case "--help", "-h":
+                print(Self.usage)
+                exit(0)
+            default: fail("unknown option \(argument)")
+            }
+        }
+    }
+}
+
+func fail(_ message: String, status: Int32 = 2) -> Never {
+    FileHandle.standardError.write(Data("MatcherBench: \(message)\n\(status == 2 ? Options.usage + "\n" : "")".utf8))
+    exit(status)
+}
+
+let interactive = isatty(2) == 1
+func progress(_ message: String) {
+    if interactive { FileHandle.standardError.write(Data("\(message)\n".utf8)) }
+}
+
+func seconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+}
+
+#if DEBUG
+let buildKind = "debug"
+FileHandle.standardError.write(Data("""
+    ************************************************************
+    *  MatcherBench was built in DEBUG mode: figures are        *
+    *  meaningless. Run `make bench` (swift build -c release).  *
+    ************************************************************
+
+    """.utf8))
+#else
+let buildKind = "release"
+#endif
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+let keyBytes: [UInt8] = (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+let key = DigestKey(bytes: keyBytes)!
+let now = UInt32(Date().timeIntervalSince1970)
+
+// 1. Build the store from raw strings, as ingest would: canonicalise + digest + write.
+let directory = options.directory ?? NSTemporaryDirectory() + "matcherbench-\(getpid())"
+try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+let snapshotPath = directory + "/bench.snap"
+defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
+
+let buildStart = seconds()
+var writer = SnapshotWriter(key: key, reservingCapacity: options.entries)
+do {
+    var raw: [UInt8] = []
+    raw.reserveCapacity(64)
+    let perType = options.entries / 2
+    try Canonicalizer.withScratch { (out: inout ByteWriter) throws(IndicatorError) in
+        for index in 0..<(2 * perType + options.entries % 2) {
+            let type: IndicatorType = index < perType ? .ipv4 : .domain
+            let k = index < perType ? index : index - perType
+            raw.removeAll(keepingCapacity: true)
+            Workload.value(type, k, into: &raw)
+            let digest: IndicatorDigest
+            var form = CanonicalForm(type: type)
+            if options.canonicalize {
+                out.truncate(to: 0)
+                do {
+                    form = try raw.withUnsafeBufferPointer { (value) throws(IndicatorError) in
+                        try Canonicalizer.canonicalize(value, as: type, into: &out)
+                    }
+                } catch {
+                    fail("""
+                        the canonicaliser refused the generated \(type) '\(String(decoding: raw, as: UTF8.self))': \(error) \
+                        (use --no-canonicalize to measure digest + probe alone)
+                        """, status: 1)
+                }
+                digest = key.digest(form, canonical: out.written)
+            } else {
+                digest = raw.withUnsafeBufferPointer { key.digest(type, body: $0) }
+            }
+            writer.add(digest, Workload.metadata(index), form: form)
+            if interactive && index % 5_000_000 == 0 && index > 0 { progress("generated \(index) entries") }
+        }
+    }
+}
+progress("sorting and writing \(snapshotPath)")
+let summary: SnapshotWriter.Summary
+do { summary = try writer.write(to: snapshotPath) } catch { fail("\(error)", status: 1) }
+let buildSeconds = seconds() - buildStart
+
+// 2. Open (O(1), header check only) and answer one lookup.
+var firstValue: [UInt8] = []
+Workload.value(.domain, 0, into: &firstValue)
+let openStart = seconds()
+let coldSnapshot: Snapshot
+do { coldSnapshot = try Snapshot.open(snapshotPath, key: key) } catch { fail("\(error)", status: 1) }
+let openSeconds = seconds() - openStart
+let firstResult: MatchResult
+do {
+    let matcher = try Matcher(snapshot: coldSnapshot, key: key)
+    firstResult = matcher.match([String(decoding: firstValue, as: UTF8.self)], type: .domain, now: now)[0]
+} catch { fail("\(error)", status: 1) }
+let firstLookupSeconds = seconds() - openStart
+
+// 3. The snapshot as the timed runs use it: pre-faulted file mapping, or an anonymous copy
+//    with transparent huge pages.
+let memory: Snapshot.Memory = options.hugePages ? .anonymousCopy(hugePages: true) : .fileMapping(populate: true)
+let snapshot: Snapshot
+do { snapshot = try Snapshot.open(snapshotPath, key: key, memory: memory) } catch { fail("\(error)", status: 1) }
+let matcher: Matcher
+do {
+    matcher = options.canonicalize
+        ? try Matcher(snapshot: snapshot, key: key, batchSize: options.batch)
+        : try Matcher(snapshot: snapshot, key: key, batchSize: options.batch, rawDigests: true)
+} catch { fail("\(error)", status: 1) }
+
+progress("generating \(options.lookups) queries")
+let queries = QuerySet(count: options.lookups, entries: options.entries, seed: 42)
+
+// 4. Ours: warm-up, then timed runs.
+var results: [MatchResult] = []
+results.reserveCapacity(queries.count)
+var hits = 0
+var refused = 0
+var oursTimes: [Double] = []
+queries.bytes.withUnsafeBufferPointer { bytes in
+    let values = (0..<queries.count).map { index in
+        UnsafeBufferPointer(rebasing: bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])])
+    }
+    values.withUnsafeBufferPointer { values in
+        queries.types.withUnsafeBufferPointer { types in
+            for run in 0...options.runs {
+                results.removeAll(keepingCapacity: true)
+                let start = seconds()
+                matcher.match(values, types: types, now: now, into: &results)
+                let elapsed = seconds() - start
+                if run > 0 { oursTimes.append(elapsed) }
+                progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+            }
+        }
+    }
+}
+for result in results {
+    switch result {
+    case .hit: hits += 1
+    case .refused: refused += 1
+    case .miss: break
+    }
+}
+if refused > 0, case .refused(let error) = results.first(where: { if case .refused = $0 { true } else { false } })! {
+    fail("\(refused) queries were refused, e.g. \(error)", status: 1)
+}
+
+// 5. The C reference over an anonymous table of the same byte size.
+let tableBytes = snapshot.byteCount
+let lines = UInt64(tableBytes / 64)
+guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), table != MAP_FAILED else {
+    fail("mmap of the reference table failed: \(String(cString: strerror(errno)))", status: 1)
+}
+if options.hugePages { _ = madvise(table, tableBytes, MADV_HUGEPAGE) }
+memset(table, 0x5A, tableBytes)
+var referenceTimes: [Double] = []
+var referenceSum: UInt64 = 0
+keyBytes.withUnsafeBufferPointer { keyBuffer in
+    queries.bytes.withUnsafeBufferPointer { bytes in
+        queries.offsets.withUnsafeBufferPointer { offsets in
+            for run in 0...options.runs {
+                let start = seconds()
+                referenceSum &+= chub_reference_lookups(
+                    table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
+                    queries.count, options.batch, keyBuffer.baseAddress)
+                let elapsed = seconds() - start
+                if run > 0 { referenceTimes.append(elapsed) }
+                progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+            }
+        }
+    }
+}
+let hugePagesKiB = anonHugePagesKiB()
+munmap(table, tableBytes)
+
+/// Kilobytes of anonymous memory in huge pages (diagnostic for --huge-pages).
+func anonHugePagesKiB() -> Int {
+    guard let text = try? String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8) else { return -1 }
+    for line in text.split(separator: "\n") where line.hasPrefix("AnonHugePages:") {
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? -1
+    }
+    return -1
+}
+
+// 6. Report.
+let ours = Double(queries.count) / median(oursTimes)
+let reference = Double(queries.count) / median(referenceTimes)
+func json(_ value: Double, _ places: Int = 3) -> String { String(format: "%.\(places)f", value) }
+let firstOK: Bool = if case .hit = firstResult { true } else { false }
+let fields: [(String, String)] = [
+    ("name", "\"matcher\""),
+    ("entries", "\(summary.entries)"),
+    ("duplicates", "\(summary.duplicates)"),
+    ("batch", "\(options.batch)"),
+    ("lookups", "\(queries.count)"),
+    ("runs", "\(options.runs)"),
+    ("lookups_per_second", json(ours, 0)),
+    ("reference_lookups_per_second", json(reference, 0)),
+    ("ratio", json(ours / reference)),
+    ("hit_rate", json(Double(hits) / Double(queries.count))),
+    ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
+    ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),
+    ("table_bytes", "\(snapshot.byteCount)"),
+    ("max_displacement", "\(snapshot.header.maxDisplacement)"),
+    ("open_seconds", json(openSeconds, 6)),
+    ("first_lookup_seconds", json(firstLookupSeconds, 6)),
+    ("first_lookup_hit", "\(firstOK)"),
+    ("build_seconds", json(buildSeconds, 1)),
+    ("canonicalize", "\(options.canonicalize)"),
+    ("huge_pages", "\(options.hugePages)"),
+    ("memory", options.hugePages ? "\"anonymous-copy+madv-hugepage\"" : "\"file-mapping\""),
+    ("anon_huge_pages_kib", "\(hugePagesKiB)"),
+    ("reference_checksum", "\(referenceSum)"),
+    ("build", "\"\(buildKind)\""),
+]
+print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")

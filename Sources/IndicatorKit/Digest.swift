@@ -112,6 +112,25 @@ public final class DigestKey: @unchecked Sendable {
         }
     }
 
+    /// The same digest as `digest(type, body: buffer[2...])`, without copying the body: the
+    /// first two bytes of `buffer` are headroom that this call overwrites with
+    /// `version ‖ type`. For hot paths that canonicalise into a buffer with headroom
+    /// (IndicatorStore's matcher). Allocation-free.
+    @inline(__always)
+    public func digest(_ type: IndicatorType, headroom buffer: UnsafeMutableBufferPointer<UInt8>) -> IndicatorDigest {
+        precondition(buffer.count >= 2, "the buffer must start with two bytes of headroom")
+        let base = buffer.baseAddress!
+        base[0] = Canonicalizer.version
+        base[1] = type.rawValue
+        var out: (UInt64, UInt64) = (0, 0)
+        return withUnsafeMutableBytes(of: &out) { raw in
+            Sodium.siphashx24(
+                raw.baseAddress!.assumingMemoryBound(to: UInt8.self), UnsafePointer(base), buffer.count,
+                key: UnsafePointer(key.assumingMemoryBound(to: UInt8.self)))
+            return IndicatorDigest(bytes: UnsafeRawPointer(raw.baseAddress!))
+        }
+    }
+
     /// The digest of a whole canonical form (`bytes` as produced by `Canonicalizer`).
     public func digest(_ form: CanonicalForm, canonical bytes: UnsafeBufferPointer<UInt8>) -> IndicatorDigest {
         digest(form.type, body: DigestBody.body(of: form, canonical: bytes))

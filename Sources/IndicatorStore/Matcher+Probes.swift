@@ -1,0 +1,225 @@
+import CHubShim
+package import IndicatorKit
+
+/// One digest to look up for a value, in the order its matches rank.
+struct Probe {
+    var lo: UInt64
+    var hi: UInt64
+    /// 0 exact, 1 network, 2 parent domain.
+    var kind: UInt8
+    /// Prefix length (network) or labels removed (parent).
+    var detail: UInt8
+
+    static let exact: UInt8 = 0
+    static let network: UInt8 = 1
+    static let parent: UInt8 = 2
+}
+
+/// Per value of a batch: its type and probe range, or `count` -1 when refused.
+struct ValueState {
+    var type: IndicatorType
+    var first: Int32
+    var count: Int32
+}
+
+extension Matcher {
+    /// Canonicalises and digests the values in `range`, prefetching as it goes, then probes.
+    func matchBatch(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, now: UInt32, into results: inout [MatchResult]
+    ) {
+        var probeCount = 0
+        let output = UnsafeMutableBufferPointer(rebasing: canonical[2...])
+        for index in range {
+            let slot = index - range.lowerBound
+            let type = types?[index] ?? nil
+            if rawDigests, let type {
+                let value = values[index]
+                let count = min(value.count, output.count)
+                for offset in 0..<count { output[offset] = value[offset] }
+                let first = probeCount
+                addProbe(key.digest(type, headroom: UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])),
+                    kind: Probe.exact, detail: 0, at: &probeCount)
+                states[slot] = ValueState(type: type, first: Int32(first), count: 1)
+                continue
+            }
+            var writer = ByteWriter(output)
+            let form: CanonicalForm
+            do {
+                form = try Canonicalizer.canonicalize(values[index], as: type, into: &writer)
+            } catch {
+                errors[slot] = error
+                states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
+                continue
+            }
+            let first = probeCount
+            addProbes(form, count: writer.count, at: &probeCount)
+            states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
+        }
+        for slot in 0..<range.count {
+            let state = states[slot]
+            if state.count < 0 {
+                results.append(.refused(errors[slot]!))
+                errors[slot] = nil
+            } else {
+                results.append(resolve(state, now: now))
+            }
+        }
+    }
+
+    /// The first probe of `state` that finds a live entry (a parent only if it covers subdomains).
+    @inline(__always)
+    func resolve(_ state: ValueState, now: UInt32) -> MatchResult {
+        var index = Int(state.first)
+        let end = index + Int(state.count)
+        while index < end {
+            let probe = probes[index]
+            index += 1
+            let slot = table.find(lo: probe.lo, hi: probe.hi)
+            guard slot >= 0 else { continue }
+            let expires = table.expires(at: slot)
+            if expires != 0 && now >= expires { continue }
+            let metadata = table.metadata(at: slot)
+            switch probe.kind {
+            case Probe.exact: return .hit(state.type, metadata, .exact)
+            case Probe.network: return .hit(state.type, metadata, .network(prefixLength: probe.detail))
+            default:
+                if metadata.coversSubdomains { return .hit(state.type, metadata, .parent(levels: probe.detail)) }
+            }
+        }
+        return .miss(state.type)
+    }
+
+    /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
+    /// itself, then (IP) every network length the store holds that contains it, longest first,
+    /// or (domain, if the store has subdomain-covering entries) every parent that still has a
+    /// dot, nearest first. Overwrites the canonical bytes (parents are digested in place).
+    func addProbes(_ form: CanonicalForm, count: Int, at probeCount: inout Int) {
+        let bytes = UnsafeBufferPointer(rebasing: canonical[2..<(2 + count)])
+        if form.type == .url {
+            // The single place a URL is digested: `DigestBody.body` (the whole expression).
+            // The host-suffix / path-prefix expressions of
+            // `URLIndicator.forEachLookupExpression` are to be probed here once it exists.
+            addProbe(key.digest(form, canonical: bytes), kind: Probe.exact, detail: 0, at: &probeCount)
+            return
+        }
+        let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(2 + count)])
+        addProbe(key.digest(form.type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
+        switch form.type {
+        case .ipv4 where prefixes.ipv4 != 0 && count >= 4:
+            let own = form.isNetwork ? Int(form.prefixLength) : 32
+            addNetworkProbes(.ipv4, address: bytes, width: 4, below: own, low: prefixes.ipv4, high: 0, at: &probeCount)
+        case .ipv6 where (prefixes.ipv6Low | prefixes.ipv6High) != 0 && count >= 16:
+            let own = form.isNetwork ? Int(form.prefixLength) : 128
+            addNetworkProbes(
+                .ipv6, address: bytes, width: 16, below: own, low: prefixes.ipv6Low, high: prefixes.ipv6High,
+                at: &probeCount)
+        case .domain where probeParents:
+            addParentProbes(count: count, at: &probeCount)
+        default:
+            break
+        }
+    }
+
+    /// Network probes: for each stored length `p` < `own` (longest first), the digest of the
+    /// first `width` bytes masked to `p` bits followed by the byte `p` (the canonical CIDR form).
+    private func addNetworkProbes(
+        _ type: IndicatorType, address: UnsafeBufferPointer<UInt8>, width: Int, below own: Int,
+        low: UInt64, high: UInt64, at count: inout Int
+    ) {
+        let body = networkBody
+        var remainingHigh = own > 64 ? (own >= 128 ? high : high & ((1 << UInt64(own - 64)) - 1)) : 0
+        var remainingLow = own >= 64 ? low : low & ((1 << UInt64(own)) - 1)
+        while remainingHigh != 0 || remainingLow != 0 {
+            let length: Int
+            if remainingHigh != 0 {
+                let bit = 63 - remainingHigh.leadingZeroBitCount
+                remainingHigh &= ~(1 << UInt64(bit))
+                length = 64 + bit
+            } else {
+                let bit = 63 - remainingLow.leadingZeroBitCount
+                remainingLow &= ~(1 << UInt64(bit))
+                length = bit
+            }
+            for byteIndex in 0..<width {
+                let keep = length - 8 * byteIndex
+                let mask: UInt8 = keep >= 8 ? 0xFF : keep <= 0 ? 0 : ~(0xFF >> UInt8(keep))
+                body[2 + byteIndex] = address[byteIndex] & mask
+            }
+            body[2 + width] = UInt8(length)
+            let digest = key.digest(type, headroom: UnsafeMutableBufferPointer(rebasing: body[..<(3 + width)]))
+            addProbe(digest, kind: Probe.network, detail: UInt8(length), at: &count)
+        }
+    }
+
+    /// Parent probes of the canonical domain in `canonical[2..<2 + count]`: every suffix after
+    /// a dot that itself has a dot. Each is digested in place, the two bytes before it (already
+    /// scanned) serving as headroom.
+    private func addParentProbes(count: Int, at probeCount: inout Int) {
+        let end = 2 + count
+        var lastDot = -1
+        for index in stride(from: end - 1, through: 2, by: -1) where canonical[index] == UInt8(ascii: ".") {
+            lastDot = index
+            break
+        }
+        var levels: UInt8 = 0
+        var index = 2
+        while index < lastDot {
+            if canonical[index] == UInt8(ascii: ".") {
+                levels &+= 1
+                let start = index + 1  // the parent is canonical[start..<end]
+                let digest = key.digest(.domain, headroom: UnsafeMutableBufferPointer(rebasing: canonical[(start - 2)..<end]))
+                addProbe(digest, kind: Probe.parent, detail: levels, at: &probeCount)
+            }
+            index += 1
+        }
+    }
+
+    /// Records a probe and prefetches its home line (and the next one, if a scan can reach it).
+    @inline(__always)
+    func addProbe(_ digest: IndicatorDigest, kind: UInt8, detail: UInt8, at count: inout Int) {
+        if count == probes.count { growProbes() }
+        let stored = Slot.stored(digest)
+        probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail)
+        count += 1
+        let line = table.homeAddress(lo: stored.lo)
+        chub_prefetch(line)
+        if prefetchNextLine { chub_prefetch(line + 64) }
+    }
+
+    private func growProbes() {
+        let larger = UnsafeMutableBufferPointer<Probe>.allocate(capacity: probes.count * 2)
+        _ = larger.initialize(fromContentsOf: probes)
+        probes.deallocate()
+        probes = larger
+    }
+
+    /// Test seam: the result for one already canonical value (skips canonicalisation), so
+    /// probing can be tested with synthetic canonical bytes.
+    package func match(canonical bytes: [UInt8], form: CanonicalForm, now: UInt32) -> MatchResult {
+        var count = 0
+        addProbes(form, count: loadCanonical(bytes), at: &count)
+        return resolve(ValueState(type: form.type, first: 0, count: Int32(count)), now: now)
+    }
+
+    /// Test seam: the probes of one canonical value, in order.
+    package func probeDigests(canonical bytes: [UInt8], form: CanonicalForm) -> [(IndicatorDigest, MatchKind)] {
+        var count = 0
+        addProbes(form, count: loadCanonical(bytes), at: &count)
+        return (0..<count).map { index in
+            let probe = probes[index]
+            let kind: MatchKind = switch probe.kind {
+            case Probe.exact: .exact
+            case Probe.network: .network(prefixLength: probe.detail)
+            default: .parent(levels: probe.detail)
+            }
+            return (IndicatorDigest(lo: probe.lo, hi: probe.hi), kind)
+        }
+    }
+
+    private func loadCanonical(_ bytes: [UInt8]) -> Int {
+        precondition(bytes.count + 2 <= canonical.count)
+        for (offset, byte) in bytes.enumerated() { canonical[2 + offset] = byte }
+        return bytes.count
+    }
+}

@@ -1,0 +1,83 @@
+package import IndicatorKit
+
+/// The 32-byte slot encoding of a digest and its metadata, and the home-slot function
+/// (docs/STORE-FORMAT.md, "Slots" and "Placement"). Pure functions on integers.
+package enum Slot {
+    /// The digest as stored and probed: a digest whose `lo` half is zero is stored with
+    /// `lo = 1`, because a zero `lo` marks an empty slot. (Two values then share a digest only
+    /// if their other 64 bits agree as well: probability 2⁻⁶⁴ per pair of such values.)
+    @inline(__always)
+    package static func stored(_ digest: IndicatorDigest) -> IndicatorDigest {
+        digest.lo == 0 ? IndicatorDigest(lo: 1, hi: digest.hi) : digest
+    }
+
+    /// The home slot of a stored digest in a table of `capacity` slots (even): the first slot
+    /// of line `floor(lo * (capacity / 2) / 2⁶⁴)`.
+    @inline(__always)
+    package static func home(_ lo: UInt64, capacity: Int) -> Int {
+        home(lo, lines: UInt64(truncatingIfNeeded: capacity / StoreFormat.slotsPerLine))
+    }
+
+    /// As `home(_:capacity:)` with the line count precomputed (the lookup path).
+    @inline(__always)
+    package static func home(_ lo: UInt64, lines: UInt64) -> Int {
+        Int(truncatingIfNeeded: lo.multipliedFullWidth(by: lines).high) &* StoreFormat.slotsPerLine
+    }
+
+    /// Number of slots in the home range for `entryCount` entries: load factor ≈ 0.82,
+    /// rounded up to even, at least 2.
+    package static func capacity(forEntries entryCount: Int) -> Int {
+        let scaled = entryCount.multipliedReportingOverflow(by: StoreFormat.capacityNumerator)
+        precondition(!scaled.overflow, "entry count \(entryCount) is too large")
+        let slots = (scaled.partialValue + StoreFormat.capacityDenominator - 1)
+            / StoreFormat.capacityDenominator
+        return max(2, slots + (slots & 1))
+    }
+
+    /// The two metadata words of a slot (bytes 16..<24 and 24..<32, as little-endian u64s).
+    @inline(__always)
+    package static func encode(_ metadata: EntryMetadata) -> (UInt64, UInt64) {
+        let word2 = UInt64(metadata.expires)
+            | UInt64(metadata.firstSeenDay) << 32
+            | UInt64(metadata.lastSeenDay) << 48
+        let flags = UInt64(metadata.tlp.rawValue & 0x07)
+            | UInt64(metadata.action.rawValue & 0x03) << 3
+            | (metadata.coversSubdomains ? 1 << 5 : 0)
+        let word3 = UInt64(metadata.sourceID)
+            | UInt64(metadata.category.rawValue) << 16
+            | UInt64(metadata.confidence) << 24
+            | flags << 32
+        return (word2, word3)
+    }
+
+    /// Decodes the metadata words. Values a writer never produces (possible only in a
+    /// corrupted file opened without `.full` verification) decode conservatively: unknown
+    /// category → unspecified, unknown TLP → red, unknown action → block, confidence ≤ 100.
+    @inline(__always)
+    package static func decode(_ word2: UInt64, _ word3: UInt64) -> EntryMetadata {
+        let flags = UInt8(truncatingIfNeeded: word3 >> 32)
+        return EntryMetadata(
+            category: ThreatCategory(rawValue: UInt8(truncatingIfNeeded: word3 >> 16)) ?? .unspecified,
+            confidence: UInt8(truncatingIfNeeded: word3 >> 24),
+            tlp: TLP(rawValue: flags & 0x07) ?? .red,
+            action: ActionHint(rawValue: (flags >> 3) & 0x03) ?? .block,
+            sourceID: UInt16(truncatingIfNeeded: word3),
+            firstSeenDay: UInt16(truncatingIfNeeded: word2 >> 32),
+            lastSeenDay: UInt16(truncatingIfNeeded: word2 >> 48),
+            expires: UInt32(truncatingIfNeeded: word2),
+            coversSubdomains: flags & (1 << 5) != 0)
+    }
+
+    /// Whether metadata words are exactly what a writer produces (`.full` verification):
+    /// known category, TLP and action, confidence ≤ 100, zero reserved bits.
+    package static func isWellFormed(_ word2: UInt64, _ word3: UInt64) -> Bool {
+        _ = word2
+        let flags = UInt8(truncatingIfNeeded: word3 >> 32)
+        return ThreatCategory(rawValue: UInt8(truncatingIfNeeded: word3 >> 16)) != nil
+            && UInt8(truncatingIfNeeded: word3 >> 24) <= 100
+            && TLP(rawValue: flags & 0x07) != nil
+            && ActionHint(rawValue: (flags >> 3) & 0x03) != nil
+            && flags & 0xC0 == 0
+            && word3 >> 40 == 0
+    }
+}

@@ -1,0 +1,150 @@
+public import IndicatorKit
+
+/// Builds a snapshot file from digests and metadata (docs/STORE-FORMAT.md, "Writing").
+///
+/// Entries are collected as 32-byte slot records, sorted by digest (radix sort on the top 16
+/// bits, then small comparison sorts), duplicates merged with `EntryMetadata.merged(with:)`,
+/// placed by ordered linear probing and streamed to a temporary file that is then `fsync`ed
+/// and renamed over the target, like cdbmake. Peak memory is about 64 bytes per entry.
+public struct SnapshotWriter {
+    /// Id of the digest key the digests were computed with (`DigestKey.id`).
+    public let keyID: UInt64
+    /// Prefix lengths of the IP networks among the entries; `add(_:_:form:)` records them.
+    /// Must include every network length present, or those networks will not match.
+    public var prefixes = NetworkPrefixes()
+    private var records: [SlotRecord] = []
+
+    /// Where a simulated crash stops `write` (tests of crash safety): the temporary file is
+    /// left behind as a dead process would leave it, and the target is not touched.
+    package enum CrashPoint: Sendable { case afterBody, beforeRename }
+    package var crashPoint: CrashPoint? = nil
+
+    /// A writer for digests computed with the key whose id is `keyID`.
+    public init(keyID: UInt64, reservingCapacity: Int = 0) {
+        self.keyID = keyID
+        records.reserveCapacity(reservingCapacity)
+    }
+
+    /// A writer for digests computed with `key`.
+    public init(key: DigestKey, reservingCapacity: Int = 0) {
+        self.init(keyID: key.id, reservingCapacity: reservingCapacity)
+    }
+
+    /// Number of entries added so far, duplicates included.
+    public var count: Int { records.count }
+
+    /// Adds one entry. Pass the value's canonical `form` so IP network prefix lengths are
+    /// recorded in the header (without it, add them to `prefixes` yourself).
+    public mutating func add(_ digest: IndicatorDigest, _ metadata: EntryMetadata, form: CanonicalForm? = nil) {
+        if let form { prefixes.insert(form) }
+        let stored = Slot.stored(digest)
+        let (word2, word3) = Slot.encode(metadata)
+        records.append(SlotRecord(lo: stored.lo, hi: stored.hi, word2: word2, word3: word3))
+    }
+
+    /// Adds every entry of an open snapshot (to merge a new ingest into the existing store),
+    /// skipping entries expired at `liveAt` when given, and keeps its network prefix lengths.
+    public mutating func add(contentsOf snapshot: Snapshot, liveAt now: UInt32? = nil) throws(StoreError) {
+        guard snapshot.header.keyID == keyID else {
+            throw .keyMismatch(path: snapshot.path, expected: keyID, found: snapshot.header.keyID)
+        }
+        prefixes.formUnion(snapshot.header.prefixes)
+        records.reserveCapacity(records.count + snapshot.entryCount)
+        snapshot.forEachEntry(liveAt: now) { digest, metadata in add(digest, metadata) }
+    }
+
+    /// What `write` did.
+    public struct Summary: Equatable, Sendable {
+        /// Entries in the written snapshot.
+        public var entries: Int
+        /// Entries added more than once (merged into one).
+        public var duplicates: Int
+        /// Entries left out because they had expired.
+        public var expired: Int
+        /// The header written.
+        public var header: SnapshotHeader
+    }
+
+    /// Writes the snapshot to `path` atomically: a temporary file in the same directory,
+    /// `fsync`, `rename`, `fsync` of the directory. On failure the old file at `path` (if any)
+    /// is untouched and the temporary file removed. Entries expired at `droppingExpiredAt`
+    /// are left out. `createdAt` (Unix seconds) is stored in the header; pass a fixed value
+    /// for byte-identical output.
+    public consuming func write(
+        to path: String, createdAt: UInt64? = nil, droppingExpiredAt now: UInt32? = nil
+    ) throws(StoreError) -> Summary {
+        let (duplicates, expired) = records.withUnsafeMutableBufferPointer { buffer in
+            DigestSort.sort(buffer)
+            return Self.mergeDuplicates(buffer, droppingExpiredAt: now)
+        }
+        records.removeLast(duplicates + expired)
+        var header = Self.layout(records)
+        header.keyID = keyID
+        header.createdAt = createdAt ?? Syscalls.unixTime()
+        header.prefixes = prefixes
+        let crashPoint = crashPoint
+        header = try records.withUnsafeBufferPointer { (buffer) throws(StoreError) in
+            try AtomicFile.write(path, header: header, records: buffer, crashPoint: crashPoint)
+        }
+        return Summary(entries: records.count, duplicates: duplicates, expired: expired, header: header)
+    }
+
+    /// Merges runs of equal digests in sorted `records`, drops expired entries, compacts the
+    /// survivors to the front. Returns how many were duplicates and how many expired.
+    private static func mergeDuplicates(
+        _ records: UnsafeMutableBufferPointer<SlotRecord>, droppingExpiredAt now: UInt32?
+    ) -> (duplicates: Int, expired: Int) {
+        var kept = 0
+        var duplicates = 0
+        var index = 0
+        while index < records.count {
+            var record = records[index]
+            index += 1
+            while index < records.count, records[index].lo == record.lo, records[index].hi == record.hi {
+                let merged = Slot.decode(record.word2, record.word3)
+                    .merged(with: Slot.decode(records[index].word2, records[index].word3))
+                (record.word2, record.word3) = Slot.encode(merged)
+                duplicates += 1
+                index += 1
+            }
+            records[kept] = record
+            kept += 1
+        }
+        guard let now else { return (duplicates, 0) }
+        var live = 0
+        for index in 0..<kept where !Slot.decode(records[index].word2, records[index].word3).isExpired(at: now) {
+            records[live] = records[index]
+            live += 1
+        }
+        return (duplicates, kept - live)
+    }
+
+    /// Capacity, tail and max displacement of the table for sorted, unique `records`.
+    private static func layout(_ records: [SlotRecord]) -> SnapshotHeader {
+        let capacity = Slot.capacity(forEntries: records.count)
+        let lines = UInt64(capacity / StoreFormat.slotsPerLine)
+        var maxDisplacement = 0
+        var covers = false
+        var previous = -1
+        for record in records {
+            let home = Slot.home(record.lo, lines: lines)
+            let position = max(home, previous + 1)
+            maxDisplacement = max(maxDisplacement, position - home)
+            previous = position
+            if record.word3 >> 32 & (1 << 5) != 0 { covers = true }
+        }
+        return SnapshotHeader(
+            canonicalizerVersion: Canonicalizer.version, hasSubdomainEntries: covers, keyID: 0,
+            entryCount: records.count, capacity: capacity, tailSlots: maxDisplacement,
+            maxDisplacement: maxDisplacement, createdAt: 0, prefixes: NetworkPrefixes(),
+            bodyChecksum: [UInt8](repeating: 0, count: StoreFormat.checksumSize))
+    }
+}
+
+/// One slot as four little-endian words: digest lo, digest hi, metadata (docs/STORE-FORMAT.md).
+struct SlotRecord {
+    var lo: UInt64
+    var hi: UInt64
+    var word2: UInt64
+    var word3: UInt64
+}
