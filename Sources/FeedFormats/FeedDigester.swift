@@ -8,6 +8,8 @@ public struct FeedDigester {
     public struct Entry: Equatable, Sendable {
         public var digest: IndicatorDigest
         public var metadata: EntryMetadata
+        /// Type and prefix length (the store records which network lengths it holds).
+        public var form: CanonicalForm
     }
 
     /// What happened to an upload's records.
@@ -84,7 +86,7 @@ public struct FeedDigester {
                 return
             }
             let digest = key.digest(form, canonical: writer.written)
-            entries.append(Entry(digest: digest, metadata: metadata))
+            entries.append(Entry(digest: digest, metadata: metadata, form: form))
         } catch {
             problems.append(FeedProblem(file: file, line: record.line, reason: error.description))
         }

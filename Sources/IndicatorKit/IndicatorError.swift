@@ -10,6 +10,17 @@ public enum IndicatorError: Error, Equatable, Sendable, CustomStringConvertible 
     /// The value was parsed as `type` and is not valid for it; `reason` says exactly why.
     case invalid(IndicatorType, reason: String)
 
+    /// A stable machine-readable code (JSON `error.code`): `empty`, `too_long`, `unrecognised`,
+    /// `invalid_value`.
+    public var code: String {
+        switch self {
+        case .empty: "empty"
+        case .tooLong: "too_long"
+        case .unrecognised: "unrecognised"
+        case .invalid: "invalid_value"
+        }
+    }
+
     public var description: String {
         switch self {
         case .empty: "empty value"

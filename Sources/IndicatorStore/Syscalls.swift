@@ -103,6 +103,112 @@ enum Syscalls {
         try fsync(fd, path: path)
     }
 
+    /// `mkdir(2)` with `mode`. With `allowExistingEmpty`, an existing empty directory is
+    /// accepted (and its mode set); anything else already at `path` is refused.
+    static func makeDirectory(_ path: String, mode: mode_t, allowExistingEmpty: Bool) throws(StoreError) {
+        if Glibc.mkdir(path, mode) == 0 { return }
+        let code = errno
+        guard code == EEXIST, allowExistingEmpty else {
+            throw .system(operation: "mkdir", path: path, errno: code)
+        }
+        guard let entries = try? listDirectory(path), entries.isEmpty else {
+            throw .system(operation: "mkdir", path: path, errno: EEXIST)
+        }
+        _ = try retrying("chmod", path) { Glibc.chmod(path, mode) }
+    }
+
+    /// Names in directory `path` (without `.` and `..`), via `opendir(3)` / `readdir(3)`.
+    static func listDirectory(_ path: String) throws(StoreError) -> [String] {
+        guard let handle = opendir(path) else { throw .system(operation: "opendir", path: path, errno: errno) }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    /// Whether anything exists at `path` (`access(2)` with `F_OK`).
+    static func exists(_ path: String) -> Bool {
+        Glibc.access(path, F_OK) == 0
+    }
+
+    /// `stat(2)`: the permission bits of `path`.
+    static func fileMode(_ path: String) throws(StoreError) -> mode_t {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        var info = stat()
+        _ = try retrying("fstat", path) { fstat(fd, &info) }
+        return info.st_mode & 0o7777
+    }
+
+    /// The whole file at `path` (`open` + `read`), refusing files larger than `limit` bytes.
+    static func readFile(_ path: String, limit: Int) throws(StoreError) -> [UInt8] {
+        let fd = try open(path, O_RDONLY)
+        defer { close(fd) }
+        let size = try fileSize(fd, path: path)
+        guard size <= limit else { throw .system(operation: "read", path: path, errno: EFBIG) }
+        var bytes = [UInt8](repeating: 0, count: size)
+        var done = 0
+        var failure: StoreError?
+        bytes.withUnsafeMutableBytes { raw in
+            do throws(StoreError) {
+                while done < size {
+                    let count = try retrying("read", path) { Glibc.read(fd, raw.baseAddress! + done, size - done) }
+                    if count == 0 { break }  // the file shrank while we read it
+                    done += count
+                }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        bytes.removeLast(size - done)
+        return bytes
+    }
+
+    /// Replaces the file at `path` with `bytes` crash-safely: a temporary file (mode `mode`)
+    /// in the same directory, `fsync`, `rename`, `fsync` of the directory.
+    static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(StoreError) {
+        let temporary = path + ".tmp-\(processID())"
+        unlinkQuietly(temporary)
+        let fd = try open(temporary, O_WRONLY | createExclusive, mode: mode)
+        var installed = false
+        defer {
+            close(fd)
+            if !installed { unlinkQuietly(temporary) }
+        }
+        var failure: StoreError?
+        bytes.withUnsafeBytes { raw in
+            do throws(StoreError) {
+                if raw.count > 0 { try write(fd, raw, at: 0, path: temporary) }
+            } catch {
+                failure = error
+            }
+        }
+        if let failure { throw failure }
+        try fsync(fd, path: temporary)
+        try rename(temporary, to: path)
+        installed = true
+        try fsyncDirectory(AtomicFile.directory(of: path))
+    }
+
+    /// Opens (creating, mode 0600) `path` and takes `flock(LOCK_EX)` on it, waiting for any
+    /// other holder. The lock is released when the returned descriptor is closed.
+    static func lockExclusive(_ path: String) throws(StoreError) -> Int32 {
+        let fd = try open(path, O_RDWR | O_CREAT, mode: 0o600)
+        while flock(fd, LOCK_EX) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            close(fd)
+            throw .system(operation: "flock", path: path, errno: code)
+        }
+        return fd
+    }
+
     /// The process id (names temporary files).
     static func processID() -> Int32 { getpid() }
 

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+
+/// Ingest is atomic: SIGKILL at any moment leaves the previous store intact and readable.
+@Suite struct CrashSafetyTests {
+    @Test func killingIngestNeverLosesTheOldStore() throws {
+        let temp = try TemporaryDirectory()
+        let data = temp.path + "/data"
+        #expect(try Ihub.run(["init", data]).status == 0)
+        let base = try temp.file("base.txt", "kept-1.example\nkept-2.example\n198.51.100.0/24\n")
+        #expect(try Ihub.run(["ingest", "--data", data, "--source", "base", base]).status == 0)
+
+        var big = ""
+        big.reserveCapacity(4_000_000)
+        for index in 0..<200_000 {
+            big += "10.\((index >> 16) & 255).\((index >> 8) & 255).\(index & 255)\n"
+        }
+        let feed = try temp.file("big.txt", big)
+        var killed = 0
+        for round in 0..<8 {
+            let process = Process()
+            process.executableURL = Ihub.binary
+            process.arguments = ["ingest", "--data", data, "--source", "big", "--json", feed]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            usleep(UInt32(20_000 * round + Int.random(in: 0..<20_000)))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killed += 1
+            }
+            process.waitUntilExit()
+            let verify = try Ihub.run(["verify", "--data", data])
+            #expect(verify.status == 0, "round \(round): \(verify.stderr)")
+            let lookup = try Ihub.run(["lookup", "--data", data, "--json", "kept-1.example", "kept-2.example", "198.51.100.9"])
+            #expect(try lookup.jsonLines().map { $0["match"] as? Bool } == [true, true, true], "round \(round)")
+        }
+        #expect(killed > 0)
+        let finished = try Ihub.run(["ingest", "--data", data, "--source", "big", "--json", feed])
+        #expect(finished.status == 0)
+        let lookup = try Ihub.run(["lookup", "--data", data, "--json", "10.3.13.63", "kept-1.example"])
+        #expect(try lookup.jsonLines().map { $0["match"] as? Bool } == [true, true])
+        // No temporary files are left behind once a later ingest completed.
+        let leftovers = try FileManager.default.contentsOfDirectory(atPath: data + "/store").filter { $0 != "indicators.snap" }
+        #expect(leftovers.isEmpty, "\(leftovers)")
+    }
+}
