@@ -5,14 +5,15 @@ package import IndicatorKit
 struct Probe {
     var lo: UInt64
     var hi: UInt64
-    /// 0 exact, 1 network, 2 parent domain.
+    /// 0 exact, 1 network, 2 parent domain, 3 URL expression.
     var kind: UInt8
-    /// Prefix length (network) or labels removed (parent).
+    /// Prefix length (network), labels removed (parent) or expression index (URL).
     var detail: UInt8
 
     static let exact: UInt8 = 0
     static let network: UInt8 = 1
     static let parent: UInt8 = 2
+    static let urlExpression: UInt8 = 3
 }
 
 /// Per value of a batch: its type and probe range, or `count` -1 when refused.
@@ -83,6 +84,7 @@ extension Matcher {
             switch probe.kind {
             case Probe.exact: return .hit(state.type, metadata, .exact)
             case Probe.network: return .hit(state.type, metadata, .network(prefixLength: probe.detail))
+            case Probe.urlExpression: return .hit(state.type, metadata, .urlExpression)
             default:
                 if metadata.coversSubdomains { return .hit(state.type, metadata, .parent(levels: probe.detail)) }
             }
@@ -97,10 +99,14 @@ extension Matcher {
     func addProbes(_ form: CanonicalForm, count: Int, at probeCount: inout Int) {
         let bytes = UnsafeBufferPointer(rebasing: canonical[2..<(2 + count)])
         if form.type == .url {
-            // The single place a URL is digested: `DigestBody.body` (the whole expression).
-            // The host-suffix / path-prefix expressions of
-            // `URLIndicator.forEachLookupExpression` are to be probed here once it exists.
-            addProbe(key.digest(form, canonical: bytes), kind: Probe.exact, detail: 0, at: &probeCount)
+            // The exact expression (`DigestBody.body`) first, then the other Safe Browsing
+            // host-suffix / path-prefix expressions, each digested as a URL body.
+            var expression: UInt8 = 0
+            URLIndicator.forEachLookupExpression(bytes) { body in
+                addProbe(key.digest(.url, body: body), kind: expression == 0 ? Probe.exact : Probe.urlExpression,
+                         detail: expression, at: &probeCount)
+                expression &+= 1
+            }
             return
         }
         let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(2 + count)])

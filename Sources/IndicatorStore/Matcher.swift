@@ -8,6 +8,9 @@ public enum MatchKind: Equatable, Hashable, Sendable {
     case network(prefixLength: UInt8)
     /// A listed domain covering its subdomains is this many labels above the value.
     case parent(levels: UInt8)
+    /// A listed URL expression covers the value: a host suffix and/or path prefix of it, as
+    /// Safe Browsing matches (`http://evil.example/` covers every URL on that host).
+    case urlExpression
 }
 
 /// The answer for one value.

@@ -68,6 +68,7 @@ enum LookupCommand {
             case .exact: break
             case .network(let length): details += "; inside a listed /\(length) network"
             case .parent(let levels): details += "; \(levels) level\(levels == 1 ? "" : "s") below a listed domain"
+            case .urlExpression: details += "; covered by a listed host/path prefix"
             }
             if metadata.expires != 0 { details += "; expires \(Clock.timestamp(metadata.expires))" }
             return [input, type.name, "HIT", details]
@@ -79,6 +80,7 @@ enum LookupCommand {
         case .exact: "exact"
         case .network: "network"
         case .parent: "parent"
+        case .urlExpression: "url_expression"
         }
     }
 }

@@ -12,7 +12,8 @@ import Testing
     }
 
     @Test func realCERTFeeds() throws {
-        let (_, data) = try hub()
+        let (temp, data) = try hub()
+        defer { withExtendedLifetime(temp) {} }
         let result = try Ihub.run([
             "ingest", "--data", data, "--source", "abuse.ch", "--json",
             fixturePath("feodotracker_ipblocklist.csv"), fixturePath("urlhaus_csv_recent_excerpt.csv"),
@@ -32,6 +33,7 @@ import Testing
         #expect(answers.map { $0["match"] as? Bool } == [true, true, true, true, false])
         #expect(answers[1]["matched"] as? String == "network")
         #expect(answers[2]["category"] as? String == "malware")
+        #expect(answers[3]["matched"] as? String == "url_expression")
     }
 
     @Test func badRecordsAreReportedAndGoodOnesKept() throws {
@@ -116,7 +118,8 @@ import Testing
     }
 
     @Test func lookupRefusalsCarryCodeAndReason() throws {
-        let (_, data) = try hub()
+        let (temp, data) = try hub()
+        defer { withExtendedLifetime(temp) {} }
         let result = try Ihub.run(["lookup", "--data", data, "--json", "999.1.1.1", "evil.example"])
         #expect(result.status == 1)
         let answers = try result.jsonLines()
