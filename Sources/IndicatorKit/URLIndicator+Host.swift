@@ -18,6 +18,11 @@ extension URLIndicator {
             _ = normaliseHostInPlace(from: start, in: &out)
         }
         guard out.count > start else { throw invalid("missing host after '\(scheme.text)://'") }
+        // A bracket is only legal around an IPv6 literal; kept inside a name, the canonical
+        // form would be read back as a broken literal (found by the mutation fuzzer).
+        if out.written[start...].contains(where: { $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "]") }) {
+            throw invalid("host '\(String(decoding: UnsafeBufferPointer(rebasing: out.written[start...]), as: UTF8.self))' contains '[' or ']' outside an IPv6 literal")
+        }
         if let address = try parseIPv4Host(UnsafeBufferPointer(rebasing: out.written[start...])) {
             out.truncate(to: start)
             try mapOverflow { () throws(ByteWriter.Overflow) in try appendDottedQuad(address, to: &out) }
