@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test test-long soak fuzz bench bench-e2e clean
+.PHONY: deps build demo test soak fuzz bench bench-ingest clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -22,6 +22,15 @@ demo: deps
 test: deps
 	$(SWIFT) build
 	$(SWIFT) test --parallel
+
+# Long runs: millions of fuzzed values, many killed ingests. Short versions run in `make test`.
+fuzz: deps
+	$(SWIFT) build --build-tests
+	IHUB_FUZZ_ITERATIONS=$${IHUB_FUZZ_ITERATIONS:-3000000} $(SWIFT) test --skip-build --filter 'CanonicalizerFuzzTests|HostileInput'
+
+soak: deps
+	$(SWIFT) build --build-tests
+	IHUB_CRASH_ROUNDS=$${IHUB_CRASH_ROUNDS:-60} $(SWIFT) test --skip-build --filter 'CrashSafetyTests'
 
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench

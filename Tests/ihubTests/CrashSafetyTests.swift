@@ -2,7 +2,12 @@ import Foundation
 import Testing
 
 /// Ingest is atomic: SIGKILL at any moment leaves the previous store intact and readable.
+/// `make test` kills 8 ingests; `make soak` sets IHUB_CRASH_ROUNDS higher.
 @Suite struct CrashSafetyTests {
+    static var rounds: Int {
+        ProcessInfo.processInfo.environment["IHUB_CRASH_ROUNDS"].flatMap(Int.init) ?? 8
+    }
+
     @Test func killingIngestNeverLosesTheOldStore() throws {
         let temp = try TemporaryDirectory()
         let data = temp.path + "/data"
@@ -17,14 +22,14 @@ import Testing
         }
         let feed = try temp.file("big.txt", big)
         var killed = 0
-        for round in 0..<8 {
+        for round in 0..<Self.rounds {
             let process = Process()
             process.executableURL = Ihub.binary
             process.arguments = ["ingest", "--data", data, "--source", "big", "--json", feed]
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            usleep(UInt32(20_000 * round + Int.random(in: 0..<20_000)))
+            usleep(UInt32(20_000 * (round % 8) + Int.random(in: 0..<20_000)))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killed += 1
