@@ -36,5 +36,9 @@ bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
 	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
 
+bench-ingest: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
+	Benchmarks/ingest.sh $${ENTRIES:-1000000} $(RELEASE_PATH)/release/ihub
+
 clean:
 	rm -rf .build $(RELEASE_PATH)

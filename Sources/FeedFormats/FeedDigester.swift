@@ -1,8 +1,10 @@
 public import IndicatorKit
 
 /// Turns feed files into keyed digests with metadata, ready for the store: reads each record,
-/// canonicalises and digests it, and keeps a report. Raw values never outlive the call that
-/// read them. Pure: the caller reads files and writes the store.
+/// canonicalises and digests it, hands the entry to the caller's sink and keeps a report. Raw
+/// values never outlive the call that read them. Pure: the caller reads files and writes the
+/// store. Entries are not deduplicated here: the store's writer merges equal digests (it sorts
+/// anyway), and the caller turns its merge count into `duplicates`.
 public struct FeedDigester {
     /// One entry for the store.
     public struct Entry: Equatable, Sendable {
@@ -14,9 +16,10 @@ public struct FeedDigester {
 
     /// What happened to an upload's records.
     public struct Report: Equatable, Sendable {
-        /// Records that were valid and new.
+        /// Records that were valid and new. `FeedDigester` counts every valid record here;
+        /// `countDuplicates(_:)` moves the merged ones to `duplicates`.
         public var accepted = 0
-        /// Valid records whose value was already in this upload (or, once merged, in the store).
+        /// Valid records whose value was already in this upload or in the store.
         public var duplicates = 0
         /// Records refused; each has a problem below.
         public var rejected: Int { problems.count }
@@ -24,6 +27,13 @@ public struct FeedDigester {
         public var problems: [FeedProblem] = []
 
         public init() {}
+
+        /// Moves `merged` records (valid ones whose digest was already present) from
+        /// `accepted` to `duplicates`.
+        public mutating func countDuplicates(_ merged: Int) {
+            accepted -= merged
+            duplicates += merged
+        }
     }
 
     public let key: DigestKey
@@ -32,8 +42,7 @@ public struct FeedDigester {
     /// Unix seconds; records already expired at this time are refused.
     public let now: UInt32
 
-    private var entries: [Entry] = []
-    private var problems: [FeedProblem] = []
+    private var report = Report()
     private let scratch: UnsafeMutableBufferPointer<UInt8>
 
     public init(key: DigestKey, defaults: EntryMetadata, now: UInt32) {
@@ -50,67 +59,49 @@ public struct FeedDigester {
     }
 
     /// Number of valid records so far (duplicates included).
-    public var recordCount: Int { entries.count }
+    public var recordCount: Int { report.accepted }
 
-    /// Reads one file's bytes in `format` (`nil` = detect). `type` forces every value's type.
+    /// Reads one file's bytes in `format` (`nil` = detect), passing each valid record's entry
+    /// to `sink`. `type` forces every value's type. A file-level error leaves the report as
+    /// it was before the call (the entries already passed to `sink` are the caller's to drop).
     public mutating func add(
         _ bytes: UnsafeBufferPointer<UInt8>, file: String, format: FeedFormat?, type: IndicatorType?,
-        valueColumn: String? = nil
+        valueColumn: String? = nil, into sink: (Entry) -> Void
     ) throws(FeedError) {
         if LineScanner.looksBinary(bytes) { throw .binary(file: file) }
-        let chosen = format ?? FeedFormat.detect(bytes)
-        switch chosen {
+        let firstProblem = report.problems.count
+        switch format ?? FeedFormat.detect(bytes) {
         case .list:
-            ListReader.read(bytes, type: type) { record in take(record, file: file) }
+            ListReader.read(bytes, type: type) { record in take(record, file: file, sink) }
         case .csv:
-            var found: [FeedProblem] = []
             try CSVReader.read(
                 bytes, file: file, type: type, valueColumn: valueColumn,
-                { record in take(record, file: file) }, problem: { found.append($0) })
-            // CSV problems and record problems interleave by line.
-            problems.append(contentsOf: found)
-            problems.sort { ($0.file, $0.line) < ($1.file, $1.line) }
+                { record in take(record, file: file, sink) }, problem: { report.problems.append($0) })
+            // CSV-level and record-level problems interleave: keep this file's in line order.
+            report.problems[firstProblem...].sort { $0.line < $1.line }
         }
     }
 
-    private mutating func take(_ record: FeedRecord, file: String) {
+    private mutating func take(_ record: FeedRecord, file: String, _ sink: (Entry) -> Void) {
         var writer = ByteWriter(scratch)
         do {
             let form = try Canonicalizer.canonicalize(record.value, as: record.type, into: &writer)
             var metadata = record.fields.applied(to: defaults)
             metadata.coversSubdomains = form.coversSubdomains
             if metadata.isExpired(at: now) {
-                problems.append(FeedProblem(
+                report.problems.append(FeedProblem(
                     file: file, line: record.line,
                     reason: "already expired (expires \(metadata.expires) is not after now, \(now))"))
                 return
             }
-            let digest = key.digest(form, canonical: writer.written)
-            entries.append(Entry(digest: digest, metadata: metadata, form: form))
+            sink(Entry(digest: key.digest(form, canonical: writer.written), metadata: metadata, form: form))
+            report.accepted += 1
         } catch {
-            problems.append(FeedProblem(file: file, line: record.line, reason: error.description))
+            report.problems.append(FeedProblem(file: file, line: record.line, reason: error.description))
         }
-        writer.truncate(to: 0)
     }
 
-    /// The unique entries (sorted by digest, duplicates merged) and the report.
-    public mutating func finish() -> (entries: [Entry], report: Report) {
-        var report = Report()
-        report.problems = problems
-        entries.sort { $0.digest < $1.digest }
-        var unique: [Entry] = []
-        unique.reserveCapacity(entries.count)
-        for entry in entries {
-            if let last = unique.last, last.digest == entry.digest {
-                unique[unique.count - 1].metadata = last.metadata.merged(with: entry.metadata)
-                report.duplicates += 1
-            } else {
-                unique.append(entry)
-            }
-        }
-        report.accepted = unique.count
-        entries = []
-        problems = []
-        return (unique, report)
-    }
+    /// The report so far: every valid record counted as accepted until the caller applies
+    /// the store's merge count with `Report.countDuplicates`.
+    public var currentReport: Report { report }
 }

@@ -30,6 +30,11 @@ enum IngestCommand {
             return try directory.withWriterLock { () throws -> ExitStatus in
                 defaults.sourceID = try directory.sourceID(for: source)
                 let progress = Console.showsProgress(json: json)
+                if progress { Console.progress("opening the store…") }
+                directory.removeStaleTemporaryFiles()
+                let existing = try Snapshot.open(directory.snapshotPath, key: key, verification: .full)
+                var writer = SnapshotWriter(key: key, reservingCapacity: existing.entryCount)
+                try writer.add(contentsOf: existing, liveAt: now)
                 var digester = FeedDigester(key: key, defaults: defaults, now: now)
                 defer { digester.release() }
                 for path in args.positionals {
@@ -38,22 +43,16 @@ enum IngestCommand {
                     defer { bytes.wipe() }
                     try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
                         try digester.add(buffer, file: path, format: format, type: type,
-                                         valueColumn: args.value("value-column"))
+                                         valueColumn: args.value("value-column")) { entry in
+                            writer.add(entry.digest, entry.metadata, form: entry.form)
+                        }
                     }
                 }
-                var (entries, report) = digester.finish()
-                if progress { Console.progress("merging \(entries.count) entries into the store…") }
-                directory.removeStaleTemporaryFiles()
-                let existing = try Snapshot.open(directory.snapshotPath, key: key, verification: .full)
-                var writer = SnapshotWriter(key: key, reservingCapacity: existing.entryCount + entries.count)
-                try writer.add(contentsOf: existing, liveAt: now)
-                for entry in entries { writer.add(entry.digest, entry.metadata, form: entry.form) }
-                entries = []
-                if progress { Console.progress("writing snapshot…") }
+                if progress { Console.progress("writing the snapshot (\(writer.count) entries before merging)…") }
                 let summary = try writer.write(to: directory.snapshotPath, droppingExpiredAt: now)
-                // New entries were unique among themselves, so every merge is with the old store.
-                report.accepted -= summary.duplicates
-                report.duplicates += summary.duplicates
+                // Old entries are unique among themselves, so every merge involved a new record.
+                var report = digester.currentReport
+                report.countDuplicates(summary.duplicates)
                 if progress { Console.endProgress() }
                 printReport(report, json: json, entries: summary.entries)
                 return report.rejected > 0 ? .someRefused : .success
