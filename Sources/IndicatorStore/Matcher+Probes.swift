@@ -23,11 +23,14 @@ struct ValueState {
 }
 
 extension Matcher {
-    /// Canonicalises and digests the values in `range`, prefetching as it goes, then probes.
+    /// Canonicalises and digests the values in `range`; prefetches every probe's home lines;
+    /// walks the probes once more, prefetching the lines after the home window for the scans
+    /// that will need them; then resolves each value.
     func matchBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, now: UInt32, into results: inout [MatchResult]
     ) {
+        let states = self.states
         var probeCount = 0
         let output = UnsafeMutableBufferPointer(rebasing: canonical[2...])
         for index in range {
@@ -36,10 +39,12 @@ extension Matcher {
             if rawDigests, let type {
                 let value = values[index]
                 let count = min(value.count, output.count)
-                for offset in 0..<count { output[offset] = value[offset] }
+                if let source = value.baseAddress, count > 0 {
+                    UnsafeMutableRawPointer(output.baseAddress!).copyMemory(from: source, byteCount: count)
+                }
                 let first = probeCount
-                addProbe(key.digest(type, headroom: UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])),
-                    kind: Probe.exact, detail: 0, at: &probeCount)
+                let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])
+                addProbe(key.digest(type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
@@ -56,6 +61,8 @@ extension Matcher {
             addProbes(form, count: writer.count, at: &probeCount)
             states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
         }
+        prefetchHomeLines(probeCount)
+        if prefetchBeyondWindow { prefetchLongScans(probeCount) }
         for slot in 0..<range.count {
             let state = states[slot]
             if state.count < 0 {
@@ -67,9 +74,49 @@ extension Matcher {
         }
     }
 
+    /// Prefetches the home line of every probe (and the next line, if a scan can reach it),
+    /// back to back: issued between digests, each prefetch waits for its page walk.
+    private func prefetchHomeLines(_ count: Int) {
+        let table = self.table
+        let probes = self.probes
+        if prefetchNextLine {
+            for index in 0..<count {
+                let line = table.homeAddress(lo: probes[index].lo)
+                chub_prefetch(line)
+                chub_prefetch(line + 64)
+            }
+        } else {
+            for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
+        }
+    }
+
+    /// For each probe whose scan will not end within its prefetched window (the home line and
+    /// the next), prefetches the two lines after it. Reading the window here waits for the
+    /// home-line prefetches in order, while the further lines load in parallel.
+    private func prefetchLongScans(_ count: Int) {
+        let table = self.table
+        let probes = self.probes
+        let window = 2 * StoreFormat.slotsPerLine
+        guard table.maxDisplacement >= window else { return }
+        for index in 0..<count {
+            let probe = probes[index]
+            let home = Slot.home(probe.lo, lines: table.lines)
+            let last = home &+ window &- 1
+            let slotLo = table.lo(at: last)
+            // The scan continues past the window only if the window's last slot holds a smaller digest.
+            if slotLo != 0 && slotLo < probe.lo {
+                let next = table.slots + (last &+ 1) &* StoreFormat.slotSize
+                chub_prefetch(next)
+                chub_prefetch(next + 64)
+            }
+        }
+    }
+
     /// The first probe of `state` that finds a live entry (a parent only if it covers subdomains).
     @inline(__always)
     func resolve(_ state: ValueState, now: UInt32) -> MatchResult {
+        let table = self.table
+        let probes = self.probes
         var index = Int(state.first)
         let end = index + Int(state.count)
         while index < end {
@@ -175,23 +222,12 @@ extension Matcher {
         }
     }
 
-    /// Records a probe and prefetches its home line (and the next one, if a scan can reach it).
+    /// Records a probe.
     @inline(__always)
     func addProbe(_ digest: IndicatorDigest, kind: UInt8, detail: UInt8, at count: inout Int) {
-        if count == probes.count { growProbes() }
         let stored = Slot.stored(digest)
         probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail)
         count += 1
-        let line = table.homeAddress(lo: stored.lo)
-        chub_prefetch(line)
-        if prefetchNextLine { chub_prefetch(line + 64) }
-    }
-
-    private func growProbes() {
-        let larger = UnsafeMutableBufferPointer<Probe>.allocate(capacity: probes.count * 2)
-        _ = larger.initialize(fromContentsOf: probes)
-        probes.deallocate()
-        probes = larger
     }
 
     /// Test seam: the result for one already canonical value (skips canonicalisation), so

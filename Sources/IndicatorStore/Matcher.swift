@@ -32,9 +32,7 @@ public final class Matcher {
     public let snapshot: Snapshot
     /// Values whose probes are prefetched together. Large enough to hide memory latency,
     /// small enough that prefetched lines are still in L1/L2 when probed.
-    public var batchSize: Int {
-        didSet { precondition(batchSize > 0, "batch size must be positive") }
-    }
+    public let batchSize: Int
 
     let key: DigestKey
     let table: SlotTable
@@ -42,6 +40,8 @@ public final class Matcher {
     let probeParents: Bool
     /// Prefetch the line after the home line too (a scan can cross into it).
     let prefetchNextLine: Bool
+    /// Some scans can run past the home line and the next.
+    let prefetchBeyondWindow: Bool
     /// Digest the raw bytes as given instead of canonicalising (benchmark mode).
     let rawDigests: Bool
 
@@ -50,8 +50,11 @@ public final class Matcher {
     let canonical: UnsafeMutableBufferPointer<UInt8>
     /// Headroom + masked address + prefix byte of a network probe.
     let networkBody: UnsafeMutableBufferPointer<UInt8>
-    /// Probes of the current batch, in priority order per value.
-    var probes: UnsafeMutableBufferPointer<Probe>
+    /// Probes of the current batch, in priority order per value; room for the most a batch
+    /// can need (`maxProbesPerValue` each).
+    let probes: UnsafeMutableBufferPointer<Probe>
+    /// An IPv6 address: itself + 128 network lengths; a domain of 253 bytes: itself + 126 parents.
+    static let maxProbesPerValue = 130
     /// Per value of the current batch: type and probe range, or the refusal.
     var states: UnsafeMutableBufferPointer<ValueState>
     var errors: [IndicatorError?]
@@ -75,10 +78,11 @@ public final class Matcher {
         self.prefixes = snapshot.header.prefixes
         self.probeParents = snapshot.header.hasSubdomainEntries
         self.prefetchNextLine = snapshot.header.maxDisplacement >= StoreFormat.slotsPerLine
+        self.prefetchBeyondWindow = snapshot.header.maxDisplacement >= 2 * StoreFormat.slotsPerLine
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
         networkBody = .allocate(capacity: 2 + 16 + 1)
-        probes = .allocate(capacity: 4 * batchSize)
+        probes = .allocate(capacity: Self.maxProbesPerValue * batchSize)
         states = .allocate(capacity: batchSize)
         errors = Array(repeating: nil, count: batchSize)
     }
