@@ -23,15 +23,16 @@ struct ValueState {
 }
 
 extension Matcher {
-    /// Canonicalises and digests the values in `range`; prefetches every probe's home lines;
-    /// walks the probes once more, prefetching the lines after the home window for the scans
-    /// that will need them; then resolves each value.
-    func matchBatch(
+    /// First stage: canonicalises and digests the values in `range` into the probe and state
+    /// buffers of `stage`. Returns the number of probes.
+    func digestBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
-        range: Range<Int>, now: UInt32, into results: inout [MatchResult]
-    ) {
-        let states = self.states
-        var probeCount = 0
+        range: Range<Int>, stage: Int
+    ) -> Int {
+        let states = self.states.baseAddress! + stage * batchSize
+        let errorBase = stage * batchSize
+        let probeBase = stage * batchSize * Self.maxProbesPerValue
+        var probeCount = probeBase
         let output = UnsafeMutableBufferPointer(rebasing: canonical[2...])
         for index in range {
             let slot = index - range.lowerBound
@@ -53,7 +54,7 @@ extension Matcher {
             do {
                 form = try Canonicalizer.canonicalize(values[index], as: type, into: &writer)
             } catch {
-                errors[slot] = error
+                errors[errorBase + slot] = error
                 states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
                 continue
             }
@@ -61,24 +62,15 @@ extension Matcher {
             addProbes(form, count: writer.count, at: &probeCount)
             states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
         }
-        prefetchHomeLines(probeCount)
-        if prefetchBeyondWindow { prefetchLongScans(probeCount) }
-        for slot in 0..<range.count {
-            let state = states[slot]
-            if state.count < 0 {
-                results.append(.refused(errors[slot]!))
-                errors[slot] = nil
-            } else {
-                results.append(resolve(state, now: now))
-            }
-        }
+        return probeCount - probeBase
     }
 
-    /// Prefetches the home line of every probe (and the next line, if a scan can reach it),
-    /// back to back: issued between digests, each prefetch waits for its page walk.
-    private func prefetchHomeLines(_ count: Int) {
+    /// Second part of the first stage: prefetches the home line of every probe of `stage` (and
+    /// the next line, if a scan can reach it), back to back — issued between digests, each
+    /// prefetch would wait for its page walk.
+    func prefetchHomeLines(stage: Int, count: Int) {
         let table = self.table
-        let probes = self.probes
+        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
         if prefetchNextLine {
             for index in 0..<count {
                 let line = table.homeAddress(lo: probes[index].lo)
@@ -90,24 +82,36 @@ extension Matcher {
         }
     }
 
-    /// For each probe whose scan will not end within its prefetched window (the home line and
-    /// the next), prefetches the two lines after it. Reading the window here waits for the
-    /// home-line prefetches in order, while the further lines load in parallel.
-    private func prefetchLongScans(_ count: Int) {
+    /// Second stage: for each probe of `stage` whose scan will not end within its prefetched
+    /// window (the home line and the next), prefetches the two lines after it.
+    func prefetchLongScans(stage: Int, count: Int) {
         let table = self.table
-        let probes = self.probes
+        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
         let window = 2 * StoreFormat.slotsPerLine
-        guard table.maxDisplacement >= window else { return }
         for index in 0..<count {
             let probe = probes[index]
-            let home = Slot.home(probe.lo, lines: table.lines)
-            let last = home &+ window &- 1
+            let last = Slot.home(probe.lo, lines: table.lines) &+ window &- 1
             let slotLo = table.lo(at: last)
-            // The scan continues past the window only if the window's last slot holds a smaller digest.
+            // The scan continues past the window only if its last slot holds a smaller digest.
             if slotLo != 0 && slotLo < probe.lo {
                 let next = table.slots + (last &+ 1) &* StoreFormat.slotSize
                 chub_prefetch(next)
                 chub_prefetch(next + 64)
+            }
+        }
+    }
+
+    /// Third stage: appends the result of every value of `stage`, in order.
+    func resolveBatch(stage: Int, count: Int, now: UInt32, into results: inout [MatchResult]) {
+        let states = self.states.baseAddress! + stage * batchSize
+        let errorBase = stage * batchSize
+        for slot in 0..<count {
+            let state = states[slot]
+            if state.count < 0 {
+                results.append(.refused(errors[errorBase + slot]!))
+                errors[errorBase + slot] = nil
+            } else {
+                results.append(resolve(state, now: now))
             }
         }
     }
