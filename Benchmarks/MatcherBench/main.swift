@@ -155,7 +155,9 @@ do { coldSnapshot = try Snapshot.open(snapshotPath, key: key) } catch { fail("\(
 let openSeconds = seconds() - openStart
 let firstResult: MatchResult
 do {
-    let matcher = try Matcher(snapshot: coldSnapshot, key: key)
+    let matcher = options.canonicalize
+        ? try Matcher(snapshot: coldSnapshot, key: key)
+        : try Matcher(snapshot: coldSnapshot, key: key, batchSize: 1, rawDigests: true)
     firstResult = matcher.match([String(decoding: firstValue, as: UTF8.self)], type: .domain, now: now)[0]
 } catch { fail("\(error)", status: 1) }
 let firstLookupSeconds = seconds() - openStart
