@@ -19,7 +19,11 @@ uint64_t chub_reference_lookups(const uint8_t *table, uint64_t lines,
             memcpy(&lo, digest, sizeof lo);
             uint64_t line = (uint64_t)(((unsigned __int128)lo * lines) >> 64);
             index[j] = line;
-            __builtin_prefetch(table + line * 64, 0, 3);
+        }
+        /* Prefetches back to back: interleaving them with hashing makes each wait for its
+           page walk on this machine (2.4x slower at 4 GB, see docs/BENCHMARKS.md). */
+        for (size_t j = 0; j < n; j++) {
+            __builtin_prefetch(table + index[j] * 64, 0, 3);
         }
         for (size_t j = 0; j < n; j++) {
             uint64_t word;

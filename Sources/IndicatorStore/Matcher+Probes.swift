@@ -24,12 +24,16 @@ struct ValueState {
 }
 
 extension Matcher {
-    /// Canonicalises and digests the values in `range`, prefetching as it goes, then probes.
-    func matchBatch(
+    /// First stage: canonicalises and digests the values in `range` into the probe and state
+    /// buffers of `stage`. Returns the number of probes.
+    func digestBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
-        range: Range<Int>, now: UInt32, into results: inout [MatchResult]
-    ) {
-        var probeCount = 0
+        range: Range<Int>, stage: Int
+    ) -> Int {
+        let states = self.states.baseAddress! + stage * batchSize
+        let errorBase = stage * batchSize
+        let probeBase = stage * batchSize * Self.maxProbesPerValue
+        var probeCount = probeBase
         let output = UnsafeMutableBufferPointer(rebasing: canonical[2...])
         for index in range {
             let slot = index - range.lowerBound
@@ -37,10 +41,12 @@ extension Matcher {
             if rawDigests, let type {
                 let value = values[index]
                 let count = min(value.count, output.count)
-                for offset in 0..<count { output[offset] = value[offset] }
+                if let source = value.baseAddress, count > 0 {
+                    UnsafeMutableRawPointer(output.baseAddress!).copyMemory(from: source, byteCount: count)
+                }
                 let first = probeCount
-                addProbe(key.digest(type, headroom: UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])),
-                    kind: Probe.exact, detail: 0, at: &probeCount)
+                let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])
+                addProbe(key.digest(type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
@@ -49,7 +55,7 @@ extension Matcher {
             do {
                 form = try Canonicalizer.canonicalize(values[index], as: type, into: &writer)
             } catch {
-                errors[slot] = error
+                errors[errorBase + slot] = error
                 states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
                 continue
             }
@@ -57,11 +63,54 @@ extension Matcher {
             addProbes(form, count: writer.count, at: &probeCount)
             states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
         }
-        for slot in 0..<range.count {
+        return probeCount - probeBase
+    }
+
+    /// Second part of the first stage: prefetches the home line of every probe of `stage` (and
+    /// the next line, if a scan can reach it), back to back — issued between digests, each
+    /// prefetch would wait for its page walk.
+    func prefetchHomeLines(stage: Int, count: Int) {
+        let table = self.table
+        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
+        if prefetchNextLine {
+            for index in 0..<count {
+                let line = table.homeAddress(lo: probes[index].lo)
+                chub_prefetch(line)
+                chub_prefetch(line + 64)
+            }
+        } else {
+            for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
+        }
+    }
+
+    /// Second stage: for each probe of `stage` whose scan will not end within its prefetched
+    /// window (the home line and the next), prefetches the two lines after it.
+    func prefetchLongScans(stage: Int, count: Int) {
+        let table = self.table
+        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
+        let window = 2 * StoreFormat.slotsPerLine
+        for index in 0..<count {
+            let probe = probes[index]
+            let last = Slot.home(probe.lo, lines: table.lines) &+ window &- 1
+            let slotLo = table.lo(at: last)
+            // The scan continues past the window only if its last slot holds a smaller digest.
+            if slotLo != 0 && slotLo < probe.lo {
+                let next = table.slots + (last &+ 1) &* StoreFormat.slotSize
+                chub_prefetch(next)
+                chub_prefetch(next + 64)
+            }
+        }
+    }
+
+    /// Third stage: appends the result of every value of `stage`, in order.
+    func resolveBatch(stage: Int, count: Int, now: UInt32, into results: inout [MatchResult]) {
+        let states = self.states.baseAddress! + stage * batchSize
+        let errorBase = stage * batchSize
+        for slot in 0..<count {
             let state = states[slot]
             if state.count < 0 {
-                results.append(.refused(errors[slot]!))
-                errors[slot] = nil
+                results.append(.refused(errors[errorBase + slot]!))
+                errors[errorBase + slot] = nil
             } else {
                 results.append(resolve(state, now: now))
             }
@@ -71,6 +120,8 @@ extension Matcher {
     /// The first probe of `state` that finds a live entry (a parent only if it covers subdomains).
     @inline(__always)
     func resolve(_ state: ValueState, now: UInt32) -> MatchResult {
+        let table = self.table
+        let probes = self.probes
         var index = Int(state.first)
         let end = index + Int(state.count)
         while index < end {
@@ -181,23 +232,12 @@ extension Matcher {
         }
     }
 
-    /// Records a probe and prefetches its home line (and the next one, if a scan can reach it).
+    /// Records a probe.
     @inline(__always)
     func addProbe(_ digest: IndicatorDigest, kind: UInt8, detail: UInt8, at count: inout Int) {
-        if count == probes.count { growProbes() }
         let stored = Slot.stored(digest)
         probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail)
         count += 1
-        let line = table.homeAddress(lo: stored.lo)
-        chub_prefetch(line)
-        if prefetchNextLine { chub_prefetch(line + 64) }
-    }
-
-    private func growProbes() {
-        let larger = UnsafeMutableBufferPointer<Probe>.allocate(capacity: probes.count * 2)
-        _ = larger.initialize(fromContentsOf: probes)
-        probes.deallocate()
-        probes = larger
     }
 
     /// Test seam: the result for one already canonical value (skips canonicalisation), so

@@ -33,11 +33,10 @@ public enum MatchResult: Equatable, Sendable {
 public final class Matcher {
     /// The snapshot answered from.
     public let snapshot: Snapshot
-    /// Values whose probes are prefetched together. Large enough to hide memory latency,
-    /// small enough that prefetched lines are still in L1/L2 when probed.
-    public var batchSize: Int {
-        didSet { precondition(batchSize > 0, "batch size must be positive") }
-    }
+    /// Values whose probes are prefetched together. Batches are pipelined three deep: while
+    /// one batch is canonicalised and digested, the previous one's long scans are prefetched
+    /// and the one before is resolved, so memory latency hides behind computation.
+    public let batchSize: Int
 
     let key: DigestKey
     let table: SlotTable
@@ -45,6 +44,8 @@ public final class Matcher {
     let probeParents: Bool
     /// Prefetch the line after the home line too (a scan can cross into it).
     let prefetchNextLine: Bool
+    /// Some scans can run past the home line and the next.
+    let prefetchBeyondWindow: Bool
     /// Digest the raw bytes as given instead of canonicalising (benchmark mode).
     let rawDigests: Bool
 
@@ -53,11 +54,16 @@ public final class Matcher {
     let canonical: UnsafeMutableBufferPointer<UInt8>
     /// Headroom + masked address + prefix byte of a network probe.
     let networkBody: UnsafeMutableBufferPointer<UInt8>
-    /// Probes of the current batch, in priority order per value.
-    var probes: UnsafeMutableBufferPointer<Probe>
+    /// Probes of the current batch, in priority order per value; room for the most a batch
+    /// can need (`maxProbesPerValue` each).
+    let probes: UnsafeMutableBufferPointer<Probe>
+    /// An IPv6 address: itself + 128 network lengths; a domain of 253 bytes: itself + 126 parents.
+    static let maxProbesPerValue = 130
     /// Per value of the current batch: type and probe range, or the refusal.
-    var states: UnsafeMutableBufferPointer<ValueState>
+    let states: UnsafeMutableBufferPointer<ValueState>
     var errors: [IndicatorError?]
+    /// Batches in flight (digested, scanned ahead, resolved).
+    static let stages = 3
 
     /// A matcher for `snapshot`, which must have been built with `key`.
     public convenience init(snapshot: Snapshot, key: DigestKey, batchSize: Int = 32) throws(StoreError) {
@@ -78,12 +84,13 @@ public final class Matcher {
         self.prefixes = snapshot.header.prefixes
         self.probeParents = snapshot.header.hasSubdomainEntries
         self.prefetchNextLine = snapshot.header.maxDisplacement >= StoreFormat.slotsPerLine
+        self.prefetchBeyondWindow = snapshot.header.maxDisplacement >= 2 * StoreFormat.slotsPerLine
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
         networkBody = .allocate(capacity: 2 + 16 + 1)
-        probes = .allocate(capacity: 4 * batchSize)
-        states = .allocate(capacity: batchSize)
-        errors = Array(repeating: nil, count: batchSize)
+        probes = .allocate(capacity: Self.stages * Self.maxProbesPerValue * batchSize)
+        states = .allocate(capacity: Self.stages * batchSize)
+        errors = Array(repeating: nil, count: Self.stages * batchSize)
     }
 
     deinit {
@@ -102,11 +109,37 @@ public final class Matcher {
     ) {
         precondition(types == nil || types!.count == values.count, "one type per value")
         results.reserveCapacity(results.count + values.count)
-        var start = 0
-        while start < values.count {
-            let end = min(start + batchSize, values.count)
-            matchBatch(values, types: types, range: start..<end, now: now, into: &results)
-            start = end
+        let batches = (values.count + batchSize - 1) / batchSize
+        var probeCounts = (0, 0, 0)
+        var valueCounts = (0, 0, 0)
+        for step in 0..<(batches + Self.stages - 1) {
+            if step < batches {
+                let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
+                let probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
+                prefetchHomeLines(stage: step % Self.stages, count: probeCount)
+                Self.set(&probeCounts, step % Self.stages, probeCount)
+                Self.set(&valueCounts, step % Self.stages, range.count)
+            }
+            if step >= 1 && step - 1 < batches && prefetchBeyondWindow {
+                let stage = (step - 1) % Self.stages
+                prefetchLongScans(stage: stage, count: Self.get(probeCounts, stage))
+            }
+            if step >= 2 {
+                let stage = (step - 2) % Self.stages
+                resolveBatch(stage: stage, count: Self.get(valueCounts, stage), now: now, into: &results)
+            }
+        }
+    }
+
+    private static func get(_ triple: (Int, Int, Int), _ index: Int) -> Int {
+        index == 0 ? triple.0 : index == 1 ? triple.1 : triple.2
+    }
+
+    private static func set(_ triple: inout (Int, Int, Int), _ index: Int, _ value: Int) {
+        switch index {
+        case 0: triple.0 = value
+        case 1: triple.1 = value
+        default: triple.2 = value
         }
     }
 

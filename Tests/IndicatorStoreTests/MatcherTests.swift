@@ -191,6 +191,36 @@ import Testing
         ])
     }
 
+    @Test(arguments: [1, 7, 32, 256])
+    func pipelinedBatchesAnswerEveryValue(batchSize: Int) throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        // Enough entries for long scans (max displacement well above one line pair).
+        let listed = (0..<20_000).map { "host-\($0).example" }
+        var writer = SnapshotWriter(key: testKey)
+        for (index, name) in listed.enumerated() {
+            writer.add(digest(.domain, name), EntryMetadata(sourceID: UInt16(index % 60_000), expires: index % 10 == 0 ? 50 : 0))
+        }
+        _ = try writer.write(to: directory.file("many.snap"), createdAt: 0)
+        let snapshot = try Snapshot.open(directory.file("many.snap"), key: testKey, verification: .full)
+        #expect(snapshot.header.maxDisplacement >= 4)
+        let matcher = try Matcher(snapshot: snapshot, key: testKey, batchSize: batchSize, rawDigests: true)
+        #expect(matcher.match([String](), type: .domain, now: 0).isEmpty)
+        var values: [String] = []
+        // Even values are listed: index % 4 == 0 at an expired entry (k % 10 == 0), else a live one.
+        func listedIndex(_ index: Int) -> Int { index % 4 == 0 ? index * 5 : index * 5 + 1 }
+        for index in 0..<3000 { values.append(index % 2 == 0 ? listed[listedIndex(index)] : "other-\(index).example") }
+        let results = matcher.match(values, type: .domain, now: 100)
+        #expect(results.count == values.count)
+        for (index, result) in results.enumerated() {
+            if index % 2 == 0 && index % 4 != 0 {
+                #expect(result == .hit(.domain, EntryMetadata(sourceID: UInt16(listedIndex(index))), .exact), "value \(index)")
+            } else {
+                #expect(result == .miss(.domain), "value \(index)")
+            }
+        }
+    }
+
     @Test func hostileBytesNeverCrashTheMatcher() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }

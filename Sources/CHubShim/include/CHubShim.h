@@ -14,8 +14,8 @@ static inline void chub_prefetch(const void *address) {
  * For each of `count` queries (query i is bytes[offsets[i] ..< offsets[i + 1]]): libsodium
  * crypto_shorthash_siphashx24 of the query bytes under `key` (16 bytes), then one read of
  * the 64-byte line at index floor(lo * lines / 2^64) of `table` (lo = the first 8 digest
- * bytes, little-endian). Queries are taken `batch` at a time (batch <= 256): hash all and
- * prefetch their lines, then read them. Returns a checksum of the reads so the compiler
+ * bytes, little-endian). Queries are taken `batch` at a time (batch <= 256): hash all, then
+ * prefetch all their lines, then read them. Returns a checksum of the reads so the compiler
  * cannot drop them.
  */
 uint64_t chub_reference_lookups(const uint8_t *table, uint64_t lines,
