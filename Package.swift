@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "IndicatorKit", targets: ["IndicatorKit"]),
         .library(name: "IndicatorStore", targets: ["IndicatorStore"]),
         .library(name: "FeedFormats", targets: ["FeedFormats"]),
+        .library(name: "HubWire", targets: ["HubWire"]),
+        .library(name: "HubPolicy", targets: ["HubPolicy"]),
     ],
     targets: [
         // C libraries, each behind one wrapper module.
@@ -30,8 +32,12 @@ let package = Package(
         .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "CSodium"],
                 swiftSettings: strict),
         .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.
+        .target(name: "HubWire", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        // Partner policies: model, loader, validator, evaluator. Pure.
+        .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats"],
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",
@@ -43,6 +49,9 @@ let package = Package(
         .testTarget(name: "IndicatorStoreTests", dependencies: ["IndicatorStore", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
+        .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -1,0 +1,1 @@
+// The HubPolicy module (being written).

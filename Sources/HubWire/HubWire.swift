@@ -1,0 +1,1 @@
+// The HubWire module: see docs/PROTOCOL.md (being written).
