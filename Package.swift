@@ -29,7 +29,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3"])]),
 
         .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
-        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "CSodium"],
+        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim"],
                 swiftSettings: strict),
         .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.

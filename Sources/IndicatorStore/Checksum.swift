@@ -1,41 +1,18 @@
-internal import CSodium
+import IndicatorKit
 
-/// BLAKE2b-256 (libsodium `crypto_generichash`, unkeyed) for the snapshot's header and body
-/// checksums. The only file in IndicatorStore that touches libsodium.
+/// BLAKE2b-256 (IndicatorKit's `BLAKE2b`, libsodium `crypto_generichash`, unkeyed) for the
+/// snapshot's header and body checksums.
 final class Checksum {
-    private let state: UnsafeMutableRawPointer
+    private let hasher = BLAKE2b(outputBytes: StoreFormat.checksumSize)
 
-    init() {
-        precondition(sodium_init() >= 0, "sodium_init() failed: libsodium cannot be used")
-        state = UnsafeMutableRawPointer.allocate(
-            byteCount: crypto_generichash_statebytes(), alignment: 64)
-        _ = crypto_generichash_init(typedState, nil, 0, StoreFormat.checksumSize)
-    }
-
-    deinit { state.deallocate() }
-
-    /// libsodium's state type is 64-byte aligned and imported opaquely.
-    private var typedState: OpaquePointer { OpaquePointer(state) }
-
-    /// Feeds `bytes` (any length; split into chunks the C API's `unsigned long long` takes).
+    /// Feeds `bytes`.
     func update(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress else { return }
-        var offset = 0
-        while offset < bytes.count {
-            let chunk = min(bytes.count - offset, 1 << 30)
-            _ = crypto_generichash_update(
-                typedState, (base + offset).assumingMemoryBound(to: UInt8.self), UInt64(chunk))
-            offset += chunk
-        }
+        hasher.update(bytes)
     }
 
     /// The 32-byte digest; the checksum cannot be used afterwards.
     func finish() -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: StoreFormat.checksumSize)
-        out.withUnsafeMutableBufferPointer { buffer in
-            _ = crypto_generichash_final(typedState, buffer.baseAddress!, StoreFormat.checksumSize)
-        }
-        return out
+        hasher.finish()
     }
 
     /// One-shot checksum of `bytes`.
