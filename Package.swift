@@ -34,6 +34,8 @@ let package = Package(
         .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.
         .target(name: "HubWire", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        // The audit trail (docs/AUDIT-LOG.md): records, hash chain, group-commit writer.
+        .target(name: "HubAudit", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
@@ -50,6 +52,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HubAuditTests", dependencies: ["HubAudit", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

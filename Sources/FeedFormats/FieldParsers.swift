@@ -45,7 +45,7 @@ public enum FieldParsers {
         let month = try number(2)
         try expect(0x2D)
         let day = try number(2)
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month) else {
+        guard (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year: year, month: month) else {
             throw FieldError(reason: "timestamp '\(text)' is not a real date")
         }
         var seconds = 0
@@ -87,7 +87,7 @@ public enum FieldParsers {
         guard cursor == bytes.count else {
             throw FieldError(reason: "timestamp '\(text)' has trailing text")
         }
-        let total = daysFromCivil(year: year, month: month, day: day) * 86_400 + seconds
+        let total = CivilDate.days(year: year, month: month, day: day) * 86_400 + seconds
         guard total >= 0, total <= Int(UInt32.max) else {
             throw FieldError(reason: "timestamp '\(text)' is outside 1970–2106")
         }
@@ -141,25 +141,6 @@ public enum FieldParsers {
         default:
             let names = ThreatCategory.allCases.map(\.name).joined(separator: ", ")
             throw FieldError(reason: "category '\(text)' is not one of \(names)")
-        }
-    }
-
-    /// Days from 1970-01-01 to a proleptic Gregorian date (civil-from-days inverse, era-based).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let shiftedMonth = month > 2 ? month - 3 : month + 9
-        let dayOfYear = (153 * shiftedMonth + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func daysInMonth(year: Int, month: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
         }
     }
 }
