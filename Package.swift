@@ -36,10 +36,12 @@ let package = Package(
         .target(name: "HubWire", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The audit trail (docs/AUDIT-LOG.md): records, hash chain, group-commit writer.
         .target(name: "HubAudit", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        // OpenSSL behind one wrapper module: the hub CA, partner certificates, TLS 1.3 contexts.
+        .target(name: "HubTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy"],
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",
@@ -52,6 +54,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HubTLSTests", dependencies: ["HubTLS"], swiftSettings: strict),
         .testTarget(name: "HubAuditTests", dependencies: ["HubAudit", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],

@@ -1,0 +1,1 @@
+// The HubTLS module (being written).
