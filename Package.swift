@@ -28,6 +28,9 @@ let package = Package(
         .target(name: "CHubShim", dependencies: ["CSodium"],
                 cSettings: [.unsafeFlags(["-O3"])]),
 
+        // Linux interfaces Glibc does not export to Swift (epoll, eventfd, signalfd).
+        .target(name: "CHubSys"),
+
         .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim"],
                 swiftSettings: strict),
@@ -38,6 +41,8 @@ let package = Package(
         .target(name: "HubAudit", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // OpenSSL behind one wrapper module: the hub CA, partner certificates, TLS 1.3 contexts.
         .target(name: "HubTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // Sockets, event loops, the request pipeline (the server is assembled in a later step).
+        .target(name: "HubServer", dependencies: ["CHubSys"], swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
@@ -55,6 +60,7 @@ let package = Package(
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "HubTLSTests", dependencies: ["HubTLS"], swiftSettings: strict),
+        .testTarget(name: "HubServerTests", dependencies: ["HubServer"], swiftSettings: strict),
         .testTarget(name: "HubAuditTests", dependencies: ["HubAudit", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],
