@@ -28,15 +28,15 @@ public struct PartnerLimits: Equatable, Hashable, Sendable {
 
         let remaining = quota.remaining(at: now)
         guard count <= remaining else {
-            return Refusal(.quotaExceeded, "\(count) values do not fit the daily quota of \(policy.dailyQuota) "
+            return Refusal(.quotaExceeded, "a batch of \(count) does not fit the daily quota of \(policy.dailyQuota) "
                            + "(\(remaining) left today); it resets at 00:00 UTC, in "
                            + Self.duration(seconds: DailyQuota.secondsUntilReset(at: now)))
         }
         guard let wait = bucket.wait(for: count, at: tick) else {
-            return Refusal(.rateLimited, "\(count) values are more than the burst of \(policy.rate.burst): split the batch")
+            return Refusal(.rateLimited, "a batch of \(count) is larger than the burst of \(policy.rate.burst): split it")
         }
         guard wait == 0 else {
-            return Refusal(.rateLimited, "\(count) values exceed the rate of \(policy.rate.perSecond)/s "
+            return Refusal(.rateLimited, "a batch of \(count) exceeds the rate of \(policy.rate.perSecond)/s "
                            + "(burst \(policy.rate.burst), \(bucket.available(at: tick)) available now); retry in "
                            + Self.milliseconds(wait))
         }

@@ -10,7 +10,7 @@ import Testing
         let policy = try parsed(base)
         #expect(policy.partner == "bank-a")
         #expect(policy.role == .bank)
-        #expect(policy.version == 3)
+        #expect(policy.version == 1)
         #expect(policy.types == [.iban, .email])
         #expect(policy.categories == [.fraud, .muleAccount])
         #expect(policy.purposes == ["payment-screening"])

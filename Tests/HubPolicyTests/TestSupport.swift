@@ -8,7 +8,7 @@ struct PolicyFile {
     static let baseFields: [(String, String)] = [
         ("partner", #""bank-a""#),
         ("role", #""bank""#),
-        ("version", "3"),
+        ("version", "1"),
         ("types", #"["iban", "email"]"#),
         ("categories", #"["fraud", "mule-account"]"#),
         ("purposes", #"["payment-screening"]"#),
