@@ -13,6 +13,9 @@ public struct PartnerLimits: Equatable, Hashable, Sendable {
     /// from both; otherwise takes nothing and says why (the quota is checked first: a partner
     /// over its quota learns that, not a misleading "retry in a second").
     public mutating func admit(_ count: Int, policy: PartnerPolicy, clock: PolicyClock) -> Refusal? {
+        guard policy.role.mayQuery else {
+            return Refusal(.notAuthorised, "partner \(PolicyText.quoted(policy.partner)) has role \(policy.role.rawValue), which may not query")
+        }
         let now = clock.unixSeconds
         let tick = clock.monotonicNanoseconds
         var bucket = self.bucket ?? TokenBucket(perSecond: policy.rate.perSecond, burst: policy.rate.burst, now: tick)

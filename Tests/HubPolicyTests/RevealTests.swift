@@ -53,6 +53,9 @@ import Testing
     }
 
     @Test func anAnalystLearnsNothing() {
-        #expect(PartnerPolicy.analyst(partner: "o", version: 1).reveal(Self.entry) == .miss)
+        let analyst = PartnerPolicy.analyst(partner: "o", version: 1)
+        #expect(analyst.reveal(Self.entry) == .miss)
+        var limits = PartnerLimits()
+        #expect(limits.admit(1, policy: analyst, clock: PolicyClock(unixSeconds: 0, monotonicNanoseconds: 0))?.code == .notAuthorised)
     }
 }
