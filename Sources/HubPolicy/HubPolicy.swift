@@ -1,1 +1,0 @@
-// The HubPolicy module (being written).

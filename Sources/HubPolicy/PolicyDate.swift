@@ -1,0 +1,86 @@
+/// The UTC dates of policy files (`valid_until`): `YYYY-MM-DD` (valid through the end of that
+/// UTC day) or `YYYY-MM-DDTHH:MM:SSZ` (valid through that second). Proleptic Gregorian calendar,
+/// years 1970–9999; no other forms, no offsets other than `Z`.
+public enum PolicyDate {
+    /// The last valid second (Unix seconds) for a `valid_until` text, or nil when it is not one
+    /// of the two forms or names no real date or time.
+    public static func lastValidSecond(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10 || bytes.count == 20 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                value = value * 10 + Int(byte - 0x30)
+            }
+            return value
+        }
+        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
+        else { return nil }
+        let midnight = Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400
+        if bytes.count == 10 { return midnight + 86_399 }
+        guard bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "Z"),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        return midnight + Int64(hour * 3600 + minute * 60 + second)
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (0 … year 9999).
+    public static func timestamp(_ seconds: Int64) -> String {
+        let days = Int(seconds.floorDivided(by: 86_400))
+        let rest = Int(seconds - Int64(days) * 86_400)
+        let (year, month, day) = civil(days: days)
+        return four(year) + "-" + two(month) + "-" + two(day) + "T" + two(rest / 3600) + ":" + two(rest / 60 % 60)
+            + ":" + two(rest % 60) + "Z"
+    }
+
+    /// Days since 1970-01-01 (era-based algorithm, proleptic Gregorian).
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yearOfEra = y - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        return era * 146_097 + dayOfEra - 719_468
+    }
+
+    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let shiftedMonth = (5 * dayOfYear + 2) / 153
+        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
+        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
+        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
+    }
+
+    private static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
+    }
+
+    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
+
+    private static func four(_ value: Int) -> String {
+        let text = String(value)
+        return String(repeating: "0", count: max(0, 4 - text.count)) + text
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward negative infinity (a UTC day for negative Unix times too).
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
+    }
+}
