@@ -4,10 +4,12 @@ import IndicatorStore
 
 /// `ihub ingest --data DIR --source NAME [--format auto|list|csv] [defaults] FILE...`
 ///
-/// All files are read and digested first; a file that cannot be read at all (missing, binary,
-/// CSV without a value column) stops the ingest with exit 2 and nothing changes. Then, under
-/// the data directory's writer lock, the current snapshot is read (fully verified), merged
-/// with the new entries (expired ones dropped) and replaced atomically.
+/// Under the data directory's writer lock: the current snapshot is opened (fully verified), its
+/// live entries and every valid record of the files go into one `SnapshotWriter`, which merges
+/// equal digests, drops expired entries and replaces the snapshot atomically. A file that
+/// cannot be read at all (missing, binary, CSV without a value column) stops the ingest with
+/// exit 2 before anything is written: the store is unchanged (only a new source name may have
+/// been registered).
 enum IngestCommand {
     static let usage = "ihub ingest --data DIR --source NAME [--format auto|list|csv] [--type T] FILE..."
 
