@@ -1,7 +1,7 @@
 /// A cursor over a payload's bytes for the parsers: explicit little-endian loads
 /// (`loadUnaligned` + `init(littleEndian:)`, never binding memory to a struct) and cdb-style
 /// bounds checks that cannot overflow (`pos <= size && size - pos >= len`). It lives only inside
-/// a `withUnsafeBytes` scope of the payload and must not escape it.
+/// a `withUnsafeBufferPointer` scope of the payload and must not escape it.
 struct PayloadReader {
     let raw: UnsafeRawBufferPointer
     let type: MessageType

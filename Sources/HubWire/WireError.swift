@@ -191,7 +191,7 @@ public enum WireField: Equatable, Sendable, CustomStringConvertible {
     case magic, minVersion, maxVersion, version, softwareName, revealMask, maxPayload, maxBatchValues
     case maxInFlight, idleTimeout, allowedTypes, policyVersion, partnerName
     case opaqueBytes, errorCode, reason
-    case queryHeader, requestFields, queryReserved
+    case queryHeader, requestFields
     case value(Int)
     case entryCount
     case entry(Int), entryRevealMask(Int), category(Int), confidence(Int), action(Int), refusalCode(Int)
@@ -217,7 +217,6 @@ public enum WireField: Equatable, Sendable, CustomStringConvertible {
         case .reason: "reason"
         case .queryHeader: "fixed part"
         case .requestFields: "request fields"
-        case .queryReserved: "reserved bytes"
         case .value(let i): "value \(i)"
         case .entryCount: "entry count"
         case .entry(let i): "entry \(i)"

@@ -82,8 +82,6 @@ public enum WireFormat {
     static let valueHeaderBytes = 3
     /// Fixed part of a RESULT payload: the entry count.
     static let resultFixedBytes = 4
-    /// Largest RESULT entry: status, mask, category, confidence, expires (4), action.
-    static let maxResultEntryBytes = 9
 
     /// RESULT entry status bytes.
     enum Status {
