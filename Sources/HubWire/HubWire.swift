@@ -1,1 +1,0 @@
-// The HubWire module: see docs/PROTOCOL.md (being written).

@@ -1,0 +1,165 @@
+import Foundation
+import Testing
+@testable import HubWire
+import IndicatorKit
+
+/// Bytes from `"1d 00 ff"`-style text (whitespace ignored).
+func hexBytes(_ text: String) -> [UInt8] {
+    let digits = text.filter { !$0.isWhitespace }
+    precondition(digits.count % 2 == 0, "odd hex: \(text)")
+    var out: [UInt8] = []
+    var index = digits.startIndex
+    while index < digits.endIndex {
+        let next = digits.index(index, offsetBy: 2)
+        out.append(UInt8(digits[index..<next], radix: 16)!)
+        index = next
+    }
+    return out
+}
+
+/// docs/PROTOCOL.md, read from the source tree (tests run from a checkout).
+func protocolDocument() throws -> String {
+    let url = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("docs/PROTOCOL.md")
+    return try String(contentsOf: url, encoding: .utf8)
+}
+
+/// The document's worked examples: every ```hex block, in order, as bytes (the hex pairs before
+/// `#` on each line).
+func documentExamples() throws -> [[UInt8]] {
+    var examples: [[UInt8]] = []
+    var current: [UInt8]?
+    for line in try protocolDocument().split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.hasPrefix("```hex") { current = []; continue }
+        if line.hasPrefix("```"), let bytes = current { examples.append(bytes); current = nil; continue }
+        guard current != nil else { continue }
+        let data = line.split(separator: "#", maxSplits: 1).first.map(String.init) ?? ""
+        current! += hexBytes(data)
+    }
+    return examples
+}
+
+/// Builds frames byte by byte, including ones the encoder refuses to make.
+struct RawFrame {
+    var length: UInt32?
+    var type: UInt8
+    var flags: UInt8 = 0
+    var reserved: UInt16 = 0
+    var requestID: UInt64 = 0
+    var payload: [UInt8] = []
+
+    var bytes: [UInt8] {
+        var out: [UInt8] = []
+        out.appendLE(length ?? UInt32(payload.count))
+        out.append(type)
+        out.append(flags)
+        out.appendLE(reserved)
+        out.appendLE(requestID)
+        return out + payload
+    }
+}
+
+extension Array where Element == UInt8 {
+    mutating func appendLE<T: FixedWidthInteger>(_ value: T) {
+        for shift in stride(from: 0, to: T.bitWidth, by: 8) { append(UInt8(truncatingIfNeeded: value >> shift)) }
+    }
+}
+
+/// A QUERY payload built field by field, so tests can break any part of it.
+struct RawQuery {
+    var priority: UInt8 = 0
+    var reserved1: UInt8 = 0
+    var purpose = Array("payment-screening".utf8)
+    var legalBasis = Array("gdpr-6-1-f".utf8)
+    var reference = Array("TX-1".utf8)
+    var timeZone = Array("Europe/Berlin".utf8)
+    var reserved2: UInt16 = 0
+    var count: UInt32?
+    var values: [(UInt8, [UInt8])] = [(0, Array("192.0.2.1".utf8))]
+    var lengthOverride: [UInt16]?
+
+    var payload: [UInt8] {
+        var out: [UInt8] = [priority, reserved1]
+        let lengths = lengthOverride ?? [purpose, legalBasis, reference, timeZone].map { UInt16($0.count) }
+        for length in lengths { out.appendLE(length) }
+        out.appendLE(reserved2)
+        out.appendLE(count ?? UInt32(values.count))
+        out += purpose + legalBasis + reference + timeZone
+        for (type, bytes) in values {
+            out.append(type)
+            out.appendLE(UInt16(truncatingIfNeeded: bytes.count))
+            out += bytes
+        }
+        return out
+    }
+
+    func frame(requestID: UInt64 = 1) -> Frame { Frame(type: .query, requestID: requestID, payload: payload) }
+}
+
+/// Parses a frame the way a hub does.
+func parse(_ frame: Frame, maxBatchValues: Int = WireFormat.maxBatchValues) -> Result<Message, WireError> {
+    Result { () throws(WireError) in try Message(frame: frame, maxBatchValues: maxBatchValues) }
+}
+
+/// The `WireError` a closure throws, or nil (any other error is recorded as an issue).
+func wireError(_ body: () throws -> Void) -> WireError? {
+    do {
+        try body()
+        return nil
+    } catch let error as WireError {
+        return error
+    } catch {
+        Issue.record("not a WireError: \(error)")
+        return nil
+    }
+}
+
+let sampleFields = RequestFields(purpose: "payment-screening", legalBasis: "gdpr-6-1-f",
+                                 reference: "TX-20250611-0042", priority: .urgent, timeZone: "Europe/Berlin")
+
+/// One message of every type, with a variety of contents.
+func sampleMessages() throws -> [Message] {
+    var values = QueryValues()
+    try values.append("DE89370400440532013000", type: .iban)
+    try values.append("192.0.2.44", type: nil)
+    try values.append("", type: .domain)
+    try values.append([UInt8](repeating: 0x61, count: 5000), type: .url)
+    try values.append([0xFF, 0x00, 0xC0], type: .handle)
+    let entries = ResultEntries([
+        .hit(RevealedFields(category: .muleAccount, confidence: 90, expires: 1_767_225_600, action: .block)),
+        .miss, .refused(.empty), .refused(.tooLong),
+        .hit(.none), .hit(RevealedFields(expires: 0)), .hit(RevealedFields(category: .c2, action: .monitor)),
+    ])
+    return [
+        .hello(Hello(software: "ihub-client/0.3")),
+        .hello(Hello(minVersion: 1, maxVersion: 7, software: String(repeating: "é", count: 128))),
+        .welcome(Welcome(reveal: [.category, .expires], maxPayloadBytes: 65_536, maxBatchValues: 500, maxInFlight: 4,
+                         idleTimeoutSeconds: 60, allowedTypes: IndicatorTypeSet([.ipv4, .domain, .sha512]),
+                         policyVersion: .max, partner: "isp-süd")),
+        .ping(Ping(opaque: 0x0102_0304_0506_0708)),
+        .pong(Pong(opaque: .max)),
+        .error(ErrorMessage(code: .shuttingDown, reason: "")),
+        .error(ErrorMessage(requestID: .max, code: .rateLimited, reason: "retry after 250 ms")),
+        .error(ErrorMessage(requestID: 9, code: ErrorCode(rawValue: 999), reason: "a future code")),
+        .query(QueryBatch(requestID: 1, fields: sampleFields, values: values)),
+        .query(QueryBatch(requestID: 2, fields: RequestFields(purpose: "p", legalBasis: "l", reference: "r",
+                                                              priority: .critical, timeZone: "+14:00"),
+                          values: QueryValues())),
+        .result(QueryResult(requestID: 1, entries: entries)),
+        .result(QueryResult(requestID: 3, entries: ResultEntries())),
+    ]
+}
+
+/// A small deterministic generator (SplitMix64) for fuzzing and property tests.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
