@@ -77,8 +77,8 @@ public final class Connection: EventHandler {
         isClosed = true
         if let token { loop.deregister(token) }
         if let idleTimer { loop.cancel(idleTimer) }
+        delegate?.closed(self, reason: reason)  // before the peer can see the close
         Sockets.close(fd)
-        delegate?.closed(self, reason: reason)
     }
 
     // MARK: EventHandler
