@@ -1,3 +1,4 @@
+import IndicatorKit
 import Testing
 @testable import HubWire
 

@@ -23,18 +23,8 @@ struct TemporaryDirectory {
     func contents() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? [] }
 }
 
-/// A deterministic pseudo-random generator (SplitMix64) so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+/// The deterministic generator the tests use, so failures reproduce.
+typealias SplitMix = SplitMix64
 
 /// Digest of synthetic canonical bytes under the test key.
 func digest(_ type: IndicatorType, _ bytes: [UInt8]) -> IndicatorDigest {
