@@ -16,6 +16,16 @@ public struct PeerIdentity: Sendable, Equatable {
     /// Validity end, `YYYY-MM-DDTHH:MM:SSZ`.
     public let notAfter: String
 
+    /// An identity as the server's later stages see it; made by HubTLS from a verified
+    /// certificate, and by tests of those stages directly.
+    public init(name: String, role: PartnerRole, serial: UInt64, fingerprint: [UInt8], notAfter: String) {
+        self.name = name
+        self.role = role
+        self.serial = serial
+        self.fingerprint = fingerprint
+        self.notAfter = notAfter
+    }
+
     /// The fingerprint as 64 lower-case hex digits.
     public var fingerprintHex: String { Hex.encode(fingerprint) }
 

@@ -53,17 +53,17 @@ public final class TLSConnection {
     /// A client-side connection to the hub at `serverName` (a DNS name or an IP address),
     /// which the hub's certificate must name.
     public init(client context: TLSClientContext, socket: Int32, serverName: String) throws(TLSError) {
+        guard let parsed = HubPKI.parseHostname(serverName) else { throw .invalidServerName(serverName) }
         verification = Verification(side: .client(expectedName: serverName))
         isServer = false
         ssl = try Self.makeSSL(context.context, socket: socket)
         SSL_set_ex_data(ssl, 0, Unmanaged.passUnretained(verification).toOpaque())
         SSL_set_connect_state(ssl)
-        let isAddress = HubPKI.parseHostname(serverName)?.kind == .ip
-        let named = isAddress
+        let named = parsed.kind == .ip
             ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), serverName) == 1
             : SSL_set1_host(ssl, serverName) == 1 && COpenSSL_SSL_set_tlsext_host_name(ssl, serverName) == 1
         guard named else {
-            SSL_free(ssl)
+            // All stored properties are set, so deinit frees `ssl`.
             throw .openSSL(operation: "setting the expected host name '\(serverName)'", reasons: OpenSSLErrors.reasons())
         }
     }

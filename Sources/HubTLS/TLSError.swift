@@ -16,6 +16,8 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
     case certificateRejected(subject: String, reason: String)
     /// Client side: the hub's certificate does not name the host we dialled.
     case serverNameMismatch(expected: String)
+    /// Client side: the host name to dial is neither a DNS name nor an IP address.
+    case invalidServerName(String)
     /// The peer cannot speak TLS 1.3; `offered` is the highest version it offered.
     case protocolVersion(offered: String)
     /// The bytes received are not a TLS handshake (an HTTP request, garbage).
@@ -44,6 +46,7 @@ public enum TLSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .badPartnerCertificate(let subject, let reason): "certificate \(subject) is not a partner identity: \(reason)"
         case .certificateRejected(let subject, let reason): "certificate \(subject) rejected: \(reason)"
         case .serverNameMismatch(let expected): "hub certificate does not match host name '\(expected)'"
+        case .invalidServerName(let name): "host name '\(name)' is neither a DNS name nor an IP address"
         case .protocolVersion(let offered): "peer offered only \(offered) (the hub requires TLS 1.3)"
         case .notTLS(let reason): "not a TLS handshake: \(reason)"
         case .peerAlert(let alert): "peer aborted the connection: \(alert)"

@@ -181,6 +181,31 @@ import Testing
         #expect(server.peer?.name == "bank-a")
     }
 
+    @Test func serverCertificateUsedAsAClientIdentityIsRefused() throws {
+        let hub = try TestHub()
+        // Signed by the hub CA, but for serverAuth only and with no partner role.
+        let directory = hub.temp.path + "/stolen"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        try FileManager.default.copyItem(atPath: hub.pki.serverKeyPath, toPath: directory + "/partner.key")
+        try FileManager.default.copyItem(atPath: hub.pki.serverCertificatePath, toPath: directory + "/partner.crt")
+        try FileManager.default.copyItem(atPath: hub.pki.caCertificatePath, toPath: directory + "/ca.crt")
+        let (_, server, _, result) = try connect(try hub.pki.serverContext(), try hub.client(directory))
+        #expect(result.serverError == .certificateRejected(subject: "CN=hub.example, O=IndicatorHub", reason: "unsuitable certificate purpose"))
+        #expect(server.peer == nil)
+    }
+
+    @Test func badHostNameForTheClientIsRefusedUpFront() throws {
+        let hub = try TestHub()
+        let (directory, _) = try hub.issue("bank-a")
+        let pair = SocketPair()
+        let client = try hub.client(directory)
+        for name in ["bad\u{0}name", "", "a b", "-x.example", "1.2.3.4.5"] {
+            #expect(throws: TLSError.invalidServerName(name)) {
+                _ = try TLSConnection(client: client, socket: pair.client, serverName: name)
+            }
+        }
+    }
+
     @Test func peerClosingMidHandshakeIsAnError() throws {
         let hub = try TestHub()
         let (directory, _) = try hub.issue("bank-a")
