@@ -1,1 +1,0 @@
-// The HubTLS module (being written).
