@@ -16,16 +16,18 @@ struct Options {
     var runs = 5
     var hugePages = false
     var canonicalize = true
+    var detect = false
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
-                            [--no-canonicalize] [--dir DIRECTORY]
+                            [--detect] [--no-canonicalize] [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --lookups N        lookups per timed run, 50% hits (default 2000000)
           --runs N           timed runs after one warm-up; the median is reported (default 5)
           --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
+          --detect           queries untyped: detect each value's type (default: typed ipv4/domain)
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
@@ -46,6 +48,7 @@ struct Options {
             case "--runs": runs = number(argument)
             case "--huge-pages": hugePages = true
             case "--no-canonicalize": canonicalize = false
+            case "--detect": detect = true
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -177,39 +180,44 @@ do {
 progress("generating \(options.lookups) queries")
 let queries = QuerySet(count: options.lookups, entries: options.entries, seed: 42)
 
-// 4. Ours: warm-up, then timed runs.
-var results: [MatchResult] = []
-results.reserveCapacity(queries.count)
+// 4. Ours: warm-up, then timed runs, into a reused record buffer (the lean API).
+let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
+records.initialize(repeating: .refused)
 var hits = 0
 var refused = 0
 var oursTimes: [Double] = []
+let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 queries.bytes.withUnsafeBufferPointer { bytes in
     let values = (0..<queries.count).map { index in
         UnsafeBufferPointer(rebasing: bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])])
     }
     values.withUnsafeBufferPointer { values in
-        queries.types.withUnsafeBufferPointer { types in
+        queryTypes.withUnsafeBufferPointer { types in
             for run in 0...options.runs {
-                results.removeAll(keepingCapacity: true)
                 let start = seconds()
-                matcher.match(values, types: types, now: now, into: &results)
+                matcher.match(values, types: types, now: now, into: records)
                 let elapsed = seconds() - start
                 if run > 0 { oursTimes.append(elapsed) }
                 progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
             }
         }
+        for (index, record) in records.enumerated() {
+            switch record.status {
+            case .hit: hits += 1
+            case .refused:
+                refused += 1
+                if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
+                    fail("a query was refused: \(error)", status: 1)
+                }
+            case .miss: break
+            }
+            if record.status != .refused, record.type != queries.types[index] {
+                fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
+            }
+        }
     }
 }
-for result in results {
-    switch result {
-    case .hit: hits += 1
-    case .refused: refused += 1
-    case .miss: break
-    }
-}
-if refused > 0, case .refused(let error) = results.first(where: { if case .refused = $0 { true } else { false } })! {
-    fail("\(refused) queries were refused, e.g. \(error)", status: 1)
-}
+records.deallocate()
 
 // 5. The C reference over an anonymous table of the same byte size.
 let tableBytes = snapshot.byteCount
@@ -273,6 +281,7 @@ let fields: [(String, String)] = [
     ("first_lookup_hit", "\(firstOK)"),
     ("build_seconds", json(buildSeconds, 1)),
     ("canonicalize", "\(options.canonicalize)"),
+    ("detect", "\(options.detect)"),
     ("huge_pages", "\(options.hugePages)"),
     ("memory", options.hugePages ? "\"anonymous-copy+madv-hugepage\"" : "\"file-mapping\""),
     ("anon_huge_pages_kib", "\(hugePagesKiB)"),
