@@ -77,6 +77,14 @@ func seconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
+/// CPU time of this thread: unlike wall time, it does not count time the thread waited for a
+/// core (the machine is shared), but it does count memory stalls.
+func threadSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
 func median(_ values: [Double]) -> Double {
     let sorted = values.sorted()
     return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
@@ -186,6 +194,7 @@ records.initialize(repeating: .refused)
 var hits = 0
 var refused = 0
 var oursTimes: [Double] = []
+var oursCPUTimes: [Double] = []
 let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 queries.bytes.withUnsafeBufferPointer { bytes in
     let values = (0..<queries.count).map { index in
@@ -195,9 +204,11 @@ queries.bytes.withUnsafeBufferPointer { bytes in
         queryTypes.withUnsafeBufferPointer { types in
             for run in 0...options.runs {
                 let start = seconds()
+                let cpuStart = threadSeconds()
                 matcher.match(values, types: types, now: now, into: records)
+                let cpuElapsed = threadSeconds() - cpuStart
                 let elapsed = seconds() - start
-                if run > 0 { oursTimes.append(elapsed) }
+                if run > 0 { oursTimes.append(elapsed); oursCPUTimes.append(cpuElapsed) }
                 progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
             }
         }
@@ -228,17 +239,20 @@ guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MA
 if options.hugePages { _ = madvise(table, tableBytes, MADV_HUGEPAGE) }
 memset(table, 0x5A, tableBytes)
 var referenceTimes: [Double] = []
+var referenceCPUTimes: [Double] = []
 var referenceSum: UInt64 = 0
 keyBytes.withUnsafeBufferPointer { keyBuffer in
     queries.bytes.withUnsafeBufferPointer { bytes in
         queries.offsets.withUnsafeBufferPointer { offsets in
             for run in 0...options.runs {
                 let start = seconds()
+                let cpuStart = threadSeconds()
                 referenceSum &+= chub_reference_lookups(
                     table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
                     queries.count, options.batch, keyBuffer.baseAddress)
+                let cpuElapsed = threadSeconds() - cpuStart
                 let elapsed = seconds() - start
-                if run > 0 { referenceTimes.append(elapsed) }
+                if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
                 progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
             }
         }
@@ -259,6 +273,8 @@ func anonHugePagesKiB() -> Int {
 // 6. Report.
 let ours = Double(queries.count) / median(oursTimes)
 let reference = Double(queries.count) / median(referenceTimes)
+let oursCPU = Double(queries.count) / median(oursCPUTimes)
+let referenceCPU = Double(queries.count) / median(referenceCPUTimes)
 func json(_ value: Double, _ places: Int = 3) -> String { String(format: "%.\(places)f", value) }
 let firstOK: Bool = if case .hit = firstResult { true } else { false }
 let fields: [(String, String)] = [
@@ -271,6 +287,9 @@ let fields: [(String, String)] = [
     ("lookups_per_second", json(ours, 0)),
     ("reference_lookups_per_second", json(reference, 0)),
     ("ratio", json(ours / reference)),
+    ("cpu_lookups_per_second", json(oursCPU, 0)),
+    ("cpu_reference_lookups_per_second", json(referenceCPU, 0)),
+    ("cpu_ratio", json(oursCPU / referenceCPU)),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),

@@ -51,23 +51,22 @@ extension Matcher {
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
-            let form: CanonicalForm
-            let count: Int
-            if let fast = Canonicalizer.canonicalizeFast(value, as: type, into: output.baseAddress!) {
-                form = fast.form
-                count = fast.count
-            } else {
-                var writer = ByteWriter(output)
-                do {
-                    form = try Canonicalizer.canonicalize(value, as: type, into: &writer)
-                } catch {
-                    states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
-                    continue
-                }
-                count = writer.count
-            }
             let first = probeCount
-            addProbes(form, count: count, at: &probeCount)
+            if let (fast, digest) = key.canonicalDigestFast(value, as: type, into: output.baseAddress!) {
+                addProbe(digest, kind: Probe.exact, detail: 0, at: &probeCount)
+                addCoveringProbes(fast.form, count: fast.count, at: &probeCount)
+                states[slot] = ValueState(type: fast.type, first: Int32(first), count: Int32(probeCount - first))
+                continue
+            }
+            var writer = ByteWriter(output)
+            let form: CanonicalForm
+            do {
+                form = try Canonicalizer.canonicalize(value, as: type, into: &writer)
+            } catch {
+                states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
+                continue
+            }
+            addProbes(form, count: writer.count, at: &probeCount)
             states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
         }
         return probeCount - probeBase
@@ -160,6 +159,14 @@ extension Matcher {
         }
         let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(2 + count)])
         addProbe(key.digest(form.type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
+        addCoveringProbes(form, count: count, at: &probeCount)
+    }
+
+    /// The probes after the exact one for the canonical IP or domain value in
+    /// `canonical[2..<2 + count]`: covering networks the store holds, or parent domains.
+    @inline(__always)
+    func addCoveringProbes(_ form: CanonicalForm, count: Int, at probeCount: inout Int) {
+        let bytes = UnsafeBufferPointer(rebasing: canonical[2..<(2 + count)])
         switch form.type {
         case .ipv4 where prefixes.ipv4 != 0 && count >= 4:
             let own = form.isNetwork ? Int(form.prefixLength) : 32

@@ -34,6 +34,7 @@ struct FastPathTests {
     /// Checks the fast path against the general one for `text`; returns whether it accepted.
     @discardableResult
     static func agree(_ text: String, as type: IndicatorType?) -> Bool {
+        checkFusedDigest(text, as: type)
         guard let (form, bytes) = fast(text, as: type) else { return false }
         switch general(text, as: type) {
         case .success(let (expectedForm, expectedBytes)):
@@ -43,6 +44,37 @@ struct FastPathTests {
             Issue.record("fast path accepted '\(text)' as \(String(describing: type)); general path: \(error)")
         }
         return true
+    }
+
+    static let key = DigestKey(bytes: (0..<16).map { UInt8($0 &* 13 &+ 5) })!
+
+    /// `DigestKey.canonicalDigestFast` (fast path + digest in one pass) agrees with the fast
+    /// path alone and with the digest of its canonical bytes.
+    static func checkFusedDigest(_ text: String, as type: IndicatorType?) {
+        let bytes = Array(text.utf8)
+        let out = UnsafeMutablePointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
+        defer { out.deallocate() }
+        let fused = bytes.withUnsafeBufferPointer { key.canonicalDigestFast($0, as: type, into: out) }
+        let alone = fast(text, as: type)
+        #expect((fused == nil) == (alone == nil), "'\(text)'")
+        guard let fused, let (form, canonical) = alone else { return }
+        #expect(fused.result.form == form)
+        #expect(Array(UnsafeBufferPointer(start: out, count: fused.result.count)) == canonical)
+        let expected = canonical.withUnsafeBufferPointer { key.digest(form, canonical: $0) }
+        #expect(fused.digest == expected, "'\(text)' as \(String(describing: type))")
+    }
+
+    @Test("fused digest for names of every length 3…253")
+    func fusedDigestEveryLength() {
+        for length in 3...253 {
+            var name = Array(repeating: UInt8(ascii: "K"), count: length)
+            name[length - 2] = UInt8(ascii: ".")
+            if length > 60 { for k in stride(from: 40, to: length - 3, by: 40) { name[k] = UInt8(ascii: ".") } }
+            let text = String(decoding: name, as: UTF8.self)
+            #expect(Self.fast(text, as: .domain) != nil, "length \(length): \(text)")
+            Self.checkFusedDigest(text, as: .domain)
+            Self.checkFusedDigest(text, as: nil)
+        }
     }
 
     @Test("common shapes take the fast path, typed and untyped")
