@@ -16,16 +16,18 @@ struct Options {
     var runs = 5
     var hugePages = false
     var canonicalize = true
+    var detect = false
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
-                            [--no-canonicalize] [--dir DIRECTORY]
+                            [--detect] [--no-canonicalize] [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --lookups N        lookups per timed run, 50% hits (default 2000000)
           --runs N           timed runs after one warm-up; the median is reported (default 5)
           --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
+          --detect           queries untyped: detect each value's type (default: typed ipv4/domain)
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
@@ -46,6 +48,7 @@ struct Options {
             case "--runs": runs = number(argument)
             case "--huge-pages": hugePages = true
             case "--no-canonicalize": canonicalize = false
+            case "--detect": detect = true
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -71,6 +74,14 @@ func progress(_ message: String) {
 func seconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// CPU time of this thread: unlike wall time, it does not count time the thread waited for a
+/// core (the machine is shared), but it does count memory stalls.
+func threadSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
@@ -177,39 +188,47 @@ do {
 progress("generating \(options.lookups) queries")
 let queries = QuerySet(count: options.lookups, entries: options.entries, seed: 42)
 
-// 4. Ours: warm-up, then timed runs.
-var results: [MatchResult] = []
-results.reserveCapacity(queries.count)
+// 4. Ours: warm-up, then timed runs, into a reused record buffer (the lean API).
+let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
+records.initialize(repeating: .refused)
 var hits = 0
 var refused = 0
 var oursTimes: [Double] = []
+var oursCPUTimes: [Double] = []
+let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 queries.bytes.withUnsafeBufferPointer { bytes in
     let values = (0..<queries.count).map { index in
         UnsafeBufferPointer(rebasing: bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])])
     }
     values.withUnsafeBufferPointer { values in
-        queries.types.withUnsafeBufferPointer { types in
+        queryTypes.withUnsafeBufferPointer { types in
             for run in 0...options.runs {
-                results.removeAll(keepingCapacity: true)
                 let start = seconds()
-                matcher.match(values, types: types, now: now, into: &results)
+                let cpuStart = threadSeconds()
+                matcher.match(values, types: types, now: now, into: records)
+                let cpuElapsed = threadSeconds() - cpuStart
                 let elapsed = seconds() - start
-                if run > 0 { oursTimes.append(elapsed) }
+                if run > 0 { oursTimes.append(elapsed); oursCPUTimes.append(cpuElapsed) }
                 progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+            }
+        }
+        for (index, record) in records.enumerated() {
+            switch record.status {
+            case .hit: hits += 1
+            case .refused:
+                refused += 1
+                if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
+                    fail("a query was refused: \(error)", status: 1)
+                }
+            case .miss: break
+            }
+            if record.status != .refused, record.type != queries.types[index] {
+                fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
             }
         }
     }
 }
-for result in results {
-    switch result {
-    case .hit: hits += 1
-    case .refused: refused += 1
-    case .miss: break
-    }
-}
-if refused > 0, case .refused(let error) = results.first(where: { if case .refused = $0 { true } else { false } })! {
-    fail("\(refused) queries were refused, e.g. \(error)", status: 1)
-}
+records.deallocate()
 
 // 5. The C reference over an anonymous table of the same byte size.
 let tableBytes = snapshot.byteCount
@@ -220,17 +239,20 @@ guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MA
 if options.hugePages { _ = madvise(table, tableBytes, MADV_HUGEPAGE) }
 memset(table, 0x5A, tableBytes)
 var referenceTimes: [Double] = []
+var referenceCPUTimes: [Double] = []
 var referenceSum: UInt64 = 0
 keyBytes.withUnsafeBufferPointer { keyBuffer in
     queries.bytes.withUnsafeBufferPointer { bytes in
         queries.offsets.withUnsafeBufferPointer { offsets in
             for run in 0...options.runs {
                 let start = seconds()
+                let cpuStart = threadSeconds()
                 referenceSum &+= chub_reference_lookups(
                     table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
                     queries.count, options.batch, keyBuffer.baseAddress)
+                let cpuElapsed = threadSeconds() - cpuStart
                 let elapsed = seconds() - start
-                if run > 0 { referenceTimes.append(elapsed) }
+                if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
                 progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
             }
         }
@@ -251,6 +273,8 @@ func anonHugePagesKiB() -> Int {
 // 6. Report.
 let ours = Double(queries.count) / median(oursTimes)
 let reference = Double(queries.count) / median(referenceTimes)
+let oursCPU = Double(queries.count) / median(oursCPUTimes)
+let referenceCPU = Double(queries.count) / median(referenceCPUTimes)
 func json(_ value: Double, _ places: Int = 3) -> String { String(format: "%.\(places)f", value) }
 let firstOK: Bool = if case .hit = firstResult { true } else { false }
 let fields: [(String, String)] = [
@@ -263,6 +287,9 @@ let fields: [(String, String)] = [
     ("lookups_per_second", json(ours, 0)),
     ("reference_lookups_per_second", json(reference, 0)),
     ("ratio", json(ours / reference)),
+    ("cpu_lookups_per_second", json(oursCPU, 0)),
+    ("cpu_reference_lookups_per_second", json(referenceCPU, 0)),
+    ("cpu_ratio", json(oursCPU / referenceCPU)),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),
@@ -273,6 +300,7 @@ let fields: [(String, String)] = [
     ("first_lookup_hit", "\(firstOK)"),
     ("build_seconds", json(buildSeconds, 1)),
     ("canonicalize", "\(options.canonicalize)"),
+    ("detect", "\(options.detect)"),
     ("huge_pages", "\(options.hugePages)"),
     ("memory", options.hugePages ? "\"anonymous-copy+madv-hugepage\"" : "\"file-mapping\""),
     ("anon_huge_pages_kib", "\(hugePagesKiB)"),

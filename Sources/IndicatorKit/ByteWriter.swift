@@ -43,6 +43,14 @@ public struct ByteWriter {
         for byte in bytes { try append(byte) }
     }
 
+    /// Counts `byteCount` bytes that were stored directly at `base + count` as written (the
+    /// canonicalisation fast path writes through the pointer). Requires `byteCount <= remaining`.
+    @inline(__always)
+    package mutating func commit(_ byteCount: Int) {
+        precondition(byteCount >= 0 && byteCount <= capacity - count)
+        count += byteCount
+    }
+
     /// Forgets everything after the first `newCount` bytes.
     public mutating func truncate(to newCount: Int) {
         precondition(newCount >= 0 && newCount <= count)

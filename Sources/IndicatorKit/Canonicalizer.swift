@@ -43,8 +43,21 @@ public enum Canonicalizer {
     public static let scratchBytes = 3 * maxInputBytes + 64
 
     /// Canonicalises `input` as `type`, or detects the type when `type` is nil, appending
-    /// the canonical bytes to `out`.
+    /// the canonical bytes to `out`. Plain IPv4 addresses and LDH domain names take a
+    /// one-pass fast path (`canonicalizeFast`); everything else the general path.
     public static func canonicalize(
+        _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: inout ByteWriter
+    ) throws(IndicatorError) -> CanonicalForm {
+        if out.remaining >= fastPathMaxBytes, let fast = canonicalizeFast(input, as: type, into: out.base + out.count) {
+            out.commit(fast.count)
+            return fast.form
+        }
+        return try canonicalizeGeneral(input, as: type, into: &out)
+    }
+
+    /// `canonicalize(_:as:into:)` without the fast path: trimming, detection, the per-type
+    /// canonicalisers. (The fast path must agree with it wherever it accepts.)
+    static func canonicalizeGeneral(
         _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: inout ByteWriter
     ) throws(IndicatorError) -> CanonicalForm {
         guard input.count <= maxInputBytes else { throw .tooLong(limit: maxInputBytes) }

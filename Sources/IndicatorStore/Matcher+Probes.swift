@@ -25,21 +25,22 @@ struct ValueState {
 
 extension Matcher {
     /// First stage: canonicalises and digests the values in `range` into the probe and state
-    /// buffers of `stage`. Returns the number of probes.
+    /// buffers of `stage`. Returns the number of probes. Plain IPv4 addresses and LDH domains
+    /// take the canonicaliser's one-pass fast path; a value it declines goes through the general
+    /// path, and a refused one is only marked (its reason is rebuilt on demand).
     func digestBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, stage: Int
     ) -> Int {
         let states = self.states.baseAddress! + stage * batchSize
-        let errorBase = stage * batchSize
         let probeBase = stage * batchSize * Self.maxProbesPerValue
         var probeCount = probeBase
         let output = UnsafeMutableBufferPointer(rebasing: canonical[2...])
         for index in range {
             let slot = index - range.lowerBound
             let type = types?[index] ?? nil
+            let value = values[index]
             if rawDigests, let type {
-                let value = values[index]
                 let count = min(value.count, output.count)
                 if let source = value.baseAddress, count > 0 {
                     UnsafeMutableRawPointer(output.baseAddress!).copyMemory(from: source, byteCount: count)
@@ -50,16 +51,21 @@ extension Matcher {
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
+            let first = probeCount
+            if let (fast, digest) = key.canonicalDigestFast(value, as: type, into: output.baseAddress!) {
+                addProbe(digest, kind: Probe.exact, detail: 0, at: &probeCount)
+                addCoveringProbes(fast.form, count: fast.count, at: &probeCount)
+                states[slot] = ValueState(type: fast.type, first: Int32(first), count: Int32(probeCount - first))
+                continue
+            }
             var writer = ByteWriter(output)
             let form: CanonicalForm
             do {
-                form = try Canonicalizer.canonicalize(values[index], as: type, into: &writer)
+                form = try Canonicalizer.canonicalize(value, as: type, into: &writer)
             } catch {
-                errors[errorBase + slot] = error
                 states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
                 continue
             }
-            let first = probeCount
             addProbes(form, count: writer.count, at: &probeCount)
             states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
         }
@@ -102,24 +108,19 @@ extension Matcher {
         }
     }
 
-    /// Third stage: appends the result of every value of `stage`, in order.
-    func resolveBatch(stage: Int, count: Int, now: UInt32, into results: inout [MatchResult]) {
+    /// Third stage: writes the record of every value of `stage`, in order, to `records`.
+    func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
         let states = self.states.baseAddress! + stage * batchSize
-        let errorBase = stage * batchSize
         for slot in 0..<count {
             let state = states[slot]
-            if state.count < 0 {
-                results.append(.refused(errors[errorBase + slot]!))
-                errors[errorBase + slot] = nil
-            } else {
-                results.append(resolve(state, now: now))
-            }
+            records[slot] = state.count < 0 ? .refused : resolve(state, now: now)
         }
     }
 
-    /// The first probe of `state` that finds a live entry (a parent only if it covers subdomains).
+    /// The first probe of `state` that finds a live entry (a parent only if it covers
+    /// subdomains). Reads the entry's metadata words once; decoding waits for the caller.
     @inline(__always)
-    func resolve(_ state: ValueState, now: UInt32) -> MatchResult {
+    func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
         let table = self.table
         let probes = self.probes
         var index = Int(state.first)
@@ -129,16 +130,12 @@ extension Matcher {
             index += 1
             let slot = table.find(lo: probe.lo, hi: probe.hi)
             guard slot >= 0 else { continue }
-            let expires = table.expires(at: slot)
+            let (word2, word3) = table.words(at: slot)
+            let expires = UInt32(truncatingIfNeeded: word2)
             if expires != 0 && now >= expires { continue }
-            let metadata = table.metadata(at: slot)
-            switch probe.kind {
-            case Probe.exact: return .hit(state.type, metadata, .exact)
-            case Probe.network: return .hit(state.type, metadata, .network(prefixLength: probe.detail))
-            case Probe.urlExpression: return .hit(state.type, metadata, .urlExpression)
-            default:
-                if metadata.coversSubdomains { return .hit(state.type, metadata, .parent(levels: probe.detail)) }
-            }
+            if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
+            return MatchRecord(
+                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3)
         }
         return .miss(state.type)
     }
@@ -162,6 +159,14 @@ extension Matcher {
         }
         let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(2 + count)])
         addProbe(key.digest(form.type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
+        addCoveringProbes(form, count: count, at: &probeCount)
+    }
+
+    /// The probes after the exact one for the canonical IP or domain value in
+    /// `canonical[2..<2 + count]`: covering networks the store holds, or parent domains.
+    @inline(__always)
+    func addCoveringProbes(_ form: CanonicalForm, count: Int, at probeCount: inout Int) {
+        let bytes = UnsafeBufferPointer(rebasing: canonical[2..<(2 + count)])
         switch form.type {
         case .ipv4 where prefixes.ipv4 != 0 && count >= 4:
             let own = form.isNetwork ? Int(form.prefixLength) : 32
@@ -245,7 +250,8 @@ extension Matcher {
     package func match(canonical bytes: [UInt8], form: CanonicalForm, now: UInt32) -> MatchResult {
         var count = 0
         addProbes(form, count: loadCanonical(bytes), at: &count)
-        return resolve(ValueState(type: form.type, first: 0, count: Int32(count)), now: now)
+        let record = resolve(ValueState(type: form.type, first: 0, count: Int32(count)), now: now)
+        return MatchResult(record, refusal: .unrecognised)
     }
 
     /// Test seam: the probes of one canonical value, in order.

@@ -28,8 +28,9 @@ public enum MatchResult: Equatable, Sendable {
 /// batch, then probe. Expired entries never match.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
-/// the snapshot). After warm-up it does not allocate per lookup (a refused value allocates
-/// its error message).
+/// the snapshot). The record API (`match(_:types:now:into:)` with `MatchRecord`s) does not
+/// allocate per lookup; the `MatchResult` conveniences allocate, and rebuild the reason of a
+/// refused value.
 public final class Matcher {
     /// The snapshot answered from.
     public let snapshot: Snapshot
@@ -61,7 +62,6 @@ public final class Matcher {
     static let maxProbesPerValue = 130
     /// Per value of the current batch: type and probe range, or the refusal.
     let states: UnsafeMutableBufferPointer<ValueState>
-    var errors: [IndicatorError?]
     /// Batches in flight (digested, scanned ahead, resolved).
     static let stages = 3
 
@@ -90,7 +90,6 @@ public final class Matcher {
         networkBody = .allocate(capacity: 2 + 16 + 1)
         probes = .allocate(capacity: Self.stages * Self.maxProbesPerValue * batchSize)
         states = .allocate(capacity: Self.stages * batchSize)
-        errors = Array(repeating: nil, count: Self.stages * batchSize)
     }
 
     deinit {
@@ -101,33 +100,65 @@ public final class Matcher {
     }
 
     /// Matches `values` (raw bytes each), of `types` (one per value, nil = detect; or nil for
-    /// all detected), at `now` (Unix seconds). Appends one result per value to `results`, in order.
+    /// all detected), at `now` (Unix seconds). Writes one record per value to `records`
+    /// (`records[i]` answers `values[i]`; `records.count >= values.count`). The lean API:
+    /// no allocation, no reference counting; ask `refusal(of:as:)` for a refused value's reason.
     public func match(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>,
         types: UnsafeBufferPointer<IndicatorType?>? = nil,
-        now: UInt32, into results: inout [MatchResult]
+        now: UInt32, into records: UnsafeMutableBufferPointer<MatchRecord>
     ) {
         precondition(types == nil || types!.count == values.count, "one type per value")
-        results.reserveCapacity(results.count + values.count)
+        precondition(records.count >= values.count, "one record per value")
+        guard let output = records.baseAddress else { return }
         let batches = (values.count + batchSize - 1) / batchSize
         var probeCounts = (0, 0, 0)
-        var valueCounts = (0, 0, 0)
         for step in 0..<(batches + Self.stages - 1) {
             if step < batches {
                 let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
                 let probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
                 prefetchHomeLines(stage: step % Self.stages, count: probeCount)
                 Self.set(&probeCounts, step % Self.stages, probeCount)
-                Self.set(&valueCounts, step % Self.stages, range.count)
             }
             if step >= 1 && step - 1 < batches && prefetchBeyondWindow {
                 let stage = (step - 1) % Self.stages
                 prefetchLongScans(stage: stage, count: Self.get(probeCounts, stage))
             }
             if step >= 2 {
-                let stage = (step - 2) % Self.stages
-                resolveBatch(stage: stage, count: Self.get(valueCounts, stage), now: now, into: &results)
+                let first = (step - 2) * batchSize
+                let count = min(batchSize, values.count - first)
+                resolveBatch(stage: (step - 2) % Self.stages, count: count, now: now, into: output + first)
             }
+        }
+    }
+
+    /// As `match(_:types:now:into:)` with records, appending full `MatchResult`s (refusal
+    /// reasons included) to `results`. Allocates a record buffer per call.
+    public func match(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>,
+        types: UnsafeBufferPointer<IndicatorType?>? = nil,
+        now: UInt32, into results: inout [MatchResult]
+    ) {
+        let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: values.count)
+        defer { records.deallocate() }
+        records.initialize(repeating: .refused)
+        match(values, types: types, now: now, into: records)
+        results.reserveCapacity(results.count + values.count)
+        for index in 0..<values.count {
+            results.append(MatchResult(records[index], refusal: Self.refusal(of: values[index], as: types?[index] ?? nil) ?? .unrecognised))
+        }
+    }
+
+    /// Why `value` (as `type`, nil = detect) is refused: the canonicaliser's error, rebuilt on
+    /// demand so the batch path never carries one. Nil if the value is in fact accepted.
+    public static func refusal(of value: UnsafeBufferPointer<UInt8>, as type: IndicatorType?) -> IndicatorError? {
+        do throws(IndicatorError) {
+            _ = try Canonicalizer.withScratch { (out: inout ByteWriter) throws(IndicatorError) in
+                try Canonicalizer.canonicalize(value, as: type, into: &out)
+            }
+            return nil
+        } catch {
+            return error
         }
     }
 

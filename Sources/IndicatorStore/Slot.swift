@@ -68,6 +68,12 @@ package enum Slot {
             coversSubdomains: flags & (1 << 5) != 0)
     }
 
+    /// The covers-subdomains flag (bit 5 of the flags byte) of a metadata `word3`.
+    @inline(__always)
+    package static func coversSubdomains(_ word3: UInt64) -> Bool {
+        (word3 >> 32) & (1 << 5) != 0
+    }
+
     /// Whether metadata words are exactly what a writer produces (`.full` verification):
     /// known category, TLP and action, confidence ≤ 100, zero reserved bits.
     package static func isWellFormed(_ word2: UInt64, _ word3: UInt64) -> Bool {
