@@ -1,3 +1,5 @@
+import IndicatorKit
+
 /// The UTC dates of policy files (`valid_until`): `YYYY-MM-DD` (valid through the end of that
 /// UTC day) or `YYYY-MM-DDTHH:MM:SSZ` (valid through that second). Proleptic Gregorian calendar,
 /// years 1970–9999; no other forms, no offsets other than `Z`.
@@ -18,9 +20,9 @@ public enum PolicyDate {
         }
         guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              year >= 1970, (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year)
+              year >= 1970, (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year: year, month: month)
         else { return nil }
-        let midnight = Int64(daysFromCivil(year: year, month: month, day: day)) * 86_400
+        let midnight = Int64(CivilDate.days(year: year, month: month, day: day)) * 86_400
         if bytes.count == 10 { return midnight + 86_399 }
         guard bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
               bytes[19] == UInt8(ascii: "Z"),
@@ -34,46 +36,7 @@ public enum PolicyDate {
     public static func timestamp(_ seconds: Int64) -> String {
         let days = Int(seconds.floorDivided(by: 86_400))
         let rest = Int(seconds - Int64(days) * 86_400)
-        let (year, month, day) = civil(days: days)
-        return four(year) + "-" + two(month) + "-" + two(day) + "T" + two(rest / 3600) + ":" + two(rest / 60 % 60)
-            + ":" + two(rest % 60) + "Z"
-    }
-
-    /// Days since 1970-01-01 (era-based algorithm, proleptic Gregorian).
-    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yearOfEra = y - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        return era * 146_097 + dayOfEra - 719_468
-    }
-
-    static func civil(days: Int) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let shiftedMonth = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * shiftedMonth + 2) / 5 + 1
-        let month = shiftedMonth < 10 ? shiftedMonth + 3 : shiftedMonth - 9
-        return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
-    }
-
-    private static func daysIn(month: Int, year: Int) -> Int {
-        switch month {
-        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: 30
-        default: 31
-        }
-    }
-
-    private static func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-
-    private static func four(_ value: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, 4 - text.count)) + text
+        return CivilDate.timestamp(seconds: days * 86_400 + rest)
     }
 }
 

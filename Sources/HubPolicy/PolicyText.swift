@@ -1,3 +1,4 @@
+import IndicatorKit
 /// Small text helpers for policy messages: quoting, UTF-8 validation and "did you mean".
 package enum PolicyText {
     /// `"text"` with quotes, backslashes and control characters escaped, cut at 80 characters so
@@ -29,35 +30,7 @@ package enum PolicyText {
 
     /// The offset of the first byte that breaks well-formed UTF-8 (Unicode Table 3-7), or nil.
     package static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
-        var index = 0
-        while index < bytes.count {
-            let lead = bytes[index]
-            if lead < 0x80 {
-                index += 1
-                continue
-            }
-            let length: Int
-            var low: UInt8 = 0x80
-            var high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return index
-            }
-            guard bytes.count - index >= length else { return index }
-            let second = bytes[index + 1]
-            guard second >= low && second <= high else { return index }
-            for offset in 2..<max(2, length) where bytes[index + offset] & 0xC0 != 0x80 {
-                return index
-            }
-            index += length
-        }
-        return nil
+        UTF8Check.firstInvalid(bytes)
     }
 
     /// The candidate closest to `word` if it is a likely typo (edit distance at most 2).

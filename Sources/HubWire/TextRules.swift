@@ -7,36 +7,14 @@ enum TextRules {
     /// well-formedness exactly as Unicode Table 3-7 (no overlong forms, no surrogates, nothing
     /// past U+10FFFF) and refuses U+0000–U+001F and U+007F.
     static func fault<C: Collection<UInt8>>(in bytes: C) -> TextFault? where C.Index == Int {
-        var i = bytes.startIndex
-        let end = bytes.endIndex
-        while i < end {
-            let lead = bytes[i]
-            if lead < 0x80 {
-                if lead < 0x20 || lead == 0x7F { return .controlCharacter(offset: i - bytes.startIndex) }
-                i += 1
-                continue
-            }
-            let offset = i - bytes.startIndex
-            let length: Int
-            var low: UInt8 = 0x80
-            var high: UInt8 = 0xBF
-            switch lead {
-            case 0xC2...0xDF: length = 2
-            case 0xE0: length = 3; low = 0xA0
-            case 0xE1...0xEC, 0xEE...0xEF: length = 3
-            case 0xED: length = 3; high = 0x9F
-            case 0xF0: length = 4; low = 0x90
-            case 0xF1...0xF3: length = 4
-            case 0xF4: length = 4; high = 0x8F
-            default: return .invalidUTF8(offset: offset)
-            }
-            guard end - i >= length else { return .invalidUTF8(offset: offset) }
-            let second = bytes[i + 1]
-            guard second >= low && second <= high else { return .invalidUTF8(offset: offset) }
-            for k in 2..<length where bytes[i + k] & 0xC0 != 0x80 { return .invalidUTF8(offset: offset) }
-            i += length
+        // Control characters are ASCII, so a byte scan finds them; whichever fault comes
+        // first is the one reported (a control byte inside a broken sequence is never first).
+        let invalid = UTF8Check.firstInvalid(bytes)
+        let limit = invalid.map { bytes.startIndex + $0 } ?? bytes.endIndex
+        if let control = bytes[bytes.startIndex..<limit].firstIndex(where: { $0 < 0x20 || $0 == 0x7F }) {
+            return .controlCharacter(offset: control - bytes.startIndex)
         }
-        return nil
+        return invalid.map { .invalidUTF8(offset: $0) }
     }
 
     /// The first fault of a string's UTF-8 (always well-formed; control characters are not).
