@@ -28,19 +28,21 @@ let package = Package(
         .target(name: "CHubShim", dependencies: ["CSodium"],
                 cSettings: [.unsafeFlags(["-O3"])]),
 
+        // The file-system calls the modules share (typed errors, EINTR, crash-safe writes).
+        .target(name: "HubPOSIX", swiftSettings: strict),
         // Linux interfaces Glibc does not export to Swift (epoll, eventfd, signalfd).
         .target(name: "CHubSys"),
 
         .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
-        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim"],
+        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "HubPOSIX"],
                 swiftSettings: strict),
         .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.
         .target(name: "HubWire", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The audit trail (docs/AUDIT-LOG.md): records, hash chain, group-commit writer.
-        .target(name: "HubAudit", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        .target(name: "HubAudit", dependencies: ["IndicatorKit", "HubPOSIX"], swiftSettings: strict),
         // OpenSSL behind one wrapper module: the hub CA, partner certificates, TLS 1.3 contexts.
-        .target(name: "HubTLS", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX"], swiftSettings: strict),
         // Sockets, event loops, the request pipeline (the server is assembled in a later step).
         .target(name: "HubServer", dependencies: ["CHubSys"], swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.

@@ -1,63 +1,40 @@
 import Glibc
+import HubPOSIX
 
-/// The file system calls the PKI makes: one thin wrapper per syscall, `-1` turned into
-/// `PKIError.system` naming the call and the path, `EINTR` retried. Writes are crash-safe
-/// (temporary file created with its final mode, `fsync`, `rename`, `fsync` of the directory).
+/// The file system calls the PKI makes: HubPOSIX's shared calls with their errors as
+/// `PKIError.system` naming the call and the path. Writes are crash-safe (temporary file
+/// created with its final mode, `fsync`, `rename`, `fsync` of the directory).
 enum Files {
-    /// `strerror(3)` in lower case, as in `open(/var/hub/tls/ca.key): permission denied`.
-    static func message(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "errno \(code)" }
-        let message = String(cString: text)
-        guard let first = message.first else { return "errno \(code)" }
-        return first.lowercased() + message.dropFirst()
+    /// Runs a shared POSIX call (HubPOSIX), its `SystemCallError` becoming `PKIError.system`.
+    @inline(__always)
+    private static func posix<R>(_ body: () throws(SystemCallError) -> R) throws(PKIError) -> R {
+        do {
+            return try body()
+        } catch {
+            throw .system(operation: error.operation, path: error.path, errno: error.errno)
+        }
     }
 
-    static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
-    }
+    static func message(_ code: Int32) -> String { POSIX.message(code) }
+
+    static func exists(_ path: String) -> Bool { POSIX.exists(path) }
 
     /// `mkdir(2)` with `mode`; an existing directory is accepted when `allowExisting`.
     static func makeDirectory(_ path: String, mode: mode_t, allowExisting: Bool) throws(PKIError) {
-        if mkdir(path, mode) == 0 { return }
-        let code = errno
-        if code == EEXIST && allowExisting {
-            var info = stat()
-            if stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR { return }
-            throw .system(operation: "mkdir", path: path, errno: ENOTDIR)
+        try posix { () throws(SystemCallError) in
+            try POSIX.makeDirectory(path, mode: mode, existing: allowExisting ? .accept : .refuse)
         }
-        throw .system(operation: "mkdir", path: path, errno: code)
     }
 
-    /// The permission bits of `path` (`stat(2)`).
+    /// The permission bits of `path`.
     static func mode(_ path: String) throws(PKIError) -> UInt32 {
-        var info = stat()
-        guard stat(path, &info) == 0 else { throw .system(operation: "stat", path: path, errno: errno) }
-        return UInt32(info.st_mode & 0o7777)
+        UInt32(try posix { () throws(SystemCallError) in try POSIX.fileMode(path) })
     }
 
-    /// Reads a whole file of at most `limit` bytes.
+    /// Reads a whole file of at most `limit` bytes, in one buffer of its size (key bytes are
+    /// never left behind in intermediate buffers).
     static func read(_ path: String, limit: Int = 1 << 20) throws(PKIError) -> [UInt8] {
-        let fd = try open(path, O_RDONLY, mode: 0)
-        defer { Glibc.close(fd) }
-        var bytes: [UInt8] = []
-        // Reserved up front so a key's bytes are never left behind in a reallocated buffer.
-        bytes.reserveCapacity(min(limit, 64 << 10))
-        var chunk = [UInt8](repeating: 0, count: 16384)
-        defer { chunk.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "read", path: path, errno: errno)
-            }
-            if count == 0 { return bytes }
-            guard bytes.count <= limit - count else {
-                bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
-                throw .corrupt(path: path, line: nil, reason: "larger than \(limit) bytes")
-            }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
+        try posix { () throws(SystemCallError) in try POSIX.readFile(path, limit: limit) }
     }
 
     /// Reads a private key file, refusing one that group or others may read.
@@ -67,88 +44,33 @@ enum Files {
         return SecretBytes(taking: try read(path, limit: 64 << 10))
     }
 
-    /// Replaces `path` atomically with `bytes`: a temporary file beside it, created with `mode`
-    /// from the start (never briefly readable by others), written, `fsync`ed, renamed over
-    /// `path`, and the directory `fsync`ed.
+    /// Replaces `path` atomically with `bytes` (temporary file created with `mode` from the
+    /// start, `fsync`, `rename`, `fsync` of the directory).
     static func writeAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t) throws(PKIError) {
-        let temporary = path + ".tmp-\(getpid())"
-        unlink(temporary)
-        let fd = try open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
-        var installed = false
-        defer {
-            Glibc.close(fd)
-            if !installed { unlink(temporary) }
-        }
-        var offset = 0
-        while offset < bytes.count {
-            let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                throw .system(operation: "write", path: temporary, errno: errno)
-            }
-            offset += written
-        }
-        // The mode given to open(2) is reduced by the umask; make it exact (never wider).
-        guard fchmod(fd, mode) == 0 else { throw .system(operation: "fchmod", path: temporary, errno: errno) }
-        guard fsync(fd) == 0 else { throw .system(operation: "fsync", path: temporary, errno: errno) }
-        guard rename(temporary, path) == 0 else { throw .system(operation: "rename", path: path, errno: errno) }
-        installed = true
-        try syncDirectory(directory(of: path))
+        try posix { () throws(SystemCallError) in try POSIX.writeFileAtomically(path, bytes, mode: mode) }
     }
 
     static func writeAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(PKIError) {
-        var failure: PKIError?
-        bytes.withUnsafeBytes { raw in
-            do throws(PKIError) { try writeAtomically(path, raw, mode: mode) } catch { failure = error }
-        }
-        if let failure { throw failure }
+        try posix { () throws(SystemCallError) in try POSIX.writeFileAtomically(path, bytes, mode: mode) }
     }
 
     /// `fsync(2)` of a directory, so a rename in it is durable.
     static func syncDirectory(_ path: String) throws(PKIError) {
-        let fd = try open(path, O_RDONLY | O_DIRECTORY, mode: 0)
-        defer { Glibc.close(fd) }
-        guard fsync(fd) == 0 else { throw .system(operation: "fsync", path: path, errno: errno) }
+        try posix { () throws(SystemCallError) in try POSIX.fsyncDirectory(path) }
     }
 
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func directory(of path: String) -> String { POSIX.directory(of: path) }
 
-    /// The names in a directory (no `.` or `..`).
+    /// The names in a directory (no `.` or `..`), sorted.
     static func list(_ path: String) throws(PKIError) -> [String] {
-        guard let dir = opendir(path) else { throw .system(operation: "opendir", path: path, errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
+        try posix { () throws(SystemCallError) in try POSIX.listDirectory(path) }.sorted()
     }
 
     /// Runs `body` holding `flock(LOCK_EX)` on `path` (created 0600), serialising PKI writers.
     static func withLock<R>(_ path: String, _ body: () throws(PKIError) -> R) throws(PKIError) -> R {
-        let fd = try open(path, O_RDWR | O_CREAT, mode: 0o600)
-        defer { Glibc.close(fd) }
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            throw .system(operation: "flock", path: path, errno: errno)
-        }
+        let fd = try posix { () throws(SystemCallError) in try POSIX.lockExclusive(path) }
+        defer { POSIX.close(fd) }
         return try body()
-    }
-
-    /// `open(2)` with `O_CLOEXEC`, retrying on `EINTR`.
-    private static func open(_ path: String, _ flags: Int32, mode: mode_t) throws(PKIError) -> Int32 {
-        while true {
-            let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw .system(operation: "open", path: path, errno: errno)
-        }
     }
 
     /// `CLOCK_REALTIME` in whole seconds.

@@ -1,4 +1,5 @@
 public import IndicatorKit
+import HubPOSIX
 
 /// A hub's data directory (docs/DATA-DIRECTORY.md): the digest key, the source registry and
 /// the store. Created by `ihub init`; mode 0700, key file 0600.
@@ -28,8 +29,8 @@ public struct DataDirectory: Sendable {
     public static func create(at path: String) throws(DataDirectoryError) -> (DataDirectory, DigestKey) {
         let directory = DataDirectory(path: path)
         try Self.storeCall { () throws(StoreError) in
-            try Syscalls.makeDirectory(path, mode: 0o700, allowExistingEmpty: true)
-            try Syscalls.makeDirectory(directory.storeDirectory, mode: 0o700, allowExistingEmpty: false)
+            try Syscalls.makeDirectory(path, mode: 0o700, existing: .acceptIfEmpty)
+            try Syscalls.makeDirectory(directory.storeDirectory, mode: 0o700, existing: .refuse)
         }
         let key = DigestKey.generate()
         var contents = keyMagic

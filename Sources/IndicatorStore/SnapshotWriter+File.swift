@@ -1,3 +1,4 @@
+import HubPOSIX
 /// The crash-safe file procedure of `SnapshotWriter` (cdbmake's): write everything to a
 /// temporary file in the target's directory, `fsync` it, `rename` it over the target, `fsync`
 /// the directory. A reader sees the old snapshot or the new one, never a mix.
@@ -75,10 +76,7 @@ enum AtomicFile {
         .system(operation: "simulated crash", path: temporary, errno: 0)
     }
 
-    static func directory(of path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "." }
-        return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
+    static func directory(of path: String) -> String { POSIX.directory(of: path) }
 
     static func fileName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
