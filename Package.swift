@@ -48,7 +48,7 @@ let package = Package(
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS"],
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS", "HubServer"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",
