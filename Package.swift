@@ -43,12 +43,14 @@ let package = Package(
         .target(name: "HubAudit", dependencies: ["IndicatorKit", "HubPOSIX"], swiftSettings: strict),
         // OpenSSL behind one wrapper module: the hub CA, partner certificates, TLS 1.3 contexts.
         .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX"], swiftSettings: strict),
-        // Sockets, event loops, the request pipeline (the server is assembled in a later step).
-        .target(name: "HubServer", dependencies: ["CHubSys"], swiftSettings: strict),
+        // Sockets, event loops, TLS sessions, the request pipeline: policy, matcher, audit.
+        .target(name: "HubServer",
+                dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS"],
+                swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS"],
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS", "HubServer"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",
@@ -62,7 +64,9 @@ let package = Package(
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "HubTLSTests", dependencies: ["HubTLS"], swiftSettings: strict),
-        .testTarget(name: "HubServerTests", dependencies: ["HubServer"], swiftSettings: strict),
+        .testTarget(name: "HubServerTests",
+                    dependencies: ["HubServer", "HubWire", "HubPolicy", "HubAudit", "HubTLS", "IndicatorStore", "IndicatorKit"],
+                    swiftSettings: strict),
         .testTarget(name: "HubAuditTests", dependencies: ["HubAudit", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],

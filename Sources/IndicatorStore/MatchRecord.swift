@@ -1,7 +1,7 @@
 public import IndicatorKit
 
 /// The compact answer for one value, written by `Matcher.match(_:types:now:into:)` into
-/// caller-owned storage: plain data (24 bytes, no references), so answering a batch neither
+/// caller-owned storage: plain data (40 bytes, no references), so answering a batch neither
 /// allocates nor touches reference counts. The metadata stays in its two stored words and is
 /// decoded only when asked for; a refusal's reason is rebuilt only when asked for
 /// (`Matcher.refusal(of:as:)`).
@@ -26,15 +26,23 @@ public struct MatchRecord: Equatable, Sendable {
     /// Slot bytes 16..<24 and 24..<32 of the matching entry (hit only), little-endian words.
     var word2: UInt64
     var word3: UInt64
+    /// The keyed digest of the matching probe (hit only): what the audit trail records for a
+    /// hit instead of the value (the entry's key, not the queried value's when a network,
+    /// parent domain or URL expression matched).
+    var digestLo: UInt64
+    var digestHi: UInt64
 
     @inline(__always)
-    init(status: Status, type: IndicatorType, kindCode: UInt8 = 0, detail: UInt8 = 0, word2: UInt64 = 0, word3: UInt64 = 0) {
+    init(status: Status, type: IndicatorType, kindCode: UInt8 = 0, detail: UInt8 = 0, word2: UInt64 = 0, word3: UInt64 = 0,
+         digestLo: UInt64 = 0, digestHi: UInt64 = 0) {
         self.status = status
         self.type = type
         self.kindCode = kindCode
         self.detail = detail
         self.word2 = word2
         self.word3 = word3
+        self.digestLo = digestLo
+        self.digestHi = digestHi
     }
 
     /// A refused value's record.
@@ -49,6 +57,11 @@ public struct MatchRecord: Equatable, Sendable {
     /// The matching entry's metadata (hit only), decoded from the stored words.
     public var metadata: EntryMetadata? {
         status == .hit ? Slot.decode(word2, word3) : nil
+    }
+
+    /// The digest of the matching entry (hit only).
+    public var digest: IndicatorDigest? {
+        status == .hit ? IndicatorDigest(lo: digestLo, hi: digestHi) : nil
     }
 
     /// Which probe matched (hit only).

@@ -135,7 +135,8 @@ extension Matcher {
             if expires != 0 && now >= expires { continue }
             if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
             return MatchRecord(
-                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3)
+                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3,
+                digestLo: probe.lo, digestHi: probe.hi)
         }
         return .miss(state.type)
     }

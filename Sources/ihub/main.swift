@@ -9,6 +9,7 @@ nonisolated(unsafe) let commands: [(name: String, summary: String, run: ([String
     ("lookup", "look values up in the local store (operator side)", LookupCommand.run),
     ("verify", "check a data directory's store end to end", VerifyCommand.run),
     ("policy", "validate partner policies and print what each partner may do", PolicyCommand.run),
+    ("serve", "serve partners over mutual TLS (SIGHUP reloads, SIGTERM stops)", ServeCommand.run),
     ("demo", "the whole story on a built-in sample, in a temporary directory", DemoCommand.run),
 ]
 

@@ -1,0 +1,288 @@
+import CHubSys
+import Foundation
+import Glibc
+import HubAudit
+import HubPolicy
+import HubTLS
+import IndicatorKit
+public import IndicatorStore
+
+/// Why the server could not start: the file or setting at fault and what is wrong with it.
+public struct ServerConfigurationError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+
+    public var description: String { "\(path): \(reason)" }
+}
+
+/// The hub's server (`ihub serve`): N event loops, each with its own SO_REUSEPORT listener and
+/// `Matcher`, sharing one snapshot, the policies, the TLS context and the audit log.
+///
+/// `start()` opens everything and starts the loops; `reload()` swaps the policies and the TLS
+/// context (revocations) for new connections and batches, all or nothing; `stop(grace:)` stops
+/// accepting, lets requests in flight finish, closes every connection and the audit log.
+public final class HubServer: @unchecked Sendable {
+    public struct Configuration: Sendable {
+        public var dataDirectory: String
+        public var policiesDirectory: String
+        public var host: String
+        public var port: UInt16
+        public var loops: Int
+        public var limits: SessionLimits
+
+        public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
+                    loops: Int? = nil, limits: SessionLimits = SessionLimits()) {
+            self.dataDirectory = dataDirectory
+            self.policiesDirectory = policiesDirectory
+            self.host = host
+            self.port = port
+            self.loops = max(1, loops ?? ProcessInfo.processInfo.activeProcessorCount)
+            self.limits = limits
+        }
+    }
+
+    public let configuration: Configuration
+    public let log: ServerLog
+    public let shared: ServerShared
+    public let snapshot: Snapshot
+    private let key: DigestKey
+    private let pki: HubPKI
+
+    private var loops: [EventLoop] = []
+    private var acceptors: [Acceptor?] = []
+    private var sessions: [[ObjectIdentifier: PartnerSession]] = []
+    private let stopped = DispatchGroup()
+    private let reloadLock = NSLockless()
+    /// The port actually bound (differs from the configuration's when it asked for 0).
+    public private(set) var port: UInt16 = 0
+
+    /// Opens the data directory, the snapshot (header check), the policies, the PKI and the
+    /// audit log. Throws a `ServerConfigurationError` naming the file at fault.
+    public init(_ configuration: Configuration, log: ServerLog = ServerLog()) throws(ServerConfigurationError) {
+        self.configuration = configuration
+        self.log = log
+        let data: DataDirectory
+        do {
+            data = try DataDirectory.open(at: configuration.dataDirectory)
+            key = try data.loadKey()
+        } catch {
+            throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
+        }
+        do {
+            snapshot = try Snapshot.open(data.snapshotPath, key: key, verification: .header)
+        } catch {
+            throw ServerConfigurationError(path: data.snapshotPath, reason: error.description
+                                           + " (ingest a feed with `ihub ingest` first)")
+        }
+        let policies: PolicySet
+        do {
+            policies = try PolicySet.load(directory: configuration.policiesDirectory)
+        } catch {
+            throw ServerConfigurationError(path: configuration.policiesDirectory, reason: error.description)
+        }
+        let tls: TLSServerContext
+        do {
+            pki = try HubPKI.open(dataDirectory: configuration.dataDirectory)
+            tls = try pki.serverContext()
+        } catch {
+            throw ServerConfigurationError(path: configuration.dataDirectory + "/tls", reason: error.description)
+        }
+        let audit: AuditLog
+        do {
+            audit = try AuditLog(directory: configuration.dataDirectory + "/audit")
+        } catch {
+            throw ServerConfigurationError(path: configuration.dataDirectory + "/audit", reason: error.description)
+        }
+        shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits)
+    }
+
+    /// Starts the loops and their listeners; returns the bound port. Block the signals the
+    /// process handles (`SignalWatcher`) before calling this, so the loop threads inherit the mask.
+    @discardableResult
+    public func start() throws(ServerConfigurationError) -> UInt16 {
+        let count = configuration.loops
+        do {
+            loops = try (0..<count).map { _ throws(NetError) in try EventLoop() }
+        } catch {
+            throw ServerConfigurationError(path: "--loops", reason: error.description)
+        }
+        acceptors = Array(repeating: nil, count: count)
+        sessions = Array(repeating: [:], count: count)
+        for loop in loops {
+            stopped.enter()
+            let thread = Thread { [stopped] in
+                loop.run()
+                stopped.leave()
+            }
+            thread.name = "hub-loop"
+            thread.start()
+        }
+        var wanted = configuration.port
+        for index in 0..<count {
+            let outcome = onLoop(index) { () -> Result<UInt16, ServerConfigurationError> in
+                do {
+                    let matcher = try Matcher(snapshot: self.snapshot, key: self.key)
+                    let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits)
+                    let loop = self.loops[index]
+                    let acceptor = try Acceptor(host: self.configuration.host, port: wanted, loop: loop) { [unowned self] fd in
+                        self.accept(fd, loop: index, service: service)
+                    }
+                    self.acceptors[index] = acceptor
+                    return .success(acceptor.port)
+                } catch let error as NetError {
+                    return .failure(ServerConfigurationError(path: "--listen", reason: error.description))
+                } catch {
+                    return .failure(ServerConfigurationError(path: self.configuration.dataDirectory, reason: "\(error)"))
+                }
+            }
+            switch outcome {
+            case .success(let bound): wanted = bound
+            case .failure(let error):
+                stopLoops()
+                throw error
+            }
+        }
+        port = wanted
+        log.info("listening", [("host", configuration.host), ("port", String(port)), ("loops", String(count)),
+                               ("entries", String(snapshot.entryCount)),
+                               ("partners", String(shared.policies.policies.count))])
+        verifySnapshotInBackground()
+        return port
+    }
+
+    private func accept(_ fd: Int32, loop index: Int, service: QueryService) {
+        do {
+            let session = try PartnerSession(fd: fd, loop: loops[index], shared: shared, service: service) { [unowned self] closed in
+                self.sessions[index][ObjectIdentifier(closed)] = nil
+            }
+            sessions[index][ObjectIdentifier(session)] = session
+        } catch {
+            log.warn("accept_failed", [("reason", "\(error)")])
+            Sockets.close(fd)
+        }
+    }
+
+    /// Runs `body` on loop `index` and waits for its result.
+    private func onLoop<R>(_ index: Int, _ body: @escaping () -> R) -> R {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: R?
+        nonisolated(unsafe) let task = body
+        loops[index].execute {
+            result = task()
+            done.signal()
+        }
+        done.wait()
+        return result!
+    }
+
+    /// Re-reads the policies and the TLS context (revocations). All or nothing: on any error the
+    /// set in force stays and the error is logged and thrown. Existing connections keep their
+    /// TLS session; their next batch is decided by the new policies.
+    public func reload() throws(ServerConfigurationError) {
+        let outcome = reloadLock.withLock { () -> Result<Void, ServerConfigurationError> in
+            Result { () throws(ServerConfigurationError) in try reloadLocked() }
+        }
+        try outcome.get()
+    }
+
+    private func reloadLocked() throws(ServerConfigurationError) {
+        let current = shared.policies
+        let next: PolicySet
+        let tls: TLSServerContext
+        do throws(PolicyLoadError) {
+            next = try PolicySet.load(directory: configuration.policiesDirectory)
+            try current.checkSuccessor(next, directory: configuration.policiesDirectory)
+        } catch {
+            log.error("reload_failed", [("path", configuration.policiesDirectory), ("reason", error.description)])
+            throw ServerConfigurationError(path: configuration.policiesDirectory, reason: error.description)
+        }
+        do throws(PKIError) {
+            tls = try pki.serverContext()
+        } catch {
+            log.error("reload_failed", [("path", pki.directory), ("reason", error.description)])
+            throw ServerConfigurationError(path: pki.directory, reason: error.description)
+        }
+        shared.replace(policies: next, tls: tls)
+        log.info("reloaded", [("partners", String(next.policies.count)), ("revoked", String(tls.revokedCount))])
+    }
+
+    /// Stops accepting, lets requests in flight finish (at most `grace` seconds), closes every
+    /// connection (ERROR `shutting_down`), stops the loops and closes the audit log.
+    public func stop(grace: Double = 10) {
+        guard !loops.isEmpty else { return }
+        log.info("stopping", [("sessions", String(shared.activity.sessions)), ("in_flight", String(shared.activity.inFlight))])
+        for index in loops.indices {
+            onLoop(index) {
+                self.acceptors[index]?.close(self.loops[index])
+                self.acceptors[index] = nil
+                for session in self.sessions[index].values { session.beginShutdown() }
+            }
+        }
+        let deadline = Monotonic.now() + grace
+        while shared.activity.sessions > 0 && Monotonic.now() < deadline { usleep(10_000) }
+        for index in loops.indices {
+            onLoop(index) {
+                for session in self.sessions[index].values { session.close(event: "shutdown_forced") }
+            }
+        }
+        stopLoops()
+        shared.audit.close()
+        log.info("stopped", [])
+    }
+
+    private func stopLoops() {
+        for loop in loops { loop.stop() }
+        stopped.wait()
+        loops = []
+    }
+
+    /// Checks the whole snapshot (body checksum and invariants) off the serving path; a failure
+    /// is logged loudly (the server keeps serving what the header check accepted).
+    private func verifySnapshotInBackground() {
+        let path = snapshot.path
+        let keyID = key.id
+        let log = self.log
+        let thread = Thread {
+            do throws(StoreError) {
+                _ = try Snapshot.open(path, keyID: keyID, verification: .full)
+                log.info("snapshot_verified", [("path", path)])
+            } catch {
+                log.error("snapshot_corrupt", [("path", path), ("reason", error.description)])
+            }
+        }
+        thread.name = "snapshot-verify"
+        thread.start()
+    }
+}
+
+/// SIGHUP, SIGTERM and SIGINT as a descriptor (`signalfd`): block them first, in the main thread
+/// before any other starts, then wait.
+public final class SignalWatcher {
+    public enum Signal: Sendable { case reload, stop }
+    private let fd: Int32
+
+    /// Blocks SIGHUP, SIGTERM and SIGINT for this thread and the threads it starts later.
+    public init() throws(NetError) {
+        let signals: [Int32] = [SIGHUP, SIGTERM, SIGINT]
+        fd = signals.withUnsafeBufferPointer { chub_signalfd($0.baseAddress, Int32($0.count)) }
+        guard fd >= 0 else { throw NetError(operation: "signalfd", target: "SIGHUP SIGTERM SIGINT", errno: errno) }
+    }
+
+    deinit { Sockets.close(fd) }
+
+    /// Waits for the next signal.
+    public func next() -> Signal {
+        while true {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            _ = poll(&poller, 1, -1)
+            let signal = chub_signalfd_read(fd)
+            if signal == SIGHUP { return .reload }
+            if signal == SIGTERM || signal == SIGINT { return .stop }
+        }
+    }
+}

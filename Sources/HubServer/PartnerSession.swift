@@ -1,0 +1,485 @@
+import Glibc
+import HubAudit
+import HubPolicy
+import HubTLS
+import HubWire
+import IndicatorKit
+
+/// One partner connection on one event loop (docs/PROTOCOL.md, "Connection lifecycle"): the
+/// non-blocking TLS handshake, then frames through a `FrameDecoder` and the `ServerSession`
+/// state machine. A QUERY is decided by the loop's `QueryService`; its audit record is appended
+/// and the answer is sent only once the record is durable, back on this loop.
+///
+/// Back-pressure: at the in-flight limit, or with more than `highWater` bytes waiting to be
+/// written, the session stops reading (and resumes below the limit / `lowWater`). Reading
+/// resumes by reading at once, because OpenSSL may hold decrypted bytes epoll cannot see.
+final class PartnerSession: EventHandler {
+    enum Phase { case handshaking, awaitingHello, established, closing, closed }
+
+    let fd: Int32
+    let loop: EventLoop
+    let shared: ServerShared
+    let service: QueryService
+    private let limits: SessionLimits
+    private let tls: TLSConnection
+    private let onClose: (PartnerSession) -> Void
+    private var token: EventLoop.Token?
+    private(set) var phase: Phase = .handshaking
+    private var peer: PeerIdentity?
+
+    private var decoder = FrameDecoder()
+    private var session = ServerSession()
+    private var maxBatchValues = WireFormat.maxBatchValues
+    /// Frames decoded but not handled yet (reading paused at the in-flight limit).
+    private var frames: [Frame] = []
+    private var frameIndex = 0
+
+    private var output: [UInt8] = []
+    private var outputStart = 0
+    /// The length of a TLS write that returned want-read/want-write: retried with the same bytes.
+    private var retryLength: Int?
+    private var readWantsWrite = false
+    private var writeWantsRead = false
+    private var readingPaused = false
+    private var draining = false
+
+    private let acceptedAt = Monotonic.now()
+    private var handshakeDoneAt = 0.0
+    private var lastFrameAt = Monotonic.now()
+    private var partialSince: Double?
+    private var stalledSince: Double?
+    private var timer: TimerHeap.ID?
+
+    /// Takes ownership of `fd` (an accepted socket) and registers it on `loop`.
+    init(fd: Int32, loop: EventLoop, shared: ServerShared, service: QueryService,
+         onClose: @escaping (PartnerSession) -> Void) throws {
+        self.fd = fd
+        self.loop = loop
+        self.shared = shared
+        self.service = service
+        self.limits = shared.limits
+        self.onClose = onClose
+        tls = try TLSConnection(server: shared.tls, socket: fd)
+        token = try loop.register(fd, interest: .read, handler: self)
+        shared.sessionOpened()
+        armTimer()
+    }
+
+    var partnerName: String { peer?.name ?? "-" }
+
+    // MARK: EventHandler
+
+    func readable(_ loop: EventLoop) {
+        switch phase {
+        case .handshaking: handshake()
+        case .awaitingHello, .established, .closing:
+            if writeWantsRead { flush() }
+            if readWantsWrite { return }
+            readRecords()
+        case .closed: return
+        }
+    }
+
+    func writable(_ loop: EventLoop) {
+        switch phase {
+        case .handshaking: handshake()
+        case .awaitingHello, .established, .closing:
+            if readWantsWrite {
+                readWantsWrite = false
+                readRecords()
+            }
+            flush()
+        case .closed: return
+        }
+    }
+
+    func hangup(_ loop: EventLoop) {
+        close(event: "peer_closed")
+    }
+
+    // MARK: Handshake
+
+    private func handshake() {
+        do {
+            switch try tls.handshake() {
+            case .wantRead: loop.modify(token!, interest: .read)
+            case .wantWrite: loop.modify(token!, interest: .write)
+            case .complete:
+                peer = tls.peer
+                phase = .awaitingHello
+                handshakeDoneAt = Monotonic.now()
+                shared.log.info("connected", [("partner", partnerName), ("serial", String(peer?.serial ?? 0))])
+                updateInterest()
+                readRecords()  // the HELLO may already be buffered
+            }
+        } catch {
+            shared.log.warn("handshake_failed", [("reason", error.description)])
+            close(event: nil)
+        }
+    }
+
+    // MARK: Reading
+
+    /// Reads and handles decrypted bytes until the socket is drained (OpenSSL's buffer too) or
+    /// reading is paused.
+    private func readRecords() {
+        handleQueuedFrames()
+        let chunk = 64 << 10
+        var total = 0
+        reading: while phase == .awaitingHello || phase == .established, !readingPaused, !readWantsWrite {
+            let outcome: Result<TLSConnection.Transfer, TLSError> = withUnsafeTemporaryAllocation(byteCount: chunk, alignment: 16) { buffer in
+                let transfer: TLSConnection.Transfer
+                do throws(TLSError) {
+                    transfer = try tls.read(into: buffer)
+                } catch {
+                    return .failure(error)
+                }
+                if case .bytes(let count) = transfer, count > 0 {
+                    decode(UnsafeBufferPointer(start: buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), count: count))
+                }
+                return .success(transfer)
+            }
+            switch outcome {
+            case .failure(let error):
+                shared.log.warn("read_failed", [("partner", partnerName), ("reason", error.description)])
+                close(event: nil)
+                return
+            case .success(.closed):
+                close(event: "peer_closed")
+                return
+            case .success(.wantRead):
+                updateInterest()
+                return
+            case .success(.wantWrite):
+                readWantsWrite = true
+                updateInterest()
+                return
+            case .success(.bytes(let count)):
+                total += count
+                handleQueuedFrames()
+                updateInterest()
+                if total >= 256 << 10 && tls.bufferedBytes == 0 { break reading }  // fairness; epoll calls again
+            }
+        }
+        updateInterest()
+    }
+
+    /// Feeds the decoder; complete frames are queued. A decoding error is connection-level.
+    private func decode(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard phase != .closing else { return }
+        do {
+            try decoder.feed(bytes, into: &frames)
+        } catch {
+            fail(error)
+            return
+        }
+        partialSince = decoder.isAtFrameBoundary ? nil : (partialSince ?? Monotonic.now())
+    }
+
+    /// Handles queued frames while the in-flight limit allows.
+    private func handleQueuedFrames() {
+        while frameIndex < frames.count, phase == .awaitingHello || phase == .established {
+            if session.inFlight.count >= limits.maxInFlight || draining { break }
+            let frame = frames[frameIndex]
+            frameIndex += 1
+            lastFrameAt = Monotonic.now()
+            handle(frame)
+        }
+        if frameIndex == frames.count {
+            frames.removeAll(keepingCapacity: frames.capacity <= 256)
+            frameIndex = 0
+        }
+    }
+
+    private func handle(_ frame: Frame) {
+        do throws(WireError) {
+            try session.admit(frame)
+            switch frame.type {
+            case .hello:
+                guard case .hello(let hello) = try Message(frame: frame) else { return }
+                try welcome(hello)
+            case .query:
+                let message: Message
+                do {
+                    message = try Message(frame: frame, maxBatchValues: maxBatchValues)
+                } catch where !error.closesConnection {
+                    refuseMalformed(frame.requestID, error)
+                    return
+                }
+                guard case .query(let batch) = message else { return }
+                query(batch)
+            case .ping:
+                guard case .ping(let ping) = try Message(frame: frame) else { return }
+                send(.pong(Pong(answering: ping)))
+            case .pong:
+                _ = try Message(frame: frame)
+            case .error:
+                let message = try Message(frame: frame)
+                if case .error(let error) = message {
+                    shared.log.info("client_error", [("partner", partnerName), ("code", error.code.name)])
+                    if error.code.closesConnection { close(event: "client_closed") }
+                }
+            case .welcome, .result:
+                throw WireError.unexpectedMessage(frame.type, reason: .wrongDirection)
+            }
+        } catch {
+            fail(error)
+        }
+    }
+
+    private func welcome(_ hello: Hello) throws(WireError) {
+        guard let peer else { return }
+        guard let policy = shared.policies[partner: peer.name] else {
+            sendErrorAndClose(.notAuthorised, "no policy allows partner \(peer.name) to connect")
+            return
+        }
+        let version = try session.accept(hello)
+        var reveal: RevealMask = []
+        for field in policy.reveals { reveal.insert(QueryService.revealBit(field)) }
+        maxBatchValues = max(1, min(policy.maxBatch, WireFormat.maxBatchValues))
+        let message = Welcome(version: version, reveal: reveal, maxPayloadBytes: UInt32(limits.maxPayloadBytes),
+                              maxBatchValues: UInt32(maxBatchValues), maxInFlight: UInt32(limits.maxInFlight),
+                              idleTimeoutSeconds: UInt32(max(1, limits.idleTimeout.rounded(.up))),
+                              allowedTypes: IndicatorTypeSet(policy.types), policyVersion: UInt64(policy.version),
+                              partner: peer.name)
+        send(.welcome(message))
+        decoder.maxPayloadBytes = limits.maxPayloadBytes
+        phase = .established
+        shared.log.info("hello", [("partner", peer.name), ("software", hello.software), ("version", String(version)),
+                                  ("policy_version", String(policy.version))])
+    }
+
+    // MARK: Requests
+
+    private func query(_ batch: QueryBatch) {
+        guard let peer else { return }
+        session.begin(batch.requestID)
+        shared.requestBegan()
+        let outcome = service.answer(batch, from: peer, policies: shared.policies, clock: .now())
+        audit(outcome.record, answer: outcome.answer)
+    }
+
+    /// A QUERY whose payload is malformed: a request-level ERROR, audited like any refusal.
+    private func refuseMalformed(_ requestID: UInt64, _ error: WireError) {
+        guard let peer else { return }
+        session.begin(requestID)
+        shared.requestBegan()
+        let fields = RequestFields(purpose: "", legalBasis: "", reference: "", timeZone: "")
+        let clock = RequestClock.now()
+        let record = AuditRecord(timeMicros: clock.wallMicros, partner: peer.name, certificateSHA256: peer.fingerprint,
+                                 requestID: requestID, fields: fields, valueCount: 0, decision: .refused,
+                                 code: error.code.name,
+                                 policyVersion: Int(shared.policies[partner: peer.name]?.version ?? 0), latencyMicros: 0)
+        audit(record, answer: .error(error.errorMessage(requestID: requestID)))
+    }
+
+    /// Appends the record; the answer is sent from the completion, on this loop.
+    private func audit(_ record: AuditRecord, answer: Message) {
+        let requestID = record.requestID
+        nonisolated(unsafe) let owner = self
+        let log = shared.log
+        shared.audit.append(record) { result in
+            var answer = answer
+            if case .failure(let error) = result {
+                log.error("audit_failed", [("reason", error.description)])
+                answer = .error(ErrorMessage(requestID: requestID, code: .internalError,
+                                             reason: "the request could not be audited; it was not answered"))
+            }
+            let reply = answer
+            owner.loop.execute { owner.complete(requestID, reply, record: record) }
+        }
+    }
+
+    private func complete(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
+        shared.requestEnded()
+        guard phase != .closed else { return }
+        session.finish(requestID)
+        send(answer)
+        shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
+                                  ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
+                                  ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
+                                  ("latency_us", String(record.latencyMicros))])
+        if draining {
+            finishDraining()
+        } else {
+            handleQueuedFrames()
+            updateInterest()
+            if !readingPaused && (phase == .established) { readRecords() }
+        }
+    }
+
+    // MARK: Writing
+
+    private func send(_ message: Message) {
+        guard phase != .closed else { return }
+        do {
+            try message.encode(into: &output)
+        } catch {
+            shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
+            return
+        }
+        flush()
+    }
+
+    private func flush() {
+        writeWantsRead = false
+        while outputStart < output.count, phase != .closed {
+            let length = retryLength ?? min(output.count - outputStart, 256 << 10)
+            let start = outputStart
+            let attempt: Result<TLSConnection.Transfer, TLSError> = output.withUnsafeBytes { raw in
+                Result { () throws(TLSError) -> TLSConnection.Transfer in
+                    try tls.write(UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)]))
+                }
+            }
+            let transfer: TLSConnection.Transfer
+            switch attempt {
+            case .success(let value): transfer = value
+            case .failure(let error):
+                shared.log.warn("write_failed", [("partner", partnerName), ("reason", error.description)])
+                close(event: nil)
+                return
+            }
+            switch transfer {
+            case .bytes(let count):
+                retryLength = nil
+                outputStart += count
+                stalledSince = nil
+            case .wantWrite:
+                retryLength = length
+            case .wantRead:
+                retryLength = length
+                writeWantsRead = true
+            case .closed:
+                close(event: "peer_closed")
+                return
+            }
+            if retryLength != nil { break }
+        }
+        if outputStart == output.count {
+            output.removeAll(keepingCapacity: output.capacity <= 4 * limits.highWater)
+            outputStart = 0
+            stalledSince = nil
+            if phase == .closing { finishClose() ; return }
+        } else {
+            if outputStart > limits.highWater {
+                output.removeFirst(outputStart)
+                outputStart = 0
+            }
+            if stalledSince == nil { stalledSince = Monotonic.now() }
+        }
+        updateInterest()
+    }
+
+    private var pendingOutput: Int { output.count - outputStart }
+
+    private func updateInterest() {
+        guard phase != .closed, let token else { return }
+        let atLimit = session.inFlight.count >= limits.maxInFlight || draining || phase == .closing
+        let overfull = pendingOutput > (readingPaused ? limits.lowWater : limits.highWater)
+        let wasPaused = readingPaused
+        readingPaused = atLimit || overfull
+        var interest: EventLoop.Interest = []
+        if !readingPaused || writeWantsRead { interest.insert(.read) }
+        if pendingOutput > 0 || readWantsWrite { interest.insert(.write) }
+        loop.modify(token, interest: interest)
+        if wasPaused && !readingPaused && phase == .established && tls.bufferedBytes > 0 {
+            nonisolated(unsafe) let owner = self
+            loop.execute { owner.readRecords() }
+        }
+    }
+
+    // MARK: Errors, shutdown and closing
+
+    /// A connection-level protocol error: ERROR with request id 0, then close.
+    private func fail(_ error: WireError) {
+        shared.log.warn("protocol_error", [("partner", partnerName), ("code", error.code.name), ("reason", error.description)])
+        let code = error.closesConnection ? error.code : .malformedPayload
+        sendErrorAndClose(code, error.description)
+    }
+
+    private func sendErrorAndClose(_ code: ErrorCode, _ reason: String) {
+        guard phase == .awaitingHello || phase == .established else { return }
+        send(.error(ErrorMessage(requestID: 0, code: code, reason: ErrorMessage.truncatedReason(reason))))
+        phase = .closing
+        frames.removeAll()
+        frameIndex = 0
+        if pendingOutput == 0 { finishClose() } else { updateInterest() }
+    }
+
+    /// Stop taking requests, answer those in flight, then ERROR `shutting_down` and close.
+    func beginShutdown() {
+        switch phase {
+        case .handshaking: close(event: nil)
+        case .awaitingHello, .established:
+            draining = true
+            updateInterest()
+            finishDraining()
+        case .closing, .closed: return
+        }
+    }
+
+    private func finishDraining() {
+        guard session.inFlight.isEmpty else { return }
+        sendErrorAndClose(.shuttingDown, "the hub is stopping; requests in flight were answered")
+    }
+
+    /// Sends close_notify (best effort) and closes.
+    private func finishClose() {
+        if tls.state == .established { _ = try? tls.shutdown() }
+        close(event: nil)
+    }
+
+    func close(event: String?) {
+        guard phase != .closed else { return }
+        phase = .closed
+        if let token { loop.deregister(token) }
+        token = nil
+        if let timer { loop.cancel(timer) }
+        timer = nil
+        Sockets.close(fd)
+        shared.sessionClosed()
+        if let event { shared.log.info(event, [("partner", partnerName)]) }
+        onClose(self)
+    }
+
+    // MARK: Timeouts
+
+    private func armTimer() {
+        timer = loop.schedule(after: limits.tick) { [weak self] in self?.checkTimeouts() }
+    }
+
+    private func checkTimeouts() {
+        guard phase != .closed else { return }
+        let now = Monotonic.now()
+        switch phase {
+        case .handshaking where now - acceptedAt >= limits.handshakeTimeout:
+            shared.log.warn("handshake_timeout", [])
+            close(event: nil)
+            return
+        case .awaitingHello where now - handshakeDoneAt >= limits.helloTimeout:
+            timeout(.helloTimeout, "no complete HELLO within \(Int(limits.helloTimeout)) s of the TLS handshake")
+            return
+        default: break
+        }
+        if let stalledSince, now - stalledSince >= limits.writeStallTimeout {
+            shared.log.warn("write_stalled", [("partner", partnerName)])
+            close(event: nil)
+            return
+        }
+        if let partialSince, now - partialSince >= limits.frameTimeout, phase == .established || phase == .awaitingHello {
+            timeout(.frameTimeout, "a frame was not completed within \(Int(limits.frameTimeout)) s of its first byte")
+            return
+        }
+        if phase == .established, session.inFlight.isEmpty, frames.isEmpty, now - lastFrameAt >= limits.idleTimeout {
+            timeout(.idleTimeout, "nothing received for \(Int(limits.idleTimeout)) s")
+            return
+        }
+        armTimer()
+    }
+
+    private func timeout(_ code: ErrorCode, _ reason: String) {
+        shared.log.info(code.name, [("partner", partnerName)])
+        sendErrorAndClose(code, reason)
+        if phase != .closed { armTimer() }  // a write stall still closes a closing session
+    }
+}

@@ -1,0 +1,226 @@
+import Glibc
+public import HubAudit
+public import HubPolicy
+public import HubTLS
+public import HubWire
+import IndicatorKit
+public import IndicatorStore
+
+/// The clocks one request is decided at: wall time for the audit record and the policy's
+/// validity and quota day, monotonic time for the token bucket.
+public struct RequestClock: Sendable, Equatable {
+    public var wallMicros: UInt64
+    public var monotonicNanos: UInt64
+
+    public init(wallMicros: UInt64, monotonicNanos: UInt64) {
+        self.wallMicros = wallMicros
+        self.monotonicNanos = monotonicNanos
+    }
+
+    /// `CLOCK_REALTIME` and `CLOCK_MONOTONIC` now.
+    public static func now() -> RequestClock {
+        var wall = timespec()
+        var mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &wall)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return RequestClock(wallMicros: UInt64(wall.tv_sec) * 1_000_000 + UInt64(wall.tv_nsec / 1000),
+                            monotonicNanos: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec))
+    }
+
+    public var policy: PolicyClock {
+        PolicyClock(unixSeconds: Int64(wallMicros / 1_000_000), monotonicNanoseconds: monotonicNanos)
+    }
+}
+
+/// Every partner's rate and quota state (`PartnerLimits`), shared by all event loops: one lock,
+/// held only while one batch is admitted.
+public final class PartnerLimitsTable: @unchecked Sendable {
+    private let lock = NSLockless()
+    private var table: [String: PartnerLimits] = [:]
+
+    public init() {}
+
+    /// Decides a batch with the partner's limits (steps 1–9 of docs/POLICY.md).
+    func evaluate(_ policies: PolicySet, partner: String, request: RequestFields, types: [IndicatorType?],
+                  clock: PolicyClock) -> BatchDecision {
+        lock.withLock {
+            var limits = table[partner] ?? PartnerLimits()
+            let decision = policies.evaluate(partner: partner, request: request, types: types, clock: clock, limits: &limits)
+            table[partner] = limits
+            return decision
+        }
+    }
+}
+
+/// What the hub answers for one QUERY and what it audits before answering.
+public struct QueryOutcome: Sendable {
+    /// A RESULT, or a request-level ERROR with the query's id.
+    public var answer: Message
+    /// The audit record (no raw value: counts, codes and digests of hits only).
+    public var record: AuditRecord
+}
+
+/// Answers QUERY batches for one event loop (docs/POLICY.md "Decisions", docs/PROTOCOL.md
+/// "QUERY" and "RESULT"): policy first, then the matcher, then minimisation. Owns a `Matcher`
+/// and scratch space, so it is not thread-safe: one per loop.
+public final class QueryService {
+    public let matcher: Matcher
+    public let limits: PartnerLimitsTable
+
+    private var values: [UnsafeBufferPointer<UInt8>] = []
+    private var wireTypes: [IndicatorType?] = []
+    private var records: [MatchRecord] = []
+
+    public init(matcher: Matcher, limits: PartnerLimitsTable) {
+        self.matcher = matcher
+        self.limits = limits
+    }
+
+    /// Decides and answers `batch` from `peer` under `policies` at `clock`.
+    public func answer(_ batch: QueryBatch, from peer: PeerIdentity, policies: PolicySet,
+                       clock: RequestClock) -> QueryOutcome {
+        let started = RequestClock.now().monotonicNanos
+        var record = AuditRecord(timeMicros: clock.wallMicros, partner: peer.name, certificateSHA256: peer.fingerprint,
+                                 requestID: batch.requestID, fields: batch.fields, valueCount: batch.values.count,
+                                 decision: .refused, policyVersion: 0, latencyMicros: 0)
+        wireTypes.removeAll(keepingCapacity: true)
+        for value in batch.values { wireTypes.append(value.type) }
+        countWireTypes(&record)
+
+        // A reference number must not be an indicator: free text would otherwise carry a raw
+        // value into the audit trail. The record keeps no trace of it.
+        if Self.looksLikeIndicator(batch.fields.reference) {
+            record.fields.reference = ""
+            record.policyVersion = Int(policies[partner: peer.name]?.version ?? 0)
+            return refuse(batch, .invalidField, "the reference field reads as an indicator value; "
+                          + "send the partner's own case or reference number there", record: record, started: started)
+        }
+
+        let decision = limits.evaluate(policies, partner: peer.name, request: batch.fields, types: wireTypes,
+                                       clock: clock.policy)
+        record.policyVersion = Int(decision.policyVersion ?? 0)
+        if let refusal = decision.refusal {
+            return refuse(batch, Self.errorCode(refusal.code), refusal.reason, record: record, started: started)
+        }
+        guard let policy = policies[partner: peer.name] else {
+            return refuse(batch, .operationNotAllowed, "no policy for this partner", record: record, started: started)
+        }
+        record.decision = .accepted
+        let entries = match(batch, policy: policy, now: UInt32(clamping: clock.wallMicros / 1_000_000), record: &record)
+        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        return QueryOutcome(answer: .result(QueryResult(requestID: batch.requestID, entries: entries)), record: record)
+    }
+
+    /// Matches the batch and builds the minimised entries and the audit counts.
+    private func match(_ batch: QueryBatch, policy: PartnerPolicy, now: UInt32, record: inout AuditRecord) -> ResultEntries {
+        let count = batch.values.count
+        var mask: RevealMask = []
+        for field in policy.reveals { mask.insert(Self.revealBit(field)) }
+        record.countsByType = [:]
+        record.unknownTypeCount = 0
+        var entries = ResultEntries()
+        entries.reserveCapacity(count)
+        if records.count < count { records = [MatchRecord](repeating: .refused, count: count) }
+        batch.values.wireBytes.withUnsafeBufferPointer { wire in
+            values.removeAll(keepingCapacity: true)
+            var pos = 0
+            for _ in 0..<count {
+                let length = Int(wire[pos + 1]) | Int(wire[pos + 2]) << 8
+                let start = pos + 3
+                values.append(UnsafeBufferPointer(rebasing: wire[start..<(start + length)]))
+                pos = start + length
+            }
+            values.withUnsafeBufferPointer { valueBuffers in
+                wireTypes.withUnsafeBufferPointer { types in
+                    records.withUnsafeMutableBufferPointer { out in
+                        matcher.match(valueBuffers, types: types, now: now, into: out)
+                    }
+                }
+            }
+            for index in 0..<count {
+                let result = records[index]
+                switch result.status {
+                case .refused:
+                    let error = Matcher.refusal(of: values[index], as: wireTypes[index]) ?? .unrecognised
+                    let refusal = ValueRefusal(error)
+                    record.refusedValues[refusal.name, default: 0] += 1
+                    if let type = wireTypes[index] {
+                        record.countsByType[type, default: 0] += 1
+                    } else {
+                        record.unknownTypeCount += 1
+                    }
+                    entries.append(.refused(refusal))
+                case .miss, .hit:
+                    record.countsByType[result.type, default: 0] += 1
+                    guard policy.types.contains(result.type) else {
+                        record.refusedValues[ValueRefusal.typeNotAllowed.name, default: 0] += 1
+                        entries.append(.refused(.typeNotAllowed))
+                        continue
+                    }
+                    // A hit the partner may not learn (category, TLP) answers exactly as a miss,
+                    // and is audited as one: the record says what the partner was told.
+                    if let metadata = result.metadata, policy.mayLearn(metadata), let digest = result.digest {
+                        record.hitDigests.append(digest)
+                        entries.append(.hit(RevealedFields(metadata, revealing: mask)))
+                    } else {
+                        entries.append(.miss)
+                    }
+                }
+            }
+        }
+        values.removeAll(keepingCapacity: true)
+        return entries
+    }
+
+    private func refuse(_ batch: QueryBatch, _ code: ErrorCode, _ reason: String, record: AuditRecord,
+                        started: UInt64) -> QueryOutcome {
+        var record = record
+        record.decision = .refused
+        record.code = code.name
+        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        let error = ErrorMessage(requestID: batch.requestID, code: code, reason: ErrorMessage.truncatedReason(reason))
+        return QueryOutcome(answer: .error(error), record: record)
+    }
+
+    /// Counts per wire type for a refused batch (detect = unknown).
+    private func countWireTypes(_ record: inout AuditRecord) {
+        for type in wireTypes {
+            if let type { record.countsByType[type, default: 0] += 1 } else { record.unknownTypeCount += 1 }
+        }
+    }
+
+    /// Whether `text` canonicalises as any indicator type.
+    static func looksLikeIndicator(_ text: String) -> Bool {
+        guard !text.isEmpty else { return false }
+        do {
+            _ = try Canonicalizer.canonical(text, as: nil)
+            return true
+        } catch {
+            return false
+        }
+    }
+
+    /// The wire code of a policy refusal (docs/PROTOCOL.md, "Error codes").
+    static func errorCode(_ code: RefusalCode) -> ErrorCode {
+        switch code {
+        case .notAuthorised: .operationNotAllowed
+        case .missingField: .missingField
+        case .purposeNotAllowed: .purposeNotAllowed
+        case .legalBasisNotAllowed: .legalBasisNotAllowed
+        case .priorityNotAllowed: .priorityNotAllowed
+        case .batchTooLarge: .batchTooLarge
+        case .typeNotAllowed: .typeNotAllowed
+        case .quotaExceeded: .quotaExceeded
+        case .rateLimited: .rateLimited
+        }
+    }
+
+    static func revealBit(_ field: PartnerPolicy.RevealedField) -> RevealMask {
+        switch field {
+        case .category: .category
+        case .confidence: .confidence
+        case .expires: .expires
+        case .action: .action
+        }
+    }
+}

@@ -1,0 +1,45 @@
+import HubServer
+
+/// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N]`: serves partners over
+/// mutual TLS until SIGTERM/SIGINT; SIGHUP reloads policies and revocations.
+enum ServeCommand {
+    static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N]"
+
+    static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
+        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops"], booleans: [])
+        let listen = try args.required("listen")
+        guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
+            throw UsageError("--listen: '\(listen)' is not HOST:PORT (usage: \(usage))")
+        }
+        let host = String(listen[..<colon])
+        var loops: Int?
+        if let text = args.value("loops") {
+            guard let count = Int(text), (1...1024).contains(count) else { throw UsageError("--loops: '\(text)' is not 1–1024") }
+            loops = count
+        }
+        let signals: SignalWatcher
+        do {
+            signals = try SignalWatcher()  // before any thread starts
+        } catch {
+            throw UsageError(error.description)
+        }
+        let server: HubServer
+        do {
+            server = try HubServer(HubServer.Configuration(dataDirectory: try args.required("data"),
+                                                           policiesDirectory: try args.required("policies"),
+                                                           host: host, port: port, loops: loops))
+            let bound = try server.start()
+            Console.err("listening on \(host):\(bound)")
+        } catch {
+            throw UsageError("\(error)")
+        }
+        while true {
+            switch signals.next() {
+            case .reload: try? server.reload()
+            case .stop:
+                server.stop()
+                return .success
+            }
+        }
+    }
+}
