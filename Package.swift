@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "FeedFormats", targets: ["FeedFormats"]),
         .library(name: "HubWire", targets: ["HubWire"]),
         .library(name: "HubPolicy", targets: ["HubPolicy"]),
+        .library(name: "HubClient", targets: ["HubClient"]),
     ],
     targets: [
         // C libraries, each behind one wrapper module.
@@ -49,8 +50,11 @@ let package = Package(
                 swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        // The partner-side client (docs/CLIENT.md): connect, pipelined queries, typed errors.
+        .target(name: "HubClient", dependencies: ["HubWire", "HubTLS", "IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS", "HubServer"],
+                          dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS",
+                                         "HubServer", "HubClient", "HubWire"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",
@@ -71,7 +75,12 @@ let package = Package(
         .testTarget(name: "HubWireTests", dependencies: ["HubWire", "IndicatorKit"], swiftSettings: strict),
         .testTarget(name: "HubPolicyTests", dependencies: ["HubPolicy", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore"],
+        // A fake hub for client tests (HubTLS + HubWire, just enough protocol); tests only.
+        .target(name: "FakeHub", dependencies: ["HubWire", "HubTLS", "IndicatorKit"],
+                path: "Tests/FakeHub", swiftSettings: strict),
+        .testTarget(name: "HubClientTests", dependencies: ["HubClient", "FakeHub", "HubWire", "HubTLS", "IndicatorKit"],
+                    swiftSettings: strict),
+        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore", "FakeHub", "HubWire", "HubTLS"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
     ]
 )

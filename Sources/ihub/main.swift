@@ -8,6 +8,7 @@ nonisolated(unsafe) let commands: [(name: String, summary: String, run: ([String
     ("ingest", "add feed files to the local store", IngestCommand.run),
     ("lookup", "look values up in the local store (operator side)", LookupCommand.run),
     ("verify", "check a data directory's store end to end", VerifyCommand.run),
+    ("query", "ask a hub about values (partner side, mutual TLS)", QueryCommand.run),
     ("policy", "validate partner policies and print what each partner may do", PolicyCommand.run),
     ("serve", "serve partners over mutual TLS (SIGHUP reloads, SIGTERM stops)", ServeCommand.run),
     ("demo", "the whole story on a built-in sample, in a temporary directory", DemoCommand.run),
