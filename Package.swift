@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "HubClient", dependencies: ["HubWire", "HubTLS", "IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
                           dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS",
-                                         "HubServer", "HubClient", "HubWire"],
+                                         "HubServer", "HubClient", "HubWire", "HubPOSIX"],
                           swiftSettings: strict),
 
         .executableTarget(name: "MatcherBench",

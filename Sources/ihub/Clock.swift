@@ -9,13 +9,6 @@ enum Clock {
         return UInt32(clamping: now.tv_sec)
     }
 
-    /// `CLOCK_MONOTONIC` in seconds, for durations.
-    static func monotonic() -> Double {
-        var now = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &now)
-        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-    }
-
     /// `YYYY-MM-DD` for days since 1970-01-01.
     static func date(day: UInt16) -> String {
         CivilDate.dateText(days: Int(day))

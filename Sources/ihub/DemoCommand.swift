@@ -1,4 +1,5 @@
 import Glibc
+import HubPOSIX
 import IndicatorStore
 
 /// `ihub demo`: the story of issue 2 on a built-in sample, in a temporary directory.
@@ -122,13 +123,8 @@ enum PrivacyScan {
         var stack = [root]
         while let directory = stack.popLast() {
             directories.append(directory)
-            guard let handle = opendir(directory) else { continue }
-            defer { closedir(handle) }
-            while let entry = readdir(handle) {
-                let name = withUnsafePointer(to: entry.pointee.d_name) {
-                    String(cString: UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self))
-                }
-                if name == "." || name == ".." { continue }
+            guard let names = try? POSIX.listDirectory(directory) else { continue }
+            for name in names {
                 let path = directory + "/" + name
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
