@@ -3,6 +3,7 @@ public import HubAudit
 public import HubPolicy
 public import HubTLS
 import HubWire
+import IndicatorKit
 
 /// The limits and timeouts of every partner connection (docs/PROTOCOL.md, "Limits" and
 /// "Timeouts"). Tests shorten the timeouts.
@@ -66,17 +67,11 @@ public final class ServerLog: @unchecked Sendable {
         return out + "\""
     }
 
+    /// UTC now with milliseconds, `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     static func timestamp() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
-        var parts = tm()
-        var seconds = now.tv_sec
-        gmtime_r(&seconds, &parts)
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        let millis = Int(now.tv_nsec / 1_000_000)
-        let fraction = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)).\(fraction)Z"
+        return CivilDate.timestamp(seconds: now.tv_sec, fraction: (Int(now.tv_nsec / 1_000_000), 3))
     }
 }
 

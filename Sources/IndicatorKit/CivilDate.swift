@@ -42,10 +42,16 @@ package enum CivilDate {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` for Unix `seconds`, with `.ffffff` when `micros` is given.
     package static func timestamp(seconds: Int, micros: Int? = nil) -> String {
+        timestamp(seconds: seconds, fraction: micros.map { ($0, 6) })
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS[.f…]Z`; `fraction` is the sub-second value and its digit count
+    /// (`(123, 3)` → `.123`).
+    package static func timestamp(seconds: Int, fraction: (value: Int, digits: Int)?) -> String {
         let rest = seconds % 86_400
         var text = dateText(days: seconds / 86_400) + "T" + pad(rest / 3600, 2) + ":" + pad(rest / 60 % 60, 2) + ":"
             + pad(rest % 60, 2)
-        if let micros { text += "." + pad(micros, 6) }
+        if let fraction { text += "." + pad(fraction.value, fraction.digits) }
         return text + "Z"
     }
 
