@@ -43,7 +43,7 @@ let package = Package(
         // The audit trail (docs/AUDIT-LOG.md): records, hash chain, group-commit writer.
         .target(name: "HubAudit", dependencies: ["IndicatorKit", "HubPOSIX"], swiftSettings: strict),
         // OpenSSL behind one wrapper module: the hub CA, partner certificates, TLS 1.3 contexts.
-        .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX"], swiftSettings: strict),
+        .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX", "IndicatorKit"], swiftSettings: strict),
         // Sockets, event loops, TLS sessions, the request pipeline: policy, matcher, audit.
         .target(name: "HubServer",
                 dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS"],

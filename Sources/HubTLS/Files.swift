@@ -1,5 +1,6 @@
 import Glibc
 import HubPOSIX
+import IndicatorKit
 
 /// The file system calls the PKI makes: HubPOSIX's shared calls with their errors as
 /// `PKIError.system` naming the call and the path. Writes are crash-safe (temporary file
@@ -80,44 +81,15 @@ enum Files {
         return Int64(now.tv_sec)
     }
 
-    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds (`gmtime_r`).
+    /// `YYYY-MM-DDTHH:MM:SSZ` for Unix seconds.
     static func timestamp(_ seconds: Int64) -> String {
-        var time = time_t(seconds)
-        var parts = tm()
-        guard gmtime_r(&time, &parts) != nil else { return "@\(seconds)" }
-        return timestamp(parts)
+        CivilDate.timestamp(seconds: Int(seconds))
     }
 
-    static func timestamp(_ parts: tm) -> String {
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T"
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
-    }
-
-    /// Parses `YYYY-MM-DDTHH:MM:SSZ` back to Unix seconds (`timegm`).
+    /// Parses `YYYY-MM-DDTHH:MM:SSZ` back to Unix seconds.
     static func parseTimestamp(_ text: String) -> Int64? {
-        let bytes = Array(text.utf8)
-        guard bytes.count == 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54,
-              bytes[13] == 0x3A, bytes[16] == 0x3A, bytes[19] == 0x5A else { return nil }
-        func number(_ range: Range<Int>) -> Int32? {
-            var value: Int32 = 0
-            for byte in bytes[range] {
-                guard byte >= 0x30 && byte <= 0x39 else { return nil }
-                value = value * 10 + Int32(byte - 0x30)
-            }
-            return value
-        }
-        guard let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
-        var parts = tm()
-        parts.tm_year = year - 1900
-        parts.tm_mon = month - 1
-        parts.tm_mday = day
-        parts.tm_hour = hour
-        parts.tm_min = minute
-        parts.tm_sec = second
-        return Int64(timegm(&parts))
+        guard text.utf8.count == 20, let seconds = CivilDate.parseTimestamp(text) else { return nil }
+        return Int64(seconds)
     }
 
     /// The machine's host name (`gethostname(2)`), or nil.

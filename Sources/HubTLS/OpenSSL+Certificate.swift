@@ -1,5 +1,6 @@
 internal import COpenSSL
 import Glibc
+import IndicatorKit
 
 /// An owned X.509 certificate (`X509 *`) and what HubTLS reads from it.
 final class Certificate {
@@ -102,6 +103,8 @@ final class Certificate {
     static func timestamp(_ time: UnsafePointer<ASN1_TIME>?) -> String {
         var parts = tm()
         guard let time, ASN1_TIME_to_tm(time, &parts) == 1 else { return "(invalid time)" }
-        return Files.timestamp(parts)
+        let days = CivilDate.days(year: Int(parts.tm_year) + 1900, month: Int(parts.tm_mon) + 1, day: Int(parts.tm_mday))
+        let seconds = Int(parts.tm_hour) * 3600 + Int(parts.tm_min) * 60 + Int(parts.tm_sec)
+        return Files.timestamp(Int64(days * 86_400 + seconds))
     }
 }

@@ -48,11 +48,41 @@ package enum CivilDate {
     /// `YYYY-MM-DDTHH:MM:SS[.f…]Z`; `fraction` is the sub-second value and its digit count
     /// (`(123, 3)` → `.123`).
     package static func timestamp(seconds: Int, fraction: (value: Int, digits: Int)?) -> String {
-        let rest = seconds % 86_400
-        var text = dateText(days: seconds / 86_400) + "T" + pad(rest / 3600, 2) + ":" + pad(rest / 60 % 60, 2) + ":"
+        let days = seconds >= 0 ? seconds / 86_400 : -((-seconds + 86_399) / 86_400)
+        let rest = seconds - days * 86_400
+        var text = dateText(days: days) + "T" + pad(rest / 3600, 2) + ":" + pad(rest / 60 % 60, 2) + ":"
             + pad(rest % 60, 2)
         if let fraction { text += "." + pad(fraction.value, fraction.digits) }
         return text + "Z"
+    }
+
+    /// Unix seconds for exactly `YYYY-MM-DD` (that day's midnight) or `YYYY-MM-DDTHH:MM:SSZ`
+    /// (the forms `timestamp(seconds:)` and `dateText(days:)` write), years 1970–9999; nil for any
+    /// other text or for a date or time that does not exist (2023-02-29, 24:00:00, a leap second).
+    package static func parseTimestamp(_ text: some StringProtocol) -> Int? {
+        let bytes = Array(text.utf8)
+        guard bytes.count == 10 || bytes.count == 20 else { return nil }
+        func number(_ range: Range<Int>) -> Int? {
+            var value = 0
+            for index in range {
+                let digit = bytes[index] &- 0x30
+                guard digit <= 9 else { return nil }
+                value = value * 10 + Int(digit)
+            }
+            return value
+        }
+        guard bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              year >= 1970, (1...12).contains(month), day >= 1, day <= daysInMonth(year: year, month: month)
+        else { return nil }
+        let midnight = days(year: year, month: month, day: day) * 86_400
+        if bytes.count == 10 { return midnight }
+        guard bytes[10] == UInt8(ascii: "T"), bytes[13] == UInt8(ascii: ":"), bytes[16] == UInt8(ascii: ":"),
+              bytes[19] == UInt8(ascii: "Z"),
+              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19),
+              hour < 24, minute < 60, second < 60
+        else { return nil }
+        return midnight + hour * 3600 + minute * 60 + second
     }
 
     package static func pad(_ value: Int, _ width: Int) -> String {
