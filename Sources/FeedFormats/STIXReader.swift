@@ -76,13 +76,12 @@ public enum STIXReader {
             refuse(nil, "a bundle's objects must be JSON objects, got \(object.kindName)")
             return
         }
-        var fields: [String: JSONValue] = [:]
-        for key in ["type", "pattern", "pattern_type", "valid_from", "valid_until", "created", "modified",
-                    "confidence", "object_marking_refs", "revoked", "indicator_types", "labels"] {
-            switch JSONFeed.field(members, key) {
-            case .failure: return refuse(key, "field given twice")
-            case .success(let value): if let value { fields[key] = value }
-            }
+        // One pass over the members: the fields the reader uses, each at most once.
+        var fields = Fields()
+        for member in members {
+            guard let slot = Fields.slot(member.key) else { continue }
+            if fields.values[slot] != nil { return refuse(member.key, "field given twice") }
+            fields.values[slot] = member.value
         }
         guard fields["type"] == .string("indicator") else { return }  // not an indicator: nothing to take
 
@@ -152,7 +151,7 @@ public enum STIXReader {
         var result: TLP?
         for item in items {
             guard let id = item.string else { throw FieldParsers.FieldError(reason: "must be a list of marking ids") }
-            if let level = tlpMarkings[id] { result = max(result ?? level, level) }
+            if id.utf8.count == 56, let level = tlpMarkings[id] { result = max(result ?? level, level) }
         }
         return result
     }
@@ -177,8 +176,37 @@ public enum STIXReader {
         for item in value?.items ?? [] {
             guard let name = item.string else { continue }
             if name == "compromised" { return .hijacked }
-            if let category = try? FieldParsers.category(name), category != .unspecified { return category }
+            if let category = FieldParsers.knownCategory(name), category != .unspecified { return category }
         }
         return nil
+    }
+
+    /// The indicator fields the reader uses, found in one pass over an object's members.
+    struct Fields {
+        static let names = ["type", "pattern", "pattern_type", "valid_from", "valid_until", "created", "modified",
+                            "confidence", "object_marking_refs", "revoked", "indicator_types", "labels"]
+        var values = [JSONValue?](repeating: nil, count: names.count)
+
+        static func slot(_ key: String) -> Int? {
+            switch key {
+            case "type": 0
+            case "pattern": 1
+            case "pattern_type": 2
+            case "valid_from": 3
+            case "valid_until": 4
+            case "created": 5
+            case "modified": 6
+            case "confidence": 7
+            case "object_marking_refs": 8
+            case "revoked": 9
+            case "indicator_types": 10
+            case "labels": 11
+            default: nil
+            }
+        }
+
+        subscript(name: String) -> JSONValue? {
+            Self.slot(name).flatMap { values[$0] }
+        }
     }
 }
