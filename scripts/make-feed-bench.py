@@ -7,6 +7,8 @@ OUT_DIR/bundle.json     a STIX 2.1 bundle of COUNT indicators (default 1,000,000
                         exporter output: id, created/modified, valid_from, pattern_type, a pattern
                         (ipv4 / domain / url / SHA-256 in turn; every 10th an OR of two), labels,
                         confidence, a TLP marking.
+OUT_DIR/values.txt      the bundle's values as a plain list (the baseline: the same indicators
+                        without the JSON).
 OUT_DIR/misp/           a MISP feed: manifest.json and 10 event files with COUNT attributes in all
                         (ip-dst, domain, url, sha256, filename|sha256 in turn; every 20th to_ids false).
 Values are deterministic (seeded), unique and valid.
@@ -28,14 +30,17 @@ def value(i):
         return "url:value", "http://bench%d.example/path/%d?q=%d" % (i % 1000, i, i)
     return "file:hashes.'SHA-256'", "%064x" % rng.getrandbits(256)
 
+listing = open(os.path.join(out, "values.txt"), "w")
 with open(os.path.join(out, "bundle.json"), "w") as f:
     f.write('{"type": "bundle", "id": "bundle--%s", "objects": [\n' % uuid.UUID(int=rng.getrandbits(128)))
     for i in range(count):
         path, v = value(i)
         pattern = "[%s = '%s']" % (path, v)
+        listing.write(v + "\n")
         if i % 10 == 9:
             path2, v2 = value(i + count)
             pattern = "[%s = '%s' OR %s = '%s']" % (path, v, path2, v2)
+            listing.write(v2 + "\n")
         obj = {
             "type": "indicator", "spec_version": "2.1",
             "id": "indicator--%s" % uuid.UUID(int=rng.getrandbits(128)),
@@ -46,6 +51,7 @@ with open(os.path.join(out, "bundle.json"), "w") as f:
         }
         f.write(("," if i else "") + json.dumps(obj) + "\n")
     f.write("]}\n")
+listing.close()
 
 mispdir = os.path.join(out, "misp")
 os.makedirs(mispdir, exist_ok=True)
