@@ -24,5 +24,5 @@ for round in 1 2 3; do
     misp=$(time_ingest "$WORK/misp")
     list=$(time_ingest "$WORK/values.txt")
     load=$(cut -d' ' -f1 /proc/loadavg)
-    echo "{\"name\":\"feed-ingest\",\"indicators\":$N,\"stix_seconds\":$stix,\"misp_seconds\":$misp,\"list_seconds\":$list,\"stix_ratio_to_list\":$(echo "scale=2; $list / $stix" | bc),\"target_seconds\":30,\"load_average\":$load}"
+    echo "{\"name\":\"feed-ingest\",\"indicators\":$N,\"stix_seconds\":$stix,\"misp_seconds\":$misp,\"list_seconds\":$list,\"stix_ratio_to_list\":$(printf "%.3f" "$(echo "scale=4; $list / $stix" | bc)"),\"target_seconds\":30,\"load_average\":$load}"
 done

@@ -118,7 +118,8 @@ public struct FeedDigester {
                     reason: "looks defanged ('\(marker)'); if the upload is defanged, pass --defanged"))
                 return
             }
-            value = Defang.refang(value, into: refanged)
+            // A value longer than the canonicaliser's limit is left as it is: refused as too long.
+            if value.count <= refanged.count { value = Defang.refang(value, into: refanged) }
         }
         do {
             let form = try Canonicalizer.canonicalize(value, as: record.type, into: &writer)
