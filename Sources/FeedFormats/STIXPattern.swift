@@ -53,7 +53,8 @@ public struct STIXPattern {
     /// Parses `text` and extracts its values; throws `.syntax` for a pattern outside the
     /// grammar, `.unsupported` for a valid one the hub cannot use.
     public init(_ text: String) throws(PatternError) {
-        var parser = Parser(bytes: Array(text.utf8), lexemes: try Self.tokenize(Array(text.utf8)))
+        let bytes = Array(text.utf8)
+        var parser = Parser(bytes: bytes, lexemes: try Self.tokenize(bytes))
         try parser.observationExpressions(depth: 0)
         guard parser.current.token == .end else {
             throw .syntax(at: parser.current.offset, "unexpected \(parser.describeCurrent()) after the pattern")
@@ -284,7 +285,13 @@ extension STIXPattern {
         struct ObjectPath {
             var objectType: String
             var steps: [Step]
-            var text: String
+            /// Where the path is written in the pattern (for messages only).
+            var range: Range<Int>
+            let pattern: [UInt8]
+
+            var text: String {
+                String(decoding: pattern[range], as: UTF8.self).trimmingASCIISpaces()
+            }
 
             enum Step: Equatable {
                 case key(String)
@@ -331,9 +338,7 @@ extension STIXPattern {
                     break
                 }
             }
-            let end = current.offset
-            let text = String(decoding: bytes[start..<end], as: UTF8.self).trimmingASCIISpaces()
-            return ObjectPath(objectType: objectType, steps: steps, text: text)
+            return ObjectPath(objectType: objectType, steps: steps, range: start..<current.offset, pattern: bytes)
         }
 
         /// Records `path = value` when the path is one the hub reads.
