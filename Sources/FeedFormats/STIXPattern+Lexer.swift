@@ -116,8 +116,10 @@ extension STIXPattern {
                     end += 1
                 }
                 let text = String(decoding: bytes[index..<end], as: UTF8.self)
+                // Keywords are upper-case letters only: most identifiers are told apart by their first byte.
+                let mayBeKeyword = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") && !hyphen
                 index = end
-                if let keyword = Keyword(rawValue: text) {
+                if mayBeKeyword, let keyword = Keyword(rawValue: text) {
                     token = .keyword(keyword)
                 } else if text == "true" || text == "false" {
                     token = .bool(text == "true")

@@ -33,7 +33,7 @@ public enum STIXReader {
                     var index = 0
                     while try parser.nextItem() {
                         let line = parser.line
-                        let object = try parser.value()
+                        let object = try readUsedMembers(&parser)
                         readObject(object, path: "$.objects[\(index)]", line: line, file: file,
                                    body, problem: problem, skipped: skipped)
                         index += 1
@@ -62,6 +62,22 @@ public enum STIXReader {
             throw FeedError.notFeed(file: file, format: .stix,
                                     reason: "top-level \"type\" is \(found), expected \"bundle\" or \"indicator\"")
         }
+    }
+
+    /// The next value; for an object only the members the reader uses are built (the others —
+    /// ids, descriptions, external references, kill chains — are checked and skipped).
+    static func readUsedMembers(_ parser: inout JSONParser) throws(JSONSyntaxError) -> JSONValue {
+        guard parser.nextByte == UInt8(ascii: "{") else { return try parser.value() }
+        try parser.beginObject()
+        var members: [JSONValue.Member] = []
+        while let key = try parser.nextKey() {
+            if Fields.slot(key) != nil {
+                members.append(JSONValue.Member(key: key, value: try parser.value()))
+            } else {
+                try parser.skipValue()
+            }
+        }
+        return .object(members)
     }
 
     /// One object of a bundle.
