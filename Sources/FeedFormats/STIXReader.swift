@@ -100,6 +100,9 @@ public enum STIXReader {
             fields.values[slot] = member.value
         }
         guard fields["type"] == .string("indicator") else { return }  // not an indicator: nothing to take
+        if fields["indicator_types"]?.items?.contains(.string("benign")) == true {
+            return skipped("STIX indicator_types says benign")
+        }
 
         switch fields["pattern_type"] {
         case nil, .string("stix"): break  // STIX 2.0 indicators have no pattern_type
@@ -120,10 +123,6 @@ public enum STIXReader {
 
         var record = RecordFields()
         var action = FeedRecord.Action.add
-        if case .string("benign") = fields["indicator_types"]?.items?.first {
-            skipped("STIX indicator_types says benign")
-            return
-        }
         var current = "valid_until"
         do throws(FieldParsers.FieldError) {
             if let value = fields["valid_until"] { record.expires = try JSONFeed.timestamp(value) }
