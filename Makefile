@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-ingest clean
+.PHONY: deps build demo test soak fuzz bench bench-ingest bench-feeds clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -39,6 +39,10 @@ bench: deps
 bench-ingest: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
 	Benchmarks/ingest.sh $${ENTRIES:-1000000} $(RELEASE_PATH)/release/ihub
+
+bench-feeds: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
+	Benchmarks/feed-ingest.sh $${ENTRIES:-1000000} $(RELEASE_PATH)/release/ihub
 
 clean:
 	rm -rf .build $(RELEASE_PATH)

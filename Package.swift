@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "IndicatorKit", targets: ["IndicatorKit"]),
         .library(name: "IndicatorStore", targets: ["IndicatorStore"]),
         .library(name: "FeedFormats", targets: ["FeedFormats"]),
+        .library(name: "HubJSON", targets: ["HubJSON"]),
         .library(name: "HubWire", targets: ["HubWire"]),
         .library(name: "HubPolicy", targets: ["HubPolicy"]),
         .library(name: "HubClient", targets: ["HubClient"]),
@@ -35,9 +36,11 @@ let package = Package(
         .target(name: "CHubSys"),
 
         .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
+        // The strict JSON parser policies and feeds share (tree and pull interfaces). No dependencies.
+        .target(name: "HubJSON", swiftSettings: strict),
         .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "HubPOSIX"],
                 swiftSettings: strict),
-        .target(name: "FeedFormats", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        .target(name: "FeedFormats", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),
         // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.
         .target(name: "HubWire", dependencies: ["IndicatorKit"], swiftSettings: strict),
         // The audit trail (docs/AUDIT-LOG.md): records, hash chain, group-commit writer.
@@ -49,7 +52,7 @@ let package = Package(
                 dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS"],
                 swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
-        .target(name: "HubPolicy", dependencies: ["IndicatorKit"], swiftSettings: strict),
+        .target(name: "HubPolicy", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),
         // The partner-side client (docs/CLIENT.md): connect, pipelined queries, typed errors.
         .target(name: "HubClient", dependencies: ["HubWire", "HubTLS", "IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
@@ -66,6 +69,8 @@ let package = Package(
         .testTarget(name: "IndicatorStoreTests", dependencies: ["IndicatorStore", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
+                    resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "HubJSONTests", dependencies: ["HubJSON"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "HubTLSTests", dependencies: ["HubTLS"], swiftSettings: strict),
         .testTarget(name: "HubServerTests",

@@ -25,6 +25,14 @@ public struct FeedDigester {
         public var rejected: Int { problems.count }
         /// Every refused record with file, line and reason, in file order.
         public var problems: [FeedProblem] = []
+        /// Records left out on purpose (a MISP type the hub does not list, `to_ids` false, a
+        /// deleted attribute, a benign STIX indicator), by reason.
+        public var skippedByReason: [String: Int] = [:]
+        /// Valid withdrawals (STIX `revoked: true`). They are also in `problems`: until the
+        /// live store exists (issue 4), `ihub ingest` cannot remove entries.
+        public var withdrawals = 0
+
+        public var skipped: Int { skippedByReason.values.reduce(0, +) }
 
         public init() {}
 
@@ -45,17 +53,27 @@ public struct FeedDigester {
     private var report = Report()
     private let scratch: UnsafeMutableBufferPointer<UInt8>
 
-    public init(key: DigestKey, defaults: EntryMetadata, now: UInt32) {
+    /// Whether the upload is defanged (`hxxp://`, `[.]`, …): values are refanged before they are
+    /// read. When false, a value that looks defanged is refused with a hint.
+    public var defanged = false
+
+    public init(key: DigestKey, defaults: EntryMetadata, now: UInt32, defanged: Bool = false) {
         self.key = key
         self.defaults = defaults
         self.now = now
+        self.defanged = defanged
         scratch = .allocate(capacity: Canonicalizer.scratchBytes)
+        refanged = .allocate(capacity: Canonicalizer.maxInputBytes)
     }
+
+    private let refanged: UnsafeMutableBufferPointer<UInt8>
 
     /// Frees the scratch buffer (wiping it: it held canonical values).
     public func release() {
         scratch.update(repeating: 0)
         scratch.deallocate()
+        refanged.update(repeating: 0)
+        refanged.deallocate()
     }
 
     /// Number of valid records so far (duplicates included).
@@ -70,7 +88,15 @@ public struct FeedDigester {
     ) throws(FeedError) {
         if LineScanner.looksBinary(bytes) { throw .binary(file: file) }
         let firstProblem = report.problems.count
-        switch format ?? FeedFormat.detect(bytes) {
+        guard let format = format ?? FeedFormat.detect(bytes) else { throw .unknownFormat(file: file) }
+        let skip: (String) -> Void = { reason in report.skippedByReason[reason, default: 0] += 1 }
+        switch format {
+        case .stix:
+            try STIXReader.read(bytes, file: file, { record in take(record, file: file, sink) },
+                                problem: { report.problems.append($0) }, skipped: skip)
+        case .misp:
+            try MISPReader.read(bytes, file: file, { record in take(record, file: file, sink) },
+                                problem: { report.problems.append($0) }, skipped: skip)
         case .list:
             ListReader.read(bytes, type: type) { record in take(record, file: file, sink) }
         case .csv:
@@ -84,20 +110,38 @@ public struct FeedDigester {
 
     private mutating func take(_ record: FeedRecord, file: String, _ sink: (Entry) -> Void) {
         var writer = ByteWriter(scratch)
+        var value = record.value
+        if let marker = Defang.firstMarker(in: value) {
+            guard defanged else {
+                report.problems.append(FeedProblem(
+                    file: file, line: record.line, path: record.path,
+                    reason: "looks defanged ('\(marker)'); if the upload is defanged, pass --defanged"))
+                return
+            }
+            // A value longer than the canonicaliser's limit is left as it is: refused as too long.
+            if value.count <= refanged.count { value = Defang.refang(value, into: refanged) }
+        }
         do {
-            let form = try Canonicalizer.canonicalize(record.value, as: record.type, into: &writer)
+            let form = try Canonicalizer.canonicalize(value, as: record.type, into: &writer)
             var metadata = record.fields.applied(to: defaults)
             metadata.coversSubdomains = form.coversSubdomains
+            if record.action == .withdraw {
+                report.withdrawals += 1
+                report.problems.append(FeedProblem(
+                    file: file, line: record.line, path: record.path,
+                    reason: "revoked: a withdrawal; withdrawals need the live store (issue 4) and are not applied by ingest"))
+                return
+            }
             if metadata.isExpired(at: now) {
                 report.problems.append(FeedProblem(
-                    file: file, line: record.line,
+                    file: file, line: record.line, path: record.path,
                     reason: "already expired (expires \(metadata.expires) is not after now, \(now))"))
                 return
             }
             sink(Entry(digest: key.digest(form, canonical: writer.written), metadata: metadata, form: form))
             report.accepted += 1
         } catch {
-            report.problems.append(FeedProblem(file: file, line: record.line, reason: error.description))
+            report.problems.append(FeedProblem(file: file, line: record.line, path: record.path, reason: error.description))
         }
     }
 

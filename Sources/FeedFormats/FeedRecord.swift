@@ -11,13 +11,24 @@ public struct FeedRecord {
     public var type: IndicatorType?
     /// Metadata the feed gave for this record; `nil` fields fall back to the upload's defaults.
     public var fields: RecordFields
+    /// Where in a JSON feed the value sits (`$.objects[3].pattern`); nil for line formats.
+    public var path: String?
+    /// Whether the feed adds the value or withdraws it (a STIX indicator with `revoked: true`).
+    public var action: Action
+
+    public enum Action: Equatable, Sendable {
+        case add
+        case withdraw
+    }
 
     public init(line: Int, value: UnsafeBufferPointer<UInt8>, type: IndicatorType? = nil,
-                fields: RecordFields = RecordFields()) {
+                fields: RecordFields = RecordFields(), path: String? = nil, action: Action = .add) {
         self.line = line
         self.value = value
         self.type = type
         self.fields = fields
+        self.path = path
+        self.action = action
     }
 }
 
@@ -52,16 +63,24 @@ public struct RecordFields: Equatable, Sendable {
 /// A record the reader refused, with where and why. Nothing about it is kept.
 public struct FeedProblem: Equatable, Sendable, CustomStringConvertible {
     public var file: String
+    /// 1-based line (in a JSON feed: the line where the object starts).
     public var line: Int
+    /// The JSON path of the refused field (`$.Event.Attribute[12].value`); nil for line formats.
+    public var path: String?
     public var reason: String
 
-    public init(file: String, line: Int, reason: String) {
+    public init(file: String, line: Int, path: String? = nil, reason: String) {
         self.file = file
         self.line = line
+        self.path = path
         self.reason = reason
     }
 
-    public var description: String { "\(file):\(line): \(reason)" }
+    /// `file:line: reason`, or `file: $.path: reason` for a JSON feed.
+    public var description: String {
+        if let path { return "\(file): \(path): \(reason)" }
+        return "\(file):\(line): \(reason)"
+    }
 }
 
 /// A whole file the reader cannot read at all (as opposed to a bad record in it).
@@ -72,6 +91,10 @@ public enum FeedError: Error, Equatable, Sendable, CustomStringConvertible {
     case unknownFormat(file: String)
     /// The file is not text (NUL bytes in the first block).
     case binary(file: String)
+    /// A JSON feed that is not well-formed JSON (nothing of it is taken).
+    case json(file: String, line: Int, column: Int, reason: String)
+    /// Well-formed JSON that is not what the format expects at the top (`reason` says what).
+    case notFeed(file: String, format: FeedFormat, reason: String)
 
     public var description: String {
         switch self {
@@ -79,37 +102,14 @@ public enum FeedError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(file):\(line): CSV header \(header) names no value column "
                 + "(expected one of: \(CSVHeader.valueColumnNames.joined(separator: ", ")))"
         case .unknownFormat(let file):
-            "\(file): cannot tell the feed format; give --format list or --format csv"
+            "\(file): cannot tell the feed format; give --format list, csv, stix or misp"
         case .binary(let file):
             "\(file): not a text feed (contains NUL bytes)"
+        case .json(let file, let line, let column, let reason):
+            "\(file):\(line):\(column): not valid JSON: \(reason)"
+        case .notFeed(let file, let format, let reason):
+            "\(file): not a \(format.displayName) feed: \(reason)"
         }
     }
 }
 
-/// The feed formats a reader exists for.
-public enum FeedFormat: String, CaseIterable, Sendable {
-    case list
-    case csv
-
-    /// Guesses the format from the first non-comment line: a line with a comma and a header
-    /// cell naming a value column, or several quoted cells, is CSV; anything else is a list.
-    public static func detect(_ bytes: UnsafeBufferPointer<UInt8>) -> FeedFormat {
-        var result = FeedFormat.list
-        var lastComment: UnsafeBufferPointer<UInt8>?
-        LineScanner.forEachLine(bytes) { _, line in
-            let text = LineScanner.trim(line)
-            if text.isEmpty { return true }
-            if ListReader.isCommentLine(text) {
-                lastComment = text
-                return true
-            }
-            if CSVHeader.looksLikeHeader(text) || CSVHeader.looksLikeQuotedRow(text)
-                || (lastComment.map { CSVHeader.looksLikeHeader(CSVHeader.stripCommentMarker($0)) } ?? false)
-            {
-                result = .csv
-            }
-            return false
-        }
-        return result
-    }
-}

@@ -132,15 +132,23 @@ public enum FieldParsers {
     /// A category name, or a common feed spelling of one (`malware_download`, `botnet_cc`, …).
     public static func category(_ text: String) throws(FieldError) -> ThreatCategory? {
         if text.isEmpty { return nil }
+        guard let value = knownCategory(text) else {
+            let names = ThreatCategory.allCases.map(\.name).joined(separator: ", ")
+            throw FieldError(reason: "category '\(text)' is not one of \(names)")
+        }
+        return value
+    }
+
+    /// A category name or common feed spelling, or nil (no error text built: feeds with free
+    /// labels call this for every label).
+    public static func knownCategory(_ text: String) -> ThreatCategory? {
         if let value = ThreatCategory(name: text) { return value }
         switch text.lowercased() {
         case "malware_download", "malware-download", "payload_delivery": return .malware
         case "botnet_cc", "botnet-cc", "cc", "c&c", "command-and-control": return .c2
         case "mule", "money-mule", "mule_account": return .muleAccount
         case "phish": return .phishing
-        default:
-            let names = ThreatCategory.allCases.map(\.name).joined(separator: ", ")
-            throw FieldError(reason: "category '\(text)' is not one of \(names)")
+        default: return nil
         }
     }
 }

@@ -1,24 +1,28 @@
 import FeedFormats
+import Glibc
+import HubPOSIX
 import IndicatorKit
 import IndicatorStore
 
-/// `ihub ingest --data DIR --source NAME [--format auto|list|csv] [defaults] FILE...`
+/// `ihub ingest --data DIR --source NAME [--format auto|list|csv|stix|misp] [--defanged] [--strict] [defaults] FILE...`
 ///
 /// Under the data directory's writer lock: the current snapshot is opened (fully verified), its
 /// live entries and every valid record of the files go into one `SnapshotWriter`, which merges
 /// equal digests, drops expired entries and replaces the snapshot atomically. A file that
 /// cannot be read at all (missing, binary, CSV without a value column) stops the ingest with
 /// exit 2 before anything is written: the store is unchanged (only a new source name may have
-/// been registered).
+/// been registered). A MISP feed directory (or its `manifest.json`) stands for the event files
+/// its manifest lists. With `--strict`, any refused record refuses the whole upload: nothing is
+/// written and the exit status is 1.
 enum IngestCommand {
-    static let usage = "ihub ingest --data DIR --source NAME [--format auto|list|csv] [--type T] FILE..."
+    static let usage = "ihub ingest --data DIR --source NAME [--format auto|list|csv|stix|misp] [--type T] [--defanged] [--strict] FILE|MISP-FEED-DIR..."
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
         let args = try Arguments(
             arguments,
             valued: ["data", "source", "format", "type", "value-column", "category", "confidence", "tlp",
                      "action", "expires", "ttl"],
-            booleans: ["json"])
+            booleans: ["json", "defanged", "strict"])
         let json = args.flag("json")
         let (directory, key) = try StoreFiles.open(try args.required("data"))
         let source = try args.required("source")
@@ -37,23 +41,30 @@ enum IngestCommand {
                 let existing = try Snapshot.open(directory.snapshotPath, key: key, verification: .full)
                 var writer = SnapshotWriter(key: key, reservingCapacity: existing.entryCount)
                 try writer.add(contentsOf: existing, liveAt: now)
-                var digester = FeedDigester(key: key, defaults: defaults, now: now)
+                var digester = FeedDigester(key: key, defaults: defaults, now: now, defanged: args.flag("defanged"))
                 defer { digester.release() }
-                for path in args.positionals {
-                    if progress { Console.progress("reading \(path)…") }
-                    var bytes = path == "-" ? Console.readStandardInput() : try FileBytes.read(path)
-                    defer { bytes.wipe() }
-                    try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
-                        try digester.add(buffer, file: path, format: format, type: type,
-                                         valueColumn: args.value("value-column")) { entry in
-                            writer.add(entry.digest, entry.metadata, form: entry.form)
+                for argument in args.positionals {
+                    for (path, fileFormat) in try feedFiles(argument, format: format) {
+                        if progress { Console.progress("reading \(path)…") }
+                        var bytes = path == "-" ? Console.readStandardInput() : try FileBytes.read(path)
+                        defer { bytes.wipe() }
+                        try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
+                            try digester.add(buffer, file: path, format: fileFormat, type: type,
+                                             valueColumn: args.value("value-column")) { entry in
+                                writer.add(entry.digest, entry.metadata, form: entry.form)
+                            }
                         }
                     }
+                }
+                var report = digester.currentReport
+                if args.flag("strict"), report.rejected > 0 {
+                    if progress { Console.endProgress() }
+                    printReport(report, json: json, entries: nil)
+                    return .someRefused
                 }
                 if progress { Console.progress("writing the snapshot (\(writer.count) entries before merging)…") }
                 let summary = try writer.write(to: directory.snapshotPath, droppingExpiredAt: now)
                 // Old entries are unique among themselves, so every merge involved a new record.
-                var report = digester.currentReport
                 report.countDuplicates(summary.duplicates)
                 if progress { Console.endProgress() }
                 printReport(report, json: json, entries: summary.entries)
@@ -66,25 +77,68 @@ enum IngestCommand {
         }
     }
 
-    static func printReport(_ report: FeedDigester.Report, json: Bool, entries: Int) {
+    /// The report; `entries` nil means nothing was written (`--strict` with refused records).
+    static func printReport(_ report: FeedDigester.Report, json: Bool, entries: Int?) {
+        let skippedReasons = report.skippedByReason.sorted { $0.key < $1.key }
         if json {
             let errors: [JSON.Value] = report.problems.map {
-                .object([("file", .string($0.file)), ("line", .int($0.line)), ("reason", .string($0.reason))])
+                var fields: [(String, JSON.Value)] = [("file", .string($0.file)), ("line", .int($0.line))]
+                if let path = $0.path { fields.append(("path", .string(path))) }
+                fields.append(("reason", .string($0.reason)))
+                return .object(fields)
             }
             Console.out(JSON.encode(.object([
-                ("accepted", .int(report.accepted)), ("duplicates", .int(report.duplicates)),
-                ("rejected", .int(report.rejected)), ("errors", .array(errors)),
+                ("accepted", .int(entries == nil ? 0 : report.accepted)), ("duplicates", .int(report.duplicates)),
+                ("rejected", .int(report.rejected)), ("skipped", .int(report.skipped)),
+                ("skipped_reasons", .object(skippedReasons.map { ($0.key, .int($0.value)) })),
+                ("withdrawals", .int(report.withdrawals)), ("written", .bool(entries != nil)),
+                ("errors", .array(errors)),
             ])))
             return
         }
-        Console.out("accepted \(report.accepted), duplicates \(report.duplicates), rejected \(report.rejected); the store now holds \(entries) entries")
+        var summary = "accepted \(entries == nil ? 0 : report.accepted), duplicates \(report.duplicates), rejected \(report.rejected)"
+        if report.skipped > 0 {
+            summary += ", skipped \(report.skipped) (" + skippedReasons.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        if let entries {
+            summary += "; the store now holds \(entries) entries"
+        } else {
+            summary += "; --strict: nothing written (\(report.accepted) good records were not taken)"
+        }
+        Console.out(summary)
         for problem in report.problems { Console.out(problem.description) }
+    }
+
+    /// The files an argument stands for: itself, or for a MISP feed directory (or its
+    /// `manifest.json`) every event file the manifest lists, read as MISP.
+    static func feedFiles(_ argument: String, format: FeedFormat?) throws -> [(String, FeedFormat?)] {
+        var directory: String?
+        var info = stat()
+        if argument != "-", stat(argument, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            directory = argument
+        } else if argument.hasSuffix("/manifest.json") || argument == "manifest.json", format == nil || format == .misp {
+            directory = POSIX.directory(of: argument)
+        }
+        guard let directory else { return [(argument, format)] }
+        guard format == nil || format == .misp else {
+            throw UsageError("\(argument) is a directory; only a MISP feed directory (with manifest.json) can be read")
+        }
+        let manifest = directory + "/manifest.json"
+        guard POSIX.exists(manifest) else {
+            throw UsageError("\(argument) is a directory without manifest.json (not a MISP feed)")
+        }
+        var bytes = try FileBytes.read(manifest)
+        defer { bytes.wipe() }
+        let events = try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
+            try MISPReader.manifestEvents(buffer, file: manifest)
+        }
+        return events.map { (directory + "/" + $0 + ".json", FeedFormat.misp) }
     }
 
     static func parseFormat(_ name: String) throws(UsageError) -> FeedFormat? {
         if name == "auto" { return nil }
         guard let format = FeedFormat(rawValue: name) else {
-            throw UsageError("unknown --format '\(name)' (one of: auto, list, csv; STIX and MISP arrive with the feeds issue)")
+            throw UsageError("unknown --format '\(name)' (one of: auto, list, csv, stix, misp)")
         }
         return format
     }

@@ -78,7 +78,7 @@ import Testing
             ([good, temp.path + "/missing.txt"], "missing.txt"),
             (["--format", "csv", noHeader], "nohead.csv:1: CSV header"),
             ([binary.path], "not a text feed"),
-            (["--format", "stix", good], "unknown --format 'stix'"),
+            (["--format", "xml", good], "unknown --format 'xml'"),
             (["--confidence", "101", good], "--confidence"),
             (["--tlp", "purple", good], "--tlp"),
             (["--category", "gremlins", good], "--category"),
