@@ -123,6 +123,10 @@ public struct FeedDigester {
         }
         do {
             let form = try Canonicalizer.canonicalize(value, as: record.type, into: &writer)
+            if form.type == .url, let reason = Self.implausibleURLHost(writer.written) {
+                report.problems.append(FeedProblem(file: file, line: record.line, path: record.path, reason: reason))
+                return
+            }
             var metadata = record.fields.applied(to: defaults)
             metadata.coversSubdomains = form.coversSubdomains
             if record.action == .withdraw {
@@ -143,6 +147,23 @@ public struct FeedDigester {
         } catch {
             report.problems.append(FeedProblem(file: file, line: record.line, path: record.path, reason: error.description))
         }
+    }
+
+    /// Why a canonical URL cannot be one a feed lists, or nil. Safe Browsing canonicalisation
+    /// (docs/INDICATORS.md) accepts any host and percent-escapes what a host name cannot hold,
+    /// because a browser-side check must match whatever it is shown; but a feed's URL names a
+    /// real host, and no resolvable host name contains an escaped byte. Real MISP events hold
+    /// `url` attributes such as "not a url at all", which canonicalise to
+    /// `http://not%20a%20url%20at%20all/`: refused here rather than stored.
+    static func implausibleURLHost(_ canonical: UnsafeBufferPointer<UInt8>) -> String? {
+        guard let schemeEnd = canonical.firstIndex(of: UInt8(ascii: ":")),
+              schemeEnd + 3 <= canonical.count else { return nil }
+        let hostStart = schemeEnd + 3
+        let hostEnd = canonical[hostStart...].firstIndex(of: UInt8(ascii: "/")) ?? canonical.count
+        let host = canonical[hostStart..<hostEnd]
+        guard host.contains(UInt8(ascii: "%")) else { return nil }
+        return "URL host '\(String(decoding: host, as: UTF8.self))' is not a host name or address "
+            + "(it holds bytes a host name cannot, shown %-escaped)"
     }
 
     /// The report so far: every valid record counted as accepted until the caller applies
