@@ -36,6 +36,8 @@ final class PartnerSession: EventHandler {
 
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// This session's largest output backlog so far (reported to `ServerShared` when it grows).
+    private var peakOutput = 0
     /// The length of a TLS write that returned want-read/want-write: retried with the same bytes.
     private var retryLength: Int?
     private var readWantsWrite = false
@@ -59,6 +61,7 @@ final class PartnerSession: EventHandler {
         self.service = service
         self.limits = shared.limits
         self.onClose = onClose
+        if let bytes = limits.socketSendBuffer { Sockets.setSendBuffer(fd, bytes: bytes) }
         tls = try TLSConnection(server: shared.tls, socket: fd)
         token = try loop.register(fd, interest: .read, handler: self)
         shared.sessionOpened()
@@ -317,6 +320,10 @@ final class PartnerSession: EventHandler {
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
             return
+        }
+        if pendingOutput > peakOutput {
+            peakOutput = pendingOutput
+            shared.notePendingOutput(peakOutput)
         }
         flush()
     }
