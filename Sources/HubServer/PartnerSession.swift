@@ -97,6 +97,7 @@ final class PartnerSession: EventHandler {
     }
 
     func hangup(_ loop: EventLoop) {
+        logTruncatedFrame()
         close(event: "peer_closed")
     }
 
@@ -144,10 +145,12 @@ final class PartnerSession: EventHandler {
             }
             switch outcome {
             case .failure(let error):
+                logTruncatedFrame()
                 shared.log.warn("read_failed", [("partner", partnerName), ("reason", error.description)])
                 close(event: nil)
                 return
             case .success(.closed):
+                logTruncatedFrame()
                 close(event: "peer_closed")
                 return
             case .success(.wantRead):
@@ -177,6 +180,17 @@ final class PartnerSession: EventHandler {
             return
         }
         partialSince = decoder.isAtFrameBoundary ? nil : (partialSince ?? Monotonic.now())
+    }
+
+    /// The stream ended: when it ended inside a frame, says so (`truncated_frame`,
+    /// docs/PROTOCOL.md: logged, as the peer is gone and cannot be sent an ERROR).
+    private func logTruncatedFrame() {
+        guard phase == .awaitingHello || phase == .established else { return }
+        do throws(WireError) {
+            try decoder.finish()
+        } catch {
+            shared.log.warn("protocol_error", [("partner", partnerName), ("code", error.code.name), ("reason", error.description)])
+        }
     }
 
     /// Handles queued frames while the in-flight limit allows.
