@@ -17,8 +17,8 @@ public struct PolicyClock: Equatable, Hashable, Sendable {
 /// first that fails refuses the whole batch.
 extension PolicySet {
     /// Decides a batch from `partner` without touching rate or quota: steps 1–7 of the order.
-    /// `types` holds one entry per value; nil is a value whose type could not be determined
-    /// (it is answered on its own with the canonicaliser's error, but counts toward the batch).
+    /// `types` holds the declared type of each value; nil is a value sent for detection (its
+    /// detected type is checked per value when it is matched, and it counts toward the batch).
     public func evaluate(partner: String, request: RequestFields, types: [IndicatorType?], now: Int64) -> BatchDecision {
         guard let policy = self[partner: partner] else {
             return BatchDecision(partner: partner, policyVersion: nil, valueCount: types.count,
@@ -86,7 +86,8 @@ extension PartnerPolicy {
         guard types.count <= maxBatch else {
             return Refusal(.batchTooLarge, "\(types.count) values in one batch; the policy allows at most \(maxBatch)")
         }
-        // 7. Every typed value is of an allowed type (the first one that is not is named).
+        // 7. Every declared type is allowed (the first value that is not is named); a detected
+        // type outside the policy refuses only its value (docs/POLICY.md, "Decisions").
         for (index, type) in types.enumerated() {
             if let type, !self.types.contains(type) {
                 let allowed = self.types.sorted { $0.rawValue < $1.rawValue }.map(\.name).joined(separator: ", ")

@@ -1,5 +1,6 @@
 import CHubSys
 import Glibc
+import Synchronization
 
 /// Something registered with an event loop: told when its descriptor is readable, writable
 /// or hung up. Called on the loop's thread only.
@@ -23,6 +24,13 @@ public final class EventLoop: @unchecked Sendable {
         public init(rawValue: UInt32) { self.rawValue = rawValue }
         public static let read = Interest(rawValue: CHUB_EPOLLIN)
         public static let write = Interest(rawValue: CHUB_EPOLLOUT)
+
+        /// The epoll events to ask for. A peer's half-close (EPOLLRDHUP) is asked for only
+        /// with `read`: it is level-triggered, so a handler that has stopped reading (back-
+        /// pressure) would otherwise be woken by every `epoll_wait` until it reads again — a
+        /// busy loop. It sees the end of stream when it reads again; EPOLLHUP and EPOLLERR
+        /// (the connection is gone) are always reported.
+        var epollEvents: UInt32 { contains(.read) ? rawValue | CHUB_EPOLLRDHUP : rawValue }
     }
 
     /// Identifies a registration: slot index and generation (a stale event for a reused slot
@@ -48,6 +56,7 @@ public final class EventLoop: @unchecked Sendable {
 
     private let lock = NSLockless()
     private var pending: [@Sendable () -> Void] = []  // guarded by `lock`
+    private let wakeupCount = Atomic<Int>(0)
     private var stopping = false  // guarded by `lock`
 
     public init() throws(NetError) {
@@ -87,7 +96,7 @@ public final class EventLoop: @unchecked Sendable {
         }
         let token = Token(slot: slot, generation: registrations[Int(slot)].generation)
         do {
-            _ = try Sockets.check(chub_epoll_ctl(epoll, 1, fd, interest.rawValue | CHUB_EPOLLRDHUP, token.raw), "epoll_ctl", "fd \(fd)")
+            _ = try Sockets.check(chub_epoll_ctl(epoll, 1, fd, interest.epollEvents, token.raw), "epoll_ctl", "fd \(fd)")
         } catch {
             release(slot)
             throw error
@@ -98,7 +107,7 @@ public final class EventLoop: @unchecked Sendable {
     /// Changes what `token` waits for.
     public func modify(_ token: Token, interest: Interest) {
         guard let registration = live(token) else { return }
-        _ = chub_epoll_ctl(epoll, 3, registration.fd, interest.rawValue | CHUB_EPOLLRDHUP, token.raw)
+        _ = chub_epoll_ctl(epoll, 3, registration.fd, interest.epollEvents, token.raw)
     }
 
     /// Stops watching; the handler gets no further calls (the caller closes the descriptor).
@@ -107,6 +116,10 @@ public final class EventLoop: @unchecked Sendable {
         _ = chub_epoll_ctl(epoll, 2, registration.fd, 0, 0)
         release(token.slot)
     }
+
+    /// How many times `epoll_wait` has returned: an idle loop wakes only for its timers, so a
+    /// fast-growing count with nothing to do is a busy loop (for tests and metrics).
+    public var wakeups: Int { wakeupCount.load(ordering: .relaxed) }
 
     /// Number of live registrations (for tests and metrics).
     public var registrationCount: Int { registrations.count - freeSlots.count }
@@ -169,6 +182,7 @@ public final class EventLoop: @unchecked Sendable {
         while true {
             let timeout = timers.millisecondsUntilNext(now: Monotonic.now())
             let count = chub_epoll_wait(epoll, events, tokens, Int32(capacity), timeout)
+            wakeupCount.add(1, ordering: .relaxed)
             for index in 0..<max(0, Int(count)) {
                 dispatch(events[index], tokens[index])
             }

@@ -58,6 +58,9 @@ public final class HubServer: @unchecked Sendable {
     private var sessions: [[ObjectIdentifier: PartnerSession]] = []
     private let stopped = DispatchGroup()
     private let reloadLock = NSLockless()
+    /// `EventLoop.wakeups` summed over the loops (for tests and metrics).
+    public var loopWakeups: Int { loopsForMetrics.reduce(0) { $0 + $1.wakeups } }
+    private var loopsForMetrics: [EventLoop] = []
     /// The port actually bound (differs from the configuration's when it asked for 0).
     public private(set) var port: UInt16 = 0
 
@@ -111,6 +114,7 @@ public final class HubServer: @unchecked Sendable {
         } catch {
             throw ServerConfigurationError(path: "--loops", reason: error.description)
         }
+        loopsForMetrics = loops
         acceptors = Array(repeating: nil, count: count)
         sessions = Array(repeating: [:], count: count)
         for loop in loops {

@@ -36,6 +36,8 @@ final class PartnerSession: EventHandler {
 
     private var output: [UInt8] = []
     private var outputStart = 0
+    /// This session's largest output backlog so far (reported to `ServerShared` when it grows).
+    private var peakOutput = 0
     /// The length of a TLS write that returned want-read/want-write: retried with the same bytes.
     private var retryLength: Int?
     private var readWantsWrite = false
@@ -59,6 +61,7 @@ final class PartnerSession: EventHandler {
         self.service = service
         self.limits = shared.limits
         self.onClose = onClose
+        if let bytes = limits.socketSendBuffer { Sockets.setSendBuffer(fd, bytes: bytes) }
         tls = try TLSConnection(server: shared.tls, socket: fd)
         token = try loop.register(fd, interest: .read, handler: self)
         shared.sessionOpened()
@@ -94,6 +97,7 @@ final class PartnerSession: EventHandler {
     }
 
     func hangup(_ loop: EventLoop) {
+        logTruncatedFrame()
         close(event: "peer_closed")
     }
 
@@ -141,10 +145,12 @@ final class PartnerSession: EventHandler {
             }
             switch outcome {
             case .failure(let error):
+                logTruncatedFrame()
                 shared.log.warn("read_failed", [("partner", partnerName), ("reason", error.description)])
                 close(event: nil)
                 return
             case .success(.closed):
+                logTruncatedFrame()
                 close(event: "peer_closed")
                 return
             case .success(.wantRead):
@@ -174,6 +180,17 @@ final class PartnerSession: EventHandler {
             return
         }
         partialSince = decoder.isAtFrameBoundary ? nil : (partialSince ?? Monotonic.now())
+    }
+
+    /// The stream ended: when it ended inside a frame, says so (`truncated_frame`,
+    /// docs/PROTOCOL.md: logged, as the peer is gone and cannot be sent an ERROR).
+    private func logTruncatedFrame() {
+        guard phase == .awaitingHello || phase == .established else { return }
+        do throws(WireError) {
+            try decoder.finish()
+        } catch {
+            shared.log.warn("protocol_error", [("partner", partnerName), ("code", error.code.name), ("reason", error.description)])
+        }
     }
 
     /// Handles queued frames while the in-flight limit allows.
@@ -317,6 +334,10 @@ final class PartnerSession: EventHandler {
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
             return
+        }
+        if pendingOutput > peakOutput {
+            peakOutput = pendingOutput
+            shared.notePendingOutput(peakOutput)
         }
         flush()
     }

@@ -152,6 +152,9 @@ public final class QueryService {
                     entries.append(.refused(refusal))
                 case .miss, .hit:
                     record.countsByType[result.type, default: 0] += 1
+                    // A declared type outside the policy refused the whole batch above; a
+                    // detected one refuses only this value, hit or miss alike, so the refusal
+                    // says nothing about the store (docs/POLICY.md, "Decisions").
                     guard policy.types.contains(result.type) else {
                         record.refusedValues[ValueRefusal.typeNotAllowed.name, default: 0] += 1
                         entries.append(.refused(.typeNotAllowed))

@@ -22,6 +22,10 @@ public struct SessionLimits: Sendable {
     /// Output above this stops reading until it drains below `lowWater`.
     public var highWater = 1 << 20
     public var lowWater = 256 << 10
+    /// SO_SNDBUF for partner sockets; nil leaves the kernel's autotuning, which may hold up to
+    /// `net.ipv4.tcp_wmem`'s maximum (4 MiB by default) per connection for a client that does
+    /// not read, on top of `highWater`. Setting it bounds that kernel memory too.
+    public var socketSendBuffer: Int?
 
     public init() {}
 }
@@ -88,6 +92,7 @@ public final class ServerShared: @unchecked Sendable {
     private var currentTLS: TLSServerContext
     private var openSessions = 0
     private var requestsInFlight = 0
+    private var peakOutput = 0
 
     public init(policies: PolicySet, tls: TLSServerContext, audit: AuditLog, log: ServerLog, limits: SessionLimits) {
         self.currentPolicies = policies
@@ -112,6 +117,14 @@ public final class ServerShared: @unchecked Sendable {
 
     /// Open sessions and requests in flight, for shutdown and tests.
     public var activity: (sessions: Int, inFlight: Int) { lock.withLock { (openSessions, requestsInFlight) } }
+
+    /// The most bytes any one session has had waiting to be written since the server started.
+    /// Back-pressure keeps it near `limits.highWater` (plus the answers to requests already
+    /// taken) however much a client sends without reading; tests and metrics read it.
+    public var peakPendingOutput: Int { lock.withLock { peakOutput } }
+
+    /// A session's output backlog reached a new high for that session.
+    func notePendingOutput(_ bytes: Int) { lock.withLock { peakOutput = max(peakOutput, bytes) } }
 
     func sessionOpened() { lock.withLock { openSessions += 1 } }
     func sessionClosed() { lock.withLock { openSessions -= 1 } }

@@ -103,6 +103,13 @@ enum Sockets {
 
     static func close(_ fd: Int32) { _ = Glibc.close(fd) }
 
+    /// `setsockopt(SO_SNDBUF)`: caps the kernel's send buffer (which then no longer
+    /// autotunes). Best effort: the kernel clamps the value to `net.core.wmem_max`.
+    static func setSendBuffer(_ fd: Int32, bytes: Int) {
+        var size = Int32(clamping: bytes)
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
+
     /// A sockaddr for a numeric IPv4/IPv6 host (or `localhost` → 127.0.0.1).
     static func socketAddress(host: String, port: UInt16) throws(NetError) -> (Int32, [UInt8]) {
         let name = host == "localhost" ? "127.0.0.1" : host
