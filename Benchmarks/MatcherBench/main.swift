@@ -17,14 +17,16 @@ struct Options {
     var hugePages = false
     var canonicalize = true
     var detect = false
+    var hitRate = 0.5
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
-                            [--detect] [--no-canonicalize] [--dir DIRECTORY]
+                            [--hit-rate F] [--detect] [--no-canonicalize] [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
-          --lookups N        lookups per timed run, 50% hits (default 2000000)
+          --lookups N        lookups per timed run (default 2000000)
+          --hit-rate F       fraction of the lookups that are listed, 0...1 (default 0.5)
           --runs N           timed runs after one warm-up; the median is reported (default 5)
           --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
           --detect           queries untyped: detect each value's type (default: typed ipv4/domain)
@@ -49,6 +51,11 @@ struct Options {
             case "--huge-pages": hugePages = true
             case "--no-canonicalize": canonicalize = false
             case "--detect": detect = true
+            case "--hit-rate":
+                guard let text = iterator.next(), let value = Double(text), value >= 0, value <= 1 else {
+                    fail("--hit-rate needs a fraction between 0 and 1")
+                }
+                hitRate = value
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -186,7 +193,7 @@ do {
 } catch { fail("\(error)", status: 1) }
 
 progress("generating \(options.lookups) queries")
-let queries = QuerySet(count: options.lookups, entries: options.entries, seed: 42)
+let queries = QuerySet(count: options.lookups, entries: options.entries, hitRate: options.hitRate, seed: 42)
 
 // 4. Ours: warm-up, then timed runs, into a reused record buffer (the lean API).
 let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
