@@ -152,15 +152,18 @@ struct BucketTable {
         while true {
             let word = headerWord(index)
             let count = min(Int(truncatingIfNeeded: (word >> 32) & 0xFF), StoreFormat.slotsPerBucket)
-            var slot = 0
-            while slot < count {
-                let fingerprint = self.fingerprint(index, slot)
-                if fingerprint >= lo {
-                    guard fingerprint == lo else { return -1 }
-                    let entry = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ slot
-                    return entry < entryCount ? entry : -1
-                }
-                slot &+= 1
+            // Branch-free: count the slots below `lo`. Unused slots are zero and a stored `lo`
+            // is ≥ 1, so they count too; subtracting them leaves the position of the first
+            // occupied fingerprint ≥ `lo` (clamped, so a corrupted bucket stays in bounds).
+            var below = 0
+            for slot in 0..<StoreFormat.slotsPerBucket {
+                below &+= fingerprint(index, slot) < lo ? 1 : 0
+            }
+            let position = max(0, below &- (StoreFormat.slotsPerBucket &- count))
+            if position < count {
+                guard fingerprint(index, position) == lo else { return -1 }
+                let entry = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ position
+                return entry < entryCount ? entry : -1
             }
             if count < StoreFormat.slotsPerBucket || index >= lastBucket { return -1 }
             index &+= 1
