@@ -78,13 +78,15 @@ struct QuerySet {
     var types: [IndicatorType?] = []
     var expectedHits = 0
 
-    /// `count` queries in random order, half of them listed (hits), half not.
-    init(count: Int, entries: Int, seed: UInt64) {
+    /// `count` queries in random order, a fraction `hitRate` of them listed (hits), the rest
+    /// not. Query `i` is a hit when `ceil((i + 1) × hitRate) > ceil(i × hitRate)`: exactly the
+    /// even ones at 0.5 (the query set of the earlier figures), one in a hundred at 0.01.
+    init(count: Int, entries: Int, hitRate: Double, seed: UInt64) {
         var random = SplitMix(state: seed)
         let perType = entries / 2
         for index in 0..<count {
             let type: IndicatorType = random.next() & 1 == 0 ? .ipv4 : .domain
-            let hit = index % 2 == 0
+            let hit = (Double(index + 1) * hitRate).rounded(.up) > (Double(index) * hitRate).rounded(.up)
             let k = hit ? Int(random.next() % UInt64(max(perType, 1))) : perType + Int(random.next() % (1 << 30))
             if hit { expectedHits += 1 }
             Workload.value(type, k, into: &bytes)

@@ -17,18 +17,24 @@ struct Options {
     var hugePages = false
     var canonicalize = true
     var detect = false
+    var hitRate = 0.5
+    var coldStage = true
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
-                            [--detect] [--no-canonicalize] [--dir DIRECTORY]
+                            [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
+                            [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
-          --lookups N        lookups per timed run, 50% hits (default 2000000)
+          --lookups N        lookups per timed run (default 2000000)
+          --hit-rate F       fraction of the lookups that are listed, 0...1 (default 0.5)
           --runs N           timed runs after one warm-up; the median is reported (default 5)
           --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
           --detect           queries untyped: detect each value's type (default: typed ipv4/domain)
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
+          --no-cold-stage    scan buckets and read cold records in the last stage (no stage
+                             of their own that prefetches the cold record of a match)
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
 
@@ -48,7 +54,13 @@ struct Options {
             case "--runs": runs = number(argument)
             case "--huge-pages": hugePages = true
             case "--no-canonicalize": canonicalize = false
+            case "--no-cold-stage": coldStage = false
             case "--detect": detect = true
+            case "--hit-rate":
+                guard let text = iterator.next(), let value = Double(text), value >= 0, value <= 1 else {
+                    fail("--hit-rate needs a fraction between 0 and 1")
+                }
+                hitRate = value
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -180,13 +192,13 @@ let snapshot: Snapshot
 do { snapshot = try Snapshot.open(snapshotPath, key: key, memory: memory) } catch { fail("\(error)", status: 1) }
 let matcher: Matcher
 do {
-    matcher = options.canonicalize
-        ? try Matcher(snapshot: snapshot, key: key, batchSize: options.batch)
-        : try Matcher(snapshot: snapshot, key: key, batchSize: options.batch, rawDigests: true)
+    matcher = try Matcher(
+        snapshot: snapshot, key: key, batchSize: options.batch, rawDigests: !options.canonicalize,
+        coldStage: options.coldStage)
 } catch { fail("\(error)", status: 1) }
 
 progress("generating \(options.lookups) queries")
-let queries = QuerySet(count: options.lookups, entries: options.entries, seed: 42)
+let queries = QuerySet(count: options.lookups, entries: options.entries, hitRate: options.hitRate, seed: 42)
 
 // 4. Ours: warm-up, then timed runs, into a reused record buffer (the lean API).
 let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
@@ -270,6 +282,37 @@ func anonHugePagesKiB() -> Int {
     return -1
 }
 
+/// Cache lines per lookup (`Snapshot.cacheLines`), averaged over the first 200,000 queries:
+/// bucket lines scanned and cold-record lines read.
+func linesPerLookup() -> (hot: Double, cold: Double) {
+    var hot = 0
+    var cold = 0
+    let sample = min(queries.count, 200_000)
+    var sampled = 0
+    try? Canonicalizer.withScratch { (out: inout ByteWriter) throws(IndicatorError) in
+        for index in 0..<sample {
+            let value = queries.bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])]
+            guard let type = queries.types[index] else { continue }
+            let digest: IndicatorDigest
+            if options.canonicalize {
+                out.truncate(to: 0)
+                guard let form = try? value.withUnsafeBufferPointer({ (raw) throws(IndicatorError) in
+                    try Canonicalizer.canonicalize(raw, as: type, into: &out)
+                }) else { continue }
+                digest = key.digest(form, canonical: out.written)
+            } else {
+                digest = value.withUnsafeBufferPointer { key.digest(type, body: $0) }
+            }
+            let lines = snapshot.cacheLines(for: digest)
+            hot += lines.hot
+            cold += lines.cold
+            sampled += 1
+        }
+    }
+    return (Double(hot) / Double(max(sampled, 1)), Double(cold) / Double(max(sampled, 1)))
+}
+let lineCounts = linesPerLookup()
+
 // 6. Report.
 let ours = Double(queries.count) / median(oursTimes)
 let reference = Double(queries.count) / median(referenceTimes)
@@ -294,13 +337,17 @@ let fields: [(String, String)] = [
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),
     ("table_bytes", "\(snapshot.byteCount)"),
-    ("max_displacement", "\(snapshot.header.maxDisplacement)"),
+    ("max_spill", "\(snapshot.header.maxSpill)"),
+    ("hot_lines_per_lookup", json(lineCounts.hot, 4)),
+    ("cold_lines_per_lookup", json(lineCounts.cold, 4)),
+    ("lines_per_lookup", json(lineCounts.hot + lineCounts.cold, 4)),
     ("open_seconds", json(openSeconds, 6)),
     ("first_lookup_seconds", json(firstLookupSeconds, 6)),
     ("first_lookup_hit", "\(firstOK)"),
     ("build_seconds", json(buildSeconds, 1)),
     ("canonicalize", "\(options.canonicalize)"),
     ("detect", "\(options.detect)"),
+    ("cold_stage", "\(options.coldStage)"),
     ("huge_pages", "\(options.hugePages)"),
     ("memory", options.hugePages ? "\"anonymous-copy+madv-hugepage\"" : "\"file-mapping\""),
     ("anon_huge_pages_kib", "\(hugePagesKiB)"),

@@ -23,7 +23,7 @@ public struct MatchRecord: Equatable, Sendable {
     var kindCode: UInt8
     /// `Probe.detail` of the matching probe (hit only).
     var detail: UInt8
-    /// Slot bytes 16..<24 and 24..<32 of the matching entry (hit only), little-endian words.
+    /// Cold record bytes 8..<16 and 16..<24 of the matching entry (hit only), little-endian words.
     var word2: UInt64
     var word3: UInt64
     /// The keyed digest of the matching probe (hit only): what the audit trail records for a

@@ -9,6 +9,12 @@ struct Probe {
     var kind: UInt8
     /// Prefix length (network), labels removed (parent) or expression index (URL).
     var detail: UInt8
+    /// Set by the scan stage: the cold index of the first entry whose fingerprint is `lo`,
+    /// `absent` when there is none, `unscanned` before (the last stage then scans itself).
+    var entry: Int
+
+    static let absent = -1
+    static let unscanned = -2
 
     static let exact: UInt8 = 0
     static let network: UInt8 = 1
@@ -72,38 +78,27 @@ extension Matcher {
         return probeCount - probeBase
     }
 
-    /// Second part of the first stage: prefetches the home line of every probe of `stage` (and
-    /// the next line, if a scan can reach it), back to back — issued between digests, each
-    /// prefetch would wait for its page walk.
-    func prefetchHomeLines(stage: Int, count: Int) {
+    /// Second part of the first stage: prefetches the home bucket of every probe of `stage`,
+    /// back to back — issued between digests, each prefetch would wait for its page walk.
+    func prefetchHomeBuckets(stage: Int, count: Int) {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
-        if prefetchNextLine {
-            for index in 0..<count {
-                let line = table.homeAddress(lo: probes[index].lo)
-                chub_prefetch(line)
-                chub_prefetch(line + 64)
-            }
-        } else {
-            for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
-        }
+        for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
     }
 
-    /// Second stage: for each probe of `stage` whose scan will not end within its prefetched
-    /// window (the home line and the next), prefetches the two lines after it.
-    func prefetchLongScans(stage: Int, count: Int) {
+    /// Second stage: scans the (prefetched) bucket of every probe of `stage` for its
+    /// fingerprint and prefetches the cold record of a match — both of its lines, as one in
+    /// four 24-byte records straddles a line boundary.
+    func locateBatch(stage: Int, count: Int) {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
-        let window = 2 * StoreFormat.slotsPerLine
         for index in 0..<count {
-            let probe = probes[index]
-            let last = Slot.home(probe.lo, lines: table.lines) &+ window &- 1
-            let slotLo = table.lo(at: last)
-            // The scan continues past the window only if its last slot holds a smaller digest.
-            if slotLo != 0 && slotLo < probe.lo {
-                let next = table.slots + (last &+ 1) &* StoreFormat.slotSize
-                chub_prefetch(next)
-                chub_prefetch(next + 64)
+            let entry = table.locate(lo: probes[index].lo)
+            probes[index].entry = entry
+            if entry >= 0 {
+                let record = table.recordAddress(entry)
+                chub_prefetch(record)
+                chub_prefetch(record + (StoreFormat.recordSize - 1))
             }
         }
     }
@@ -118,7 +113,9 @@ extension Matcher {
     }
 
     /// The first probe of `state` that finds a live entry (a parent only if it covers
-    /// subdomains). Reads the entry's metadata words once; decoding waits for the caller.
+    /// subdomains). A located fingerprint is confirmed by the cold record's `hi`; when that
+    /// differs (another digest with the same `lo`), the full lookup decides. Reads the entry's
+    /// metadata words once; decoding waits for the caller.
     @inline(__always)
     func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
         let table = self.table
@@ -128,9 +125,12 @@ extension Matcher {
         while index < end {
             let probe = probes[index]
             index += 1
-            let slot = table.find(lo: probe.lo, hi: probe.hi)
-            guard slot >= 0 else { continue }
-            let (word2, word3) = table.words(at: slot)
+            var entry = probe.entry
+            if entry == Probe.unscanned || (entry >= 0 && table.hi(at: entry) != probe.hi) {
+                entry = table.find(lo: probe.lo, hi: probe.hi)
+            }
+            guard entry >= 0 else { continue }
+            let (word2, word3) = table.words(at: entry)
             let expires = UInt32(truncatingIfNeeded: word2)
             if expires != 0 && now >= expires { continue }
             if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
@@ -242,7 +242,7 @@ extension Matcher {
     @inline(__always)
     func addProbe(_ digest: IndicatorDigest, kind: UInt8, detail: UInt8, at count: inout Int) {
         let stored = Slot.stored(digest)
-        probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail)
+        probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail, entry: Probe.unscanned)
         count += 1
     }
 
@@ -274,5 +274,18 @@ extension Matcher {
         precondition(bytes.count + 2 <= canonical.count)
         for (offset, byte) in bytes.enumerated() { canonical[2 + offset] = byte }
         return bytes.count
+    }
+}
+
+extension Matcher {
+    /// Test seam: the result for one stored digest of `type`, through the matcher's own stages
+    /// (scan with `locate`, then confirm by the cold record's `hi`, falling back to the full
+    /// lookup when another digest shares the `lo`).
+    package func match(digest: IndicatorDigest, type: IndicatorType, now: UInt32) -> MatchResult {
+        var count = 0
+        addProbe(digest, kind: Probe.exact, detail: 0, at: &count)
+        locateBatch(stage: 0, count: count)
+        let record = resolve(ValueState(type: type, first: 0, count: Int32(count)), now: now)
+        return MatchResult(record, refusal: .unrecognised)
     }
 }

@@ -24,8 +24,9 @@ public enum MatchResult: Equatable, Sendable {
 }
 
 /// Answers batches of raw values against a snapshot: canonicalise, digest every probe (the
-/// value, its covering networks, its parent domains), prefetch the home lines of the whole
-/// batch, then probe. Expired entries never match.
+/// value, its covering networks, its parent domains), prefetch the home buckets of the whole
+/// batch; then scan each probe's bucket and prefetch the cold record of a matching
+/// fingerprint; then confirm and resolve. Expired entries never match.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
 /// the snapshot). The record API (`match(_:types:now:into:)` with `MatchRecord`s) does not
@@ -35,18 +36,18 @@ public final class Matcher {
     /// The snapshot answered from.
     public let snapshot: Snapshot
     /// Values whose probes are prefetched together. Batches are pipelined three deep: while
-    /// one batch is canonicalised and digested, the previous one's long scans are prefetched
-    /// and the one before is resolved, so memory latency hides behind computation.
+    /// one batch is canonicalised and digested (its home buckets prefetched), the previous
+    /// one's buckets are scanned (the cold records of matching fingerprints prefetched) and the
+    /// one before is confirmed and resolved, so memory latency hides behind computation.
     public let batchSize: Int
 
     let key: DigestKey
-    let table: SlotTable
+    let table: BucketTable
     let prefixes: NetworkPrefixes
     let probeParents: Bool
-    /// Prefetch the line after the home line too (a scan can cross into it).
-    let prefetchNextLine: Bool
-    /// Some scans can run past the home line and the next.
-    let prefetchBeyondWindow: Bool
+    /// Scan the buckets and prefetch cold records in a stage of their own (the default);
+    /// without it, the last stage scans and reads the cold record at once (benchmark mode).
+    let coldStage: Bool
     /// Digest the raw bytes as given instead of canonicalising (benchmark mode).
     let rawDigests: Bool
 
@@ -71,8 +72,12 @@ public final class Matcher {
     }
 
     /// With `rawDigests`, values are digested as given (typed, not canonicalised): the
-    /// benchmark's `--no-canonicalize` mode, to measure digest + probe alone.
-    package init(snapshot: Snapshot, key: DigestKey, batchSize: Int, rawDigests: Bool) throws(StoreError) {
+    /// benchmark's `--no-canonicalize` mode, to measure digest + probe alone. Without
+    /// `coldStage`, buckets are scanned and cold records read in the last stage (benchmark
+    /// `--no-cold-stage`).
+    package init(
+        snapshot: Snapshot, key: DigestKey, batchSize: Int, rawDigests: Bool, coldStage: Bool = true
+    ) throws(StoreError) {
         guard snapshot.header.keyID == key.id else {
             throw .keyMismatch(path: snapshot.path, expected: key.id, found: snapshot.header.keyID)
         }
@@ -83,8 +88,7 @@ public final class Matcher {
         self.table = snapshot.table
         self.prefixes = snapshot.header.prefixes
         self.probeParents = snapshot.header.hasSubdomainEntries
-        self.prefetchNextLine = snapshot.header.maxDisplacement >= StoreFormat.slotsPerLine
-        self.prefetchBeyondWindow = snapshot.header.maxDisplacement >= 2 * StoreFormat.slotsPerLine
+        self.coldStage = coldStage
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
         networkBody = .allocate(capacity: 2 + 16 + 1)
@@ -117,12 +121,12 @@ public final class Matcher {
             if step < batches {
                 let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
                 let probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
-                prefetchHomeLines(stage: step % Self.stages, count: probeCount)
+                prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
                 Self.set(&probeCounts, step % Self.stages, probeCount)
             }
-            if step >= 1 && step - 1 < batches && prefetchBeyondWindow {
+            if step >= 1 && step - 1 < batches && coldStage {
                 let stage = (step - 1) % Self.stages
-                prefetchLongScans(stage: stage, count: Self.get(probeCounts, stage))
+                locateBatch(stage: stage, count: Self.get(probeCounts, stage))
             }
             if step >= 2 {
                 let first = (step - 2) * batchSize

@@ -1,40 +1,20 @@
 package import IndicatorKit
 
-/// The 32-byte slot encoding of a digest and its metadata, and the home-slot function
-/// (docs/STORE-FORMAT.md, "Slots" and "Placement"). Pure functions on integers.
+/// The encoding of one entry: its digest as stored (`lo` in a bucket's fingerprint slot, `hi`
+/// in its cold record) and the two metadata words of the cold record (docs/STORE-FORMAT.md,
+/// "Cold records"). Pure functions on integers.
 package enum Slot {
     /// The digest as stored and probed: a digest whose `lo` half is zero is stored with
-    /// `lo = 1`, because a zero `lo` marks an empty slot. (Two values then share a digest only
-    /// if their other 64 bits agree as well: probability 2⁻⁶⁴ per pair of such values.)
+    /// `lo = 1` (format version 1 marked empty slots with a zero `lo`; kept so that stored
+    /// digests, and the digests audit trails record, are unchanged). Two values then share a
+    /// digest only if their other 64 bits agree as well: probability 2⁻⁶⁴ per pair.
     @inline(__always)
     package static func stored(_ digest: IndicatorDigest) -> IndicatorDigest {
         digest.lo == 0 ? IndicatorDigest(lo: 1, hi: digest.hi) : digest
     }
 
-    /// The home slot of a stored digest in a table of `capacity` slots (even): the first slot
-    /// of line `floor(lo * (capacity / 2) / 2⁶⁴)`.
-    @inline(__always)
-    package static func home(_ lo: UInt64, capacity: Int) -> Int {
-        home(lo, lines: UInt64(truncatingIfNeeded: capacity / StoreFormat.slotsPerLine))
-    }
-
-    /// As `home(_:capacity:)` with the line count precomputed (the lookup path).
-    @inline(__always)
-    package static func home(_ lo: UInt64, lines: UInt64) -> Int {
-        Int(truncatingIfNeeded: lo.multipliedFullWidth(by: lines).high) &* StoreFormat.slotsPerLine
-    }
-
-    /// Number of slots in the home range for `entryCount` entries: load factor ≈ 0.82,
-    /// rounded up to even, at least 2.
-    package static func capacity(forEntries entryCount: Int) -> Int {
-        let scaled = entryCount.multipliedReportingOverflow(by: StoreFormat.capacityNumerator)
-        precondition(!scaled.overflow, "entry count \(entryCount) is too large")
-        let slots = (scaled.partialValue + StoreFormat.capacityDenominator - 1)
-            / StoreFormat.capacityDenominator
-        return max(2, slots + (slots & 1))
-    }
-
-    /// The two metadata words of a slot (bytes 16..<24 and 24..<32, as little-endian u64s).
+    /// The two metadata words of a cold record (bytes 8..<16 and 16..<24, as little-endian
+    /// u64s; the top three bytes of the second are reserved, zero).
     @inline(__always)
     package static func encode(_ metadata: EntryMetadata) -> (UInt64, UInt64) {
         let word2 = UInt64(metadata.expires)
@@ -85,5 +65,26 @@ package enum Slot {
             && ActionHint(rawValue: (flags >> 3) & 0x03) != nil
             && flags & 0xC0 == 0
             && word3 >> 40 == 0
+    }
+}
+
+/// The home-bucket function and the table size (docs/STORE-FORMAT.md, "Placement").
+package enum Bucket {
+    /// The home bucket of a stored digest's `lo` in a table of `homeBuckets` home buckets:
+    /// `floor(lo × homeBuckets / 2⁶⁴)`, the high half of a 64×64→128-bit product, so it is
+    /// non-decreasing in `lo`.
+    @inline(__always)
+    package static func home(_ lo: UInt64, homeBuckets: UInt64) -> Int {
+        Int(truncatingIfNeeded: lo.multipliedFullWidth(by: homeBuckets).high)
+    }
+
+    /// Number of home buckets for `entryCount` entries: `ceil(n × 5 / 21)`, at least 1
+    /// (0.6 of the 7 slots occupied on average).
+    package static func homeBuckets(forEntries entryCount: Int) -> Int {
+        let scaled = entryCount.multipliedReportingOverflow(by: StoreFormat.homeBucketsNumerator)
+        precondition(!scaled.overflow, "entry count \(entryCount) is too large")
+        let buckets = (scaled.partialValue + StoreFormat.homeBucketsDenominator - 1)
+            / StoreFormat.homeBucketsDenominator
+        return max(1, buckets)
     }
 }

@@ -35,7 +35,7 @@ final class Mapping: @unchecked Sendable {
             Syscalls.madvise(base, length: size, advice: Syscalls.adviceRandom)
             return Mapping(bytes: UnsafeRawBufferPointer(start: base, count: size), fileSize: size, region: base, regionLength: size)
         case .anonymousCopy(let hugePages):
-            // Over-allocate so the slot array (at offset 4096) can start on a 2 MiB boundary,
+            // Over-allocate so the bucket array (at offset 4096) can start on a 2 MiB boundary,
             // which transparent huge pages need.
             let alignment = 2 << 20
             let length = size + alignment
@@ -56,88 +56,140 @@ final class Mapping: @unchecked Sendable {
     }
 }
 
-/// Raw access to the slot array. Valid only while the owning `Snapshot` (and its mapping) is
-/// alive; it never escapes IndicatorStore. Every index it is given is within the array: the
-/// header check guarantees `home + maxDisplacement < slotCount` for every home.
-struct SlotTable {
-    let slots: UnsafeRawPointer
-    /// Lines in the home range (`capacity / 2`), the multiplier of the home function.
-    let lines: UInt64
-    let maxDisplacement: Int
+/// Raw access to the bucket array (hot) and the cold records of an open snapshot
+/// (docs/STORE-FORMAT.md). Valid only while the owning `Snapshot` (and its mapping) is alive;
+/// it never escapes IndicatorStore. Every read stays inside the file even when the body is
+/// corrupted (a header-only open): scans stop at the last bucket, counts are clamped to 7 and
+/// cold indexes are checked against the entry count.
+struct BucketTable {
+    /// The first bucket (64-byte aligned: the file mapping is page-aligned).
+    let buckets: UnsafeRawPointer
+    /// The first cold record.
+    let records: UnsafeRawPointer
+    /// Home buckets: the multiplier of the home function.
+    let homeBuckets: UInt64
+    /// Index of the last bucket; no scan goes past it.
+    let lastBucket: Int
+    let entryCount: Int
 
-    init(slots: UnsafeRawPointer, header: SnapshotHeader) {
-        self.slots = slots
-        self.lines = UInt64(header.capacity / StoreFormat.slotsPerLine)
-        self.maxDisplacement = header.maxDisplacement
+    init(file: UnsafeRawPointer, header: SnapshotHeader) {
+        self.buckets = file + StoreFormat.headerSize
+        self.records = file + header.recordsOffset
+        self.homeBuckets = UInt64(header.homeBuckets)
+        self.lastBucket = header.bucketCount - 1
+        self.entryCount = header.entryCount
     }
 
+    /// Address of bucket `index`.
     @inline(__always)
-    func lo(at index: Int) -> UInt64 {
-        UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: index &* StoreFormat.slotSize, as: UInt64.self))
+    func bucket(_ index: Int) -> UnsafeRawPointer { buckets + index &* StoreFormat.bucketSize }
+
+    /// The bucket header as one word: `base` in the low 32 bits, `count` in bits 32..<40.
+    @inline(__always)
+    func headerWord(_ index: Int) -> UInt64 {
+        UInt64(littleEndian: bucket(index).loadUnaligned(as: UInt64.self))
     }
 
+    /// Cold index of bucket `index`'s first entry.
     @inline(__always)
-    func hi(at index: Int) -> UInt64 {
-        UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: index &* StoreFormat.slotSize &+ 8, as: UInt64.self))
+    func base(_ index: Int) -> Int { Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: headerWord(index))) }
+
+    /// Occupied slots of bucket `index` as stored (a writer never stores more than 7).
+    @inline(__always)
+    func rawCount(_ index: Int) -> Int { Int(truncatingIfNeeded: (headerWord(index) >> 32) & 0xFF) }
+
+    /// Fingerprint (`lo`) in slot `slot` of bucket `index`.
+    @inline(__always)
+    func fingerprint(_ index: Int, _ slot: Int) -> UInt64 {
+        UInt64(littleEndian: bucket(index).loadUnaligned(
+            fromByteOffset: StoreFormat.BucketOffset.fingerprints &+ slot &* 8, as: UInt64.self))
     }
 
+    /// Address of cold record `entry` (for prefetching).
     @inline(__always)
-    func isOccupied(_ index: Int) -> Bool { lo(at: index) != 0 }
+    func recordAddress(_ entry: Int) -> UnsafeRawPointer { records + entry &* StoreFormat.recordSize }
 
+    /// Digest `hi` of cold record `entry` (`entry < entryCount`).
     @inline(__always)
-    func digest(at index: Int) -> IndicatorDigest { IndicatorDigest(lo: lo(at: index), hi: hi(at: index)) }
+    func hi(at entry: Int) -> UInt64 {
+        UInt64(littleEndian: recordAddress(entry).loadUnaligned(as: UInt64.self))
+    }
 
+    /// The two metadata words of cold record `entry` (`entry < entryCount`).
     @inline(__always)
-    func words(at index: Int) -> (UInt64, UInt64) {
-        let offset = index &* StoreFormat.slotSize
+    func words(at entry: Int) -> (UInt64, UInt64) {
+        let record = recordAddress(entry)
         return (
-            UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: offset &+ 16, as: UInt64.self)),
-            UInt64(littleEndian: slots.loadUnaligned(fromByteOffset: offset &+ 24, as: UInt64.self))
+            UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+            UInt64(littleEndian: record.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
         )
     }
 
     @inline(__always)
-    func metadata(at index: Int) -> EntryMetadata {
-        let (word2, word3) = words(at: index)
+    func metadata(at entry: Int) -> EntryMetadata {
+        let (word2, word3) = words(at: entry)
         return Slot.decode(word2, word3)
     }
 
-    /// Expiry of the entry at `index` (0 = never), without decoding the rest.
-    @inline(__always)
-    func expires(at index: Int) -> UInt32 {
-        UInt32(littleEndian: slots.loadUnaligned(fromByteOffset: index &* StoreFormat.slotSize &+ 16, as: UInt32.self))
-    }
-
-    /// Address of the home line of a stored digest (for prefetching).
+    /// Address of the home bucket of a stored digest (for prefetching).
     @inline(__always)
     func homeAddress(lo: UInt64) -> UnsafeRawPointer {
-        slots + Slot.home(lo, lines: lines) &* StoreFormat.slotSize
+        bucket(Bucket.home(lo, homeBuckets: homeBuckets))
     }
 
-    /// The slot index holding the stored digest (`lo`, `hi`), or -1. The probing rule of
-    /// docs/STORE-FORMAT.md: scan from the home slot over at most `maxDisplacement` further
-    /// slots, stop at an empty slot or a larger digest (slots are in ascending digest order).
+    /// The cold index of the first entry whose fingerprint is `lo`, or -1 if there is none.
+    /// The lookup rule of docs/STORE-FORMAT.md without the `hi` comparison: scan the home
+    /// bucket from slot 0; a smaller fingerprint → next slot, equal → found, larger → absent;
+    /// past the last occupied slot, continue with the next bucket only if this one is full.
     @inline(__always)
-    func find(lo: UInt64, hi: UInt64) -> Int {
-        let home = Slot.home(lo, lines: lines)
-        return scan(from: home, through: home &+ maxDisplacement, lo: lo, hi: hi)
+    func locate(lo: UInt64) -> Int {
+        locate(lo: lo, from: Bucket.home(lo, homeBuckets: homeBuckets))
     }
 
-    /// `find`'s scan over `start...end`.
     @inline(__always)
-    func scan(from start: Int, through end: Int, lo: UInt64, hi: UInt64) -> Int {
-        var index = start
-        while index <= end {
-            let slotLo = self.lo(at: index)
-            if slotLo == lo {
-                let slotHi = self.hi(at: index)
-                if slotHi == hi { return index }
-                if slotHi > hi { return -1 }
-            } else if slotLo > lo || slotLo == 0 {
-                return -1
+    func locate(lo: UInt64, from home: Int) -> Int {
+        var index = home
+        while true {
+            let word = headerWord(index)
+            let count = min(Int(truncatingIfNeeded: (word >> 32) & 0xFF), StoreFormat.slotsPerBucket)
+            // Branch-free: count the slots below `lo`. Unused slots are zero and a stored `lo`
+            // is ≥ 1, so they count too; subtracting them leaves the position of the first
+            // occupied fingerprint ≥ `lo` (clamped, so a corrupted bucket stays in bounds).
+            var below = 0
+            for slot in 0..<StoreFormat.slotsPerBucket {
+                below &+= fingerprint(index, slot) < lo ? 1 : 0
             }
+            let position = max(0, below &- (StoreFormat.slotsPerBucket &- count))
+            if position < count {
+                guard fingerprint(index, position) == lo else { return -1 }
+                let entry = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ position
+                return entry < entryCount ? entry : -1
+            }
+            if count < StoreFormat.slotsPerBucket || index >= lastBucket { return -1 }
             index &+= 1
         }
-        return -1
+    }
+
+    /// The cold index of the stored digest (`lo`, `hi`), or -1: `locate`, then each entry with
+    /// an equal fingerprint (several digests may share a `lo`) is confirmed by its cold `hi`.
+    @inline(__always)
+    func find(lo: UInt64, hi: UInt64) -> Int {
+        var index = Bucket.home(lo, homeBuckets: homeBuckets)
+        while true {
+            let word = headerWord(index)
+            let count = min(Int(truncatingIfNeeded: (word >> 32) & 0xFF), StoreFormat.slotsPerBucket)
+            var slot = 0
+            while slot < count {
+                let fingerprint = self.fingerprint(index, slot)
+                if fingerprint >= lo {
+                    guard fingerprint == lo else { return -1 }
+                    let entry = Int(truncatingIfNeeded: UInt32(truncatingIfNeeded: word)) &+ slot
+                    if entry < entryCount && self.hi(at: entry) == hi { return entry }
+                }
+                slot &+= 1
+            }
+            if count < StoreFormat.slotsPerBucket || index >= lastBucket { return -1 }
+            index &+= 1
+        }
     }
 }

@@ -1,6 +1,7 @@
 public import IndicatorKit
 
-/// An open snapshot: a read-only, memory-mapped table of digests and metadata
+/// An open snapshot: a read-only, memory-mapped table of digests and metadata (a hot array
+/// of 64-byte buckets of fingerprints and a cold array of records)
 /// (docs/STORE-FORMAT.md). Opening is O(1) — the header is checked and the file is mapped,
 /// nothing is parsed — unless `.full` verification is asked for.
 ///
@@ -11,10 +12,10 @@ public final class Snapshot: @unchecked Sendable {
     /// How much of the file `open` checks.
     public enum Verification: Sendable {
         /// O(1): magic, version, header checksum, field ranges, exact file size, key id and
-        /// canonicaliser version. A corrupted slot array is not detected, but lookups stay in
-        /// bounds (every probe is limited by the header's max displacement).
+        /// canonicaliser version. A corrupted body is not detected, but lookups stay in bounds
+        /// (scans stop at the last bucket, cold indexes are checked against the entry count).
         case header
-        /// Also the body checksum and the structural invariants of every slot
+        /// Also the body checksum and the structural invariants of every bucket and record
         /// (`checkInvariants`). Reads the whole file: use for imports, backups and tests.
         case full
     }
@@ -35,7 +36,7 @@ public final class Snapshot: @unchecked Sendable {
     /// The decoded header.
     public let header: SnapshotHeader
     let mapping: Mapping
-    let table: SlotTable
+    let table: BucketTable
 
     /// Opens the snapshot at `path`, refusing it unless it was built with the digest key
     /// whose id is `keyID` and with this build's canonicaliser version.
@@ -72,8 +73,7 @@ public final class Snapshot: @unchecked Sendable {
         self.path = path
         self.header = header
         self.mapping = mapping
-        self.table = SlotTable(
-            slots: mapping.bytes.baseAddress! + StoreFormat.headerSize, header: header)
+        self.table = BucketTable(file: mapping.bytes.baseAddress!, header: header)
     }
 
     /// Number of entries (expired ones included until the next rewrite).
@@ -93,15 +93,20 @@ public final class Snapshot: @unchecked Sendable {
         return metadata.isExpired(at: now) ? nil : metadata
     }
 
-    /// Calls `body` with every entry in slot order (ascending digest). With `liveAt`, entries
-    /// expired at that time are skipped. Used to merge a new ingest into the existing store.
+    /// Calls `body` with every entry in bucket order (ascending digest): `lo` from the bucket's
+    /// fingerprint, `hi` and the metadata from the cold record. With `liveAt`, entries expired
+    /// at that time are skipped. Used to merge a new ingest into the existing store.
     public func forEachEntry<E: Error>(
         liveAt now: UInt32? = nil, _ body: (IndicatorDigest, EntryMetadata) throws(E) -> Void
     ) throws(E) {
-        for index in 0..<header.slotCount where table.isOccupied(index) {
-            let metadata = table.metadata(at: index)
-            if let now, metadata.isExpired(at: now) { continue }
-            try body(table.digest(at: index), metadata)
+        for bucket in 0..<header.bucketCount {
+            let base = table.base(bucket)
+            for slot in 0..<min(table.rawCount(bucket), StoreFormat.slotsPerBucket) where base + slot < header.entryCount {
+                let entry = base + slot
+                let metadata = table.metadata(at: entry)
+                if let now, metadata.isExpired(at: now) { continue }
+                try body(IndicatorDigest(lo: table.fingerprint(bucket, slot), hi: table.hi(at: entry)), metadata)
+            }
         }
     }
 

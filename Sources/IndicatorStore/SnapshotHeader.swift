@@ -2,30 +2,33 @@
 ///
 /// `decode` checks everything that can be checked in O(1): magic, version, header checksum,
 /// field ranges, and that the file size is exactly what the header implies. It never reads the
-/// slot array.
+/// bucket array or the cold records.
 public struct SnapshotHeader: Equatable, Sendable {
     public var canonicalizerVersion: UInt8
     /// Some domain entry covers its subdomains (lookups probe parent domains).
     public var hasSubdomainEntries: Bool
     public var keyID: UInt64
     public var entryCount: Int
-    /// Slots in the home range (even).
-    public var capacity: Int
-    /// Overflow slots after the home range; at least `maxDisplacement`.
-    public var tailSlots: Int
-    /// Largest distance of an entry from its home slot; no probe scans further.
-    public var maxDisplacement: Int
+    /// Buckets in the home range: the multiplier of the home function.
+    public var homeBuckets: Int
+    /// All buckets in the file: the home range and the tail after it.
+    public var bucketCount: Int
+    /// Largest distance (in buckets) of an entry from its home bucket.
+    public var maxSpill: Int
     /// Unix seconds when the snapshot was written.
     public var createdAt: UInt64
     public var prefixes: NetworkPrefixes
-    /// BLAKE2b-256 of the slot array.
+    /// BLAKE2b-256 of the bucket array and the cold records.
     public var bodyChecksum: [UInt8]
 
-    /// Total slots in the file.
-    public var slotCount: Int { capacity + tailSlots }
+    /// Buckets after the home range.
+    public var tailBuckets: Int { bucketCount - homeBuckets }
 
-    /// Size of the slot array in bytes.
-    public var bodySize: Int { slotCount * StoreFormat.slotSize }
+    /// Offset of the cold records in the file (right after the bucket array).
+    public var recordsOffset: Int { StoreFormat.headerSize + bucketCount * StoreFormat.bucketSize }
+
+    /// Size of the bucket array and the cold records in bytes.
+    public var bodySize: Int { bucketCount * StoreFormat.bucketSize + entryCount * StoreFormat.recordSize }
 
     /// Exact size of the file.
     public var fileSize: Int { StoreFormat.headerSize + bodySize }
@@ -40,12 +43,14 @@ public struct SnapshotHeader: Equatable, Sendable {
             raw.storeBytes(
                 of: UInt32(StoreFormat.headerSize).littleEndian, toByteOffset: O.headerSize, as: UInt32.self)
             raw.storeBytes(
-                of: UInt32(StoreFormat.slotSize).littleEndian, toByteOffset: O.slotSize, as: UInt32.self)
+                of: UInt32(StoreFormat.bucketSize).littleEndian, toByteOffset: O.bucketSize, as: UInt32.self)
             raw[O.canonicalizerVersion] = canonicalizerVersion
             raw[O.flags] = hasSubdomainEntries ? StoreFormat.Flag.subdomainEntries : 0
+            raw.storeBytes(
+                of: UInt16(StoreFormat.recordSize).littleEndian, toByteOffset: O.recordSize, as: UInt16.self)
             let words: [(Int, UInt64)] = [
-                (O.keyID, keyID), (O.entryCount, UInt64(entryCount)), (O.capacity, UInt64(capacity)),
-                (O.tailSlots, UInt64(tailSlots)), (O.maxDisplacement, UInt64(maxDisplacement)),
+                (O.keyID, keyID), (O.entryCount, UInt64(entryCount)), (O.homeBuckets, UInt64(homeBuckets)),
+                (O.bucketCount, UInt64(bucketCount)), (O.maxSpill, UInt64(maxSpill)),
                 (O.createdAt, createdAt), (O.ipv4Prefixes, prefixes.ipv4),
                 (O.ipv6Prefixes, prefixes.ipv6Low), (O.ipv6Prefixes + 8, prefixes.ipv6High),
             ]
@@ -100,34 +105,48 @@ public struct SnapshotHeader: Equatable, Sendable {
 
         // Past the checksum, a bad field means a writer bug or a forged header: say which.
         guard u32(O.headerSize) == UInt32(size) else { throw malformed("header size \(u32(O.headerSize)), expected \(size)") }
-        guard u32(O.slotSize) == UInt32(StoreFormat.slotSize) else {
-            throw malformed("slot size \(u32(O.slotSize)), expected \(StoreFormat.slotSize)")
+        guard u32(O.bucketSize) == UInt32(StoreFormat.bucketSize) else {
+            throw malformed("bucket size \(u32(O.bucketSize)), expected \(StoreFormat.bucketSize)")
+        }
+        let recordSize = UInt16(littleEndian: file.loadUnaligned(fromByteOffset: O.recordSize, as: UInt16.self))
+        guard recordSize == UInt16(StoreFormat.recordSize) else {
+            throw malformed("record size \(recordSize), expected \(StoreFormat.recordSize)")
         }
         let flags = file[O.flags]
         guard flags & ~StoreFormat.Flag.all == 0 else { throw malformed("unknown header flags \(flags)") }
-        guard file[O.reserved] == 0, file[O.reserved + 1] == 0,
-            file[O.padding..<StoreFormat.headerChecksumOffset].allSatisfy({ $0 == 0 })
+        guard file[O.padding..<StoreFormat.headerChecksumOffset].allSatisfy({ $0 == 0 })
         else { throw malformed("reserved header bytes are not zero") }
 
         let entryCount = u64(O.entryCount)
-        let capacity = u64(O.capacity)
-        let tail = u64(O.tailSlots)
-        let maxDisplacement = u64(O.maxDisplacement)
-        guard capacity >= 2, capacity % 2 == 0 else { throw malformed("capacity \(capacity) is not an even number ≥ 2") }
-        guard entryCount <= capacity else { throw malformed("\(entryCount) entries exceed capacity \(capacity)") }
-        guard maxDisplacement <= tail else {
-            throw malformed("max displacement \(maxDisplacement) exceeds the \(tail) tail slots")
+        let homeBuckets = u64(O.homeBuckets)
+        let bucketCount = u64(O.bucketCount)
+        let maxSpill = u64(O.maxSpill)
+        let slots = UInt64(StoreFormat.slotsPerBucket)
+        guard homeBuckets >= 1 else { throw malformed("no home buckets") }
+        guard bucketCount >= homeBuckets else {
+            throw malformed("\(bucketCount) buckets are fewer than the \(homeBuckets) home buckets")
         }
-        guard tail <= entryCount else { throw malformed("\(tail) tail slots for \(entryCount) entries") }
+        guard entryCount <= UInt64(UInt32.max) else { throw malformed("\(entryCount) entries exceed 2³² − 1") }
+        // The last bucket is never full, so n < 7 × buckets; the tail holds spilled entries
+        // only (full buckets) and at most one more bucket.
+        let room = bucketCount.multipliedReportingOverflow(by: slots)
+        guard room.overflow || entryCount < room.partialValue else {
+            throw malformed("\(entryCount) entries do not fit \(bucketCount) buckets with the last one not full")
+        }
+        guard bucketCount - homeBuckets <= entryCount / slots + 1 else {
+            throw malformed("\(bucketCount - homeBuckets) tail buckets for \(entryCount) entries")
+        }
+        guard maxSpill < bucketCount else { throw malformed("max spill \(maxSpill) reaches past the \(bucketCount) buckets") }
         let ipv4 = u64(O.ipv4Prefixes)
         guard ipv4 >> 32 == 0 else { throw malformed("IPv4 prefix bitmap has lengths ≥ 32") }
 
-        // capacity ≤ 2⁶⁴ and tail ≤ capacity: checked arithmetic from here on.
-        let slots = capacity.addingReportingOverflow(tail)
-        let body = slots.partialValue.multipliedReportingOverflow(by: UInt64(StoreFormat.slotSize))
+        // Checked arithmetic: 4096 + buckets × 64 + entries × 24.
+        let hot = bucketCount.multipliedReportingOverflow(by: UInt64(StoreFormat.bucketSize))
+        let cold = entryCount.multipliedReportingOverflow(by: UInt64(StoreFormat.recordSize))
+        let body = hot.partialValue.addingReportingOverflow(cold.partialValue)
         let total = body.partialValue.addingReportingOverflow(UInt64(size))
-        guard !slots.overflow, !body.overflow, !total.overflow, total.partialValue <= UInt64(Int.max) else {
-            throw malformed("capacity \(capacity) + \(tail) tail slots overflow the file size")
+        guard !hot.overflow, !cold.overflow, !body.overflow, !total.overflow, total.partialValue <= UInt64(Int.max) else {
+            throw malformed("\(bucketCount) buckets and \(entryCount) records overflow the file size")
         }
         let expected = Int(total.partialValue)
         if fileSize < expected { throw .truncated(path: path, expected: expected, actual: fileSize) }
@@ -136,8 +155,8 @@ public struct SnapshotHeader: Equatable, Sendable {
         return SnapshotHeader(
             canonicalizerVersion: file[O.canonicalizerVersion],
             hasSubdomainEntries: flags & StoreFormat.Flag.subdomainEntries != 0,
-            keyID: u64(O.keyID), entryCount: Int(entryCount), capacity: Int(capacity),
-            tailSlots: Int(tail), maxDisplacement: Int(maxDisplacement), createdAt: u64(O.createdAt),
+            keyID: u64(O.keyID), entryCount: Int(entryCount), homeBuckets: Int(homeBuckets),
+            bucketCount: Int(bucketCount), maxSpill: Int(maxSpill), createdAt: u64(O.createdAt),
             prefixes: NetworkPrefixes(ipv4: ipv4, ipv6Low: u64(O.ipv6Prefixes), ipv6High: u64(O.ipv6Prefixes + 8)),
             bodyChecksum: Array(file[O.bodyChecksum..<(O.bodyChecksum + StoreFormat.checksumSize)]))
     }

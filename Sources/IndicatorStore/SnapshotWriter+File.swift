@@ -3,11 +3,13 @@ import HubPOSIX
 /// temporary file in the target's directory, `fsync` it, `rename` it over the target, `fsync`
 /// the directory. A reader sees the old snapshot or the new one, never a mix.
 enum AtomicFile {
-    /// Slots buffered per `pwrite` (2 MiB).
-    private static let chunkSlots = 1 << 16
+    /// Buckets buffered per `pwrite` (2 MiB).
+    private static let chunkBuckets = 1 << 15
+    /// Cold records buffered per `pwrite` (1.5 MiB).
+    private static let chunkRecords = 1 << 16
 
-    /// Places sorted, unique `records` by ordered linear probing, streams the slot array and
-    /// its checksum, then the header, and installs the file at `path`. Returns the header
+    /// Places sorted, unique `records` in buckets, streams the bucket array, the cold records
+    /// and their checksum, then the header, and installs the file at `path`. Returns the header
     /// as written (with its body checksum).
     static func write(
         _ path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
@@ -22,7 +24,10 @@ enum AtomicFile {
             if !installed && crashPoint == nil { Syscalls.unlinkQuietly(temporary) }
         }
         var header = header
-        header.bodyChecksum = try writeBody(fd, path: temporary, header: header, records: records)
+        let checksum = Checksum()
+        try writeBuckets(fd, path: temporary, header: header, records: records, checksum: checksum)
+        try writeRecords(fd, path: temporary, header: header, records: records, checksum: checksum)
+        header.bodyChecksum = checksum.finish()
         if crashPoint == .afterBody { throw simulatedCrash(temporary) }
         let bytes = header.encode()
         let written = bytes.withUnsafeBytes { raw in
@@ -37,39 +42,74 @@ enum AtomicFile {
         return header
     }
 
-    /// Streams the slot array after the header, returning its BLAKE2b-256.
-    private static func writeBody(
-        _ fd: Int32, path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>
-    ) throws(StoreError) -> [UInt8] {
-        let chunk = UnsafeMutableBufferPointer<SlotRecord>.allocate(capacity: chunkSlots)
+    /// Streams the bucket array after the header: each record's `lo` goes into the next free
+    /// slot of its bucket (`BucketPlacement`); a bucket's `base` is the number of entries in
+    /// the buckets before it, filled in when its chunk is flushed.
+    private static func writeBuckets(
+        _ fd: Int32, path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
+        checksum: Checksum
+    ) throws(StoreError) {
+        let size = StoreFormat.bucketSize
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkBuckets * size, alignment: size)
         defer { chunk.deallocate() }
-        let zero = SlotRecord(lo: 0, hi: 0, word2: 0, word3: 0)
-        chunk.initialize(repeating: zero)
-        let checksum = Checksum()
+        chunk.initializeMemory(as: UInt8.self, repeating: 0)
         var chunkStart = 0
+        var entriesBefore = 0
 
         func flush(upTo end: Int) throws(StoreError) {
             let count = end - chunkStart
             guard count > 0 else { return }
-            let raw = UnsafeRawBufferPointer(start: chunk.baseAddress, count: count * StoreFormat.slotSize)
-            try Syscalls.write(fd, raw, at: StoreFormat.headerSize + chunkStart * StoreFormat.slotSize, path: path)
+            for index in 0..<count {
+                let used = Int(chunk[index * size + StoreFormat.BucketOffset.count])
+                chunk.storeBytes(
+                    of: UInt32(truncatingIfNeeded: entriesBefore).littleEndian,
+                    toByteOffset: index * size + StoreFormat.BucketOffset.base, as: UInt32.self)
+                entriesBefore += used
+            }
+            let raw = UnsafeRawBufferPointer(rebasing: chunk[..<(count * size)])
+            try Syscalls.write(fd, raw, at: StoreFormat.headerSize + chunkStart * size, path: path)
             checksum.update(raw)
-            chunk.update(repeating: zero)
+            chunk.initializeMemory(as: UInt8.self, repeating: 0)
             chunkStart = end
         }
 
-        let lines = UInt64(header.capacity / StoreFormat.slotsPerLine)
-        var previous = -1
+        var placement = BucketPlacement(homeBuckets: header.homeBuckets)
         for record in records {
-            let position = max(Slot.home(record.lo, lines: lines), previous + 1)
-            previous = position
-            while position >= chunkStart + chunkSlots { try flush(upTo: chunkStart + chunkSlots) }
-            chunk[position - chunkStart] = SlotRecord(
-                lo: record.lo.littleEndian, hi: record.hi.littleEndian,
-                word2: record.word2.littleEndian, word3: record.word3.littleEndian)
+            let bucket = placement.place(record.lo)
+            while bucket >= chunkStart + chunkBuckets { try flush(upTo: chunkStart + chunkBuckets) }
+            let offset = (bucket - chunkStart) * size
+            let used = Int(chunk[offset + StoreFormat.BucketOffset.count])
+            chunk.storeBytes(
+                of: record.lo.littleEndian, toByteOffset: offset + StoreFormat.BucketOffset.fingerprints + 8 * used,
+                as: UInt64.self)
+            chunk[offset + StoreFormat.BucketOffset.count] = UInt8(used + 1)
         }
-        while chunkStart < header.slotCount { try flush(upTo: min(chunkStart + chunkSlots, header.slotCount)) }
-        return checksum.finish()
+        precondition(placement.bucketCount == header.bucketCount, "placement differs from the layout pass")
+        while chunkStart < header.bucketCount { try flush(upTo: min(chunkStart + chunkBuckets, header.bucketCount)) }
+    }
+
+    /// Streams the cold records after the bucket array, in order (bucket order is digest order).
+    private static func writeRecords(
+        _ fd: Int32, path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
+        checksum: Checksum
+    ) throws(StoreError) {
+        let size = StoreFormat.recordSize
+        let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkRecords * size, alignment: 8)
+        defer { chunk.deallocate() }
+        var start = 0
+        while start < records.count {
+            let count = min(chunkRecords, records.count - start)
+            for index in 0..<count {
+                let record = records[start + index]
+                chunk.storeBytes(of: record.hi.littleEndian, toByteOffset: index * size, as: UInt64.self)
+                chunk.storeBytes(of: record.word2.littleEndian, toByteOffset: index * size + 8, as: UInt64.self)
+                chunk.storeBytes(of: record.word3.littleEndian, toByteOffset: index * size + 16, as: UInt64.self)
+            }
+            let raw = UnsafeRawBufferPointer(rebasing: chunk[..<(count * size)])
+            try Syscalls.write(fd, raw, at: header.recordsOffset + start * size, path: path)
+            checksum.update(raw)
+            start += count
+        }
     }
 
     private static func simulatedCrash(_ temporary: String) -> StoreError {

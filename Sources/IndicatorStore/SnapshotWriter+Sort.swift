@@ -1,5 +1,5 @@
-/// Sorting slot records by digest for the writer: ascending `(lo, hi)`, which is also
-/// ascending home slot, since the home function is monotonic in `lo`.
+/// Sorting entry records by digest for the writer: ascending `(lo, hi)`, which is also
+/// ascending home bucket, since the home function is monotonic in `lo`.
 ///
 /// Two stable counting-sort passes on the top 16 bits of `lo` (through a scratch buffer of
 /// the same size) cut 100 million records into 65,536 runs of ~1,500 that fit in cache; each

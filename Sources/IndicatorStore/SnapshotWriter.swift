@@ -2,10 +2,11 @@ public import IndicatorKit
 
 /// Builds a snapshot file from digests and metadata (docs/STORE-FORMAT.md, "Writing").
 ///
-/// Entries are collected as 32-byte slot records, sorted by digest (radix sort on the top 16
-/// bits, then small comparison sorts), duplicates merged with `EntryMetadata.merged(with:)`,
-/// placed by ordered linear probing and streamed to a temporary file that is then `fsync`ed
-/// and renamed over the target, like cdbmake. Peak memory is about 64 bytes per entry.
+/// Entries are collected as 32-byte records, sorted by digest (radix sort on the top 16 bits,
+/// then small comparison sorts), duplicates merged with `EntryMetadata.merged(with:)`, placed
+/// greedily in 64-byte buckets of 7 fingerprints (`BucketPlacement`), and streamed — the
+/// buckets, then the 24-byte cold records — to a temporary file that is then `fsync`ed and
+/// renamed over the target, like cdbmake. Peak memory is about 64 bytes per entry.
 public struct SnapshotWriter {
     /// Id of the digest key the digests were computed with (`DigestKey.id`).
     public let keyID: UInt64
@@ -119,29 +120,62 @@ public struct SnapshotWriter {
         return (duplicates, kept - live)
     }
 
-    /// Capacity, tail and max displacement of the table for sorted, unique `records`.
+    /// Home buckets, bucket count and max spill of the table for sorted, unique `records`.
     private static func layout(_ records: [SlotRecord]) -> SnapshotHeader {
-        let capacity = Slot.capacity(forEntries: records.count)
-        let lines = UInt64(capacity / StoreFormat.slotsPerLine)
-        var maxDisplacement = 0
+        let homeBuckets = Bucket.homeBuckets(forEntries: records.count)
+        var placement = BucketPlacement(homeBuckets: homeBuckets)
         var covers = false
-        var previous = -1
         for record in records {
-            let home = Slot.home(record.lo, lines: lines)
-            let position = max(home, previous + 1)
-            maxDisplacement = max(maxDisplacement, position - home)
-            previous = position
-            if record.word3 >> 32 & (1 << 5) != 0 { covers = true }
+            placement.place(record.lo)
+            if Slot.coversSubdomains(record.word3) { covers = true }
         }
         return SnapshotHeader(
             canonicalizerVersion: Canonicalizer.version, hasSubdomainEntries: covers, keyID: 0,
-            entryCount: records.count, capacity: capacity, tailSlots: maxDisplacement,
-            maxDisplacement: maxDisplacement, createdAt: 0, prefixes: NetworkPrefixes(),
+            entryCount: records.count, homeBuckets: homeBuckets, bucketCount: placement.bucketCount,
+            maxSpill: placement.maxSpill, createdAt: 0, prefixes: NetworkPrefixes(),
             bodyChecksum: [UInt8](repeating: 0, count: StoreFormat.checksumSize))
     }
 }
 
-/// One slot as four little-endian words: digest lo, digest hi, metadata (docs/STORE-FORMAT.md).
+/// The greedy placement of docs/STORE-FORMAT.md ("Placement"): entries, fed in ascending
+/// `(lo, hi)` order, each go to the bucket `max(home, bucket of the previous entry)`, or the
+/// one after it when that bucket already holds 7. The writer runs it twice: once to size the
+/// table, once to fill the buckets.
+struct BucketPlacement {
+    let homeBuckets: UInt64
+    /// Bucket of the last entry placed, and how many entries it holds.
+    private(set) var bucket = 0
+    private(set) var used = 0
+    /// Largest `bucket − home` so far.
+    private(set) var maxSpill = 0
+
+    init(homeBuckets: Int) { self.homeBuckets = UInt64(homeBuckets) }
+
+    /// Places the next entry (by its stored `lo`); returns its bucket.
+    @discardableResult
+    mutating func place(_ lo: UInt64) -> Int {
+        let home = Bucket.home(lo, homeBuckets: homeBuckets)
+        if home > bucket {
+            bucket = home
+            used = 0
+        } else if used == StoreFormat.slotsPerBucket {
+            bucket += 1
+            used = 0
+        }
+        used += 1
+        maxSpill = max(maxSpill, bucket - home)
+        return bucket
+    }
+
+    /// Buckets in the file: the home range, extended so the last bucket is never full.
+    var bucketCount: Int {
+        let needed = used == 0 ? 1 : bucket + 1 + (used == StoreFormat.slotsPerBucket ? 1 : 0)
+        return max(Int(homeBuckets), needed)
+    }
+}
+
+/// One entry as the writer holds it: digest lo, digest hi, the two metadata words
+/// (docs/STORE-FORMAT.md, "Cold records").
 struct SlotRecord {
     var lo: UInt64
     var hi: UInt64

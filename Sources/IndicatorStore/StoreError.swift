@@ -7,7 +7,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case sizeMismatch(path: String, expected: Int, actual: Int)
     /// The file does not start with `IHUBSNAP`: not a snapshot.
     case badMagic(path: String)
-    /// A snapshot layout this build cannot read.
+    /// A snapshot layout this build cannot read (version 1, the 32-byte slot layout, is no
+    /// longer read: re-ingest the feeds to write a version 2 snapshot).
     case unsupportedVersion(path: String, found: UInt32)
     /// A stored checksum does not match the bytes it covers.
     case checksumMismatch(path: String, section: Section)
@@ -15,7 +16,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case keyMismatch(path: String, expected: UInt64, found: UInt64)
     /// The snapshot was built with another canonicaliser version: its digests would never match.
     case canonicalizerMismatch(path: String, expected: UInt8, found: UInt8)
-    /// A header field or the slot array breaks a rule of docs/STORE-FORMAT.md; `reason` says which.
+    /// A header field, a bucket or a cold record breaks a rule of docs/STORE-FORMAT.md; `reason` says which.
     case malformed(path: String, reason: String)
     /// A system call failed.
     case system(operation: String, path: String, errno: Int32)
@@ -34,6 +35,8 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
             "\(path): snapshot is \(actual) bytes, its header says \(expected)"
         case .badMagic(let path):
             "\(path): not an IndicatorHub snapshot (bad magic)"
+        case .unsupportedVersion(let path, 1):
+            "\(path): snapshot format version 1 is no longer read; re-ingest (this build reads version \(StoreFormat.version))"
         case .unsupportedVersion(let path, let found):
             "\(path): unsupported snapshot format version \(found) (this build reads \(StoreFormat.version))"
         case .checksumMismatch(let path, let section):

@@ -3,10 +3,12 @@ import IndicatorKit
 import Testing
 @testable import IndicatorStore
 
-/// The committed golden snapshot (Fixtures/golden-v1.snap): built with `testKey` from
+/// The committed golden snapshot (Fixtures/golden-v2.snap): built with `testKey` from
 /// `goldenEntries` at `goldenCreatedAt`. Rebuilding must give the same bytes; a change here
-/// is a format change (bump `StoreFormat.version` and docs/STORE-FORMAT.md).
-/// Regenerate with `INDICATORSTORE_WRITE_GOLDEN=/path/golden-v1.snap swift test --filter GoldenSnapshotTests`.
+/// is a format change (bump `StoreFormat.version` and docs/STORE-FORMAT.md). Regenerate with
+/// `INDICATORSTORE_WRITE_GOLDEN=$PWD/Tests/IndicatorStoreTests/Fixtures/golden-v2.snap swift test --filter GoldenSnapshotTests`
+/// (deterministic: fixed key, entries and creation time). Fixtures/golden-v1.snap is the last
+/// version 1 file, kept to test that it is refused.
 @Suite struct GoldenSnapshotTests {
     static let goldenCreatedAt: UInt64 = 1_735_689_600  // 2025-01-01T00:00:00Z
 
@@ -39,6 +41,10 @@ import Testing
     }
 
     static var fixturePath: String {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/golden-v2.snap").path
+    }
+
+    static var version1Path: String {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures/golden-v1.snap").path
     }
 
@@ -64,7 +70,7 @@ import Testing
         #expect(snapshot.header.keyID == testKey.id)
         #expect(snapshot.header.hasSubdomainEntries)
         #expect(snapshot.header.prefixes.lengths(.ipv4) == [24])
-        #expect(snapshot.header.capacity == 30)
+        #expect(snapshot.header.homeBuckets == 6)  // ceil(23 × 5 / 21)
         for (digest, metadata, _) in Self.goldenEntries() {
             #expect(snapshot.lookup(digest, now: 1_700_000_000) == metadata)
         }
@@ -75,22 +81,85 @@ import Testing
     /// Field-by-field check of the golden header against docs/STORE-FORMAT.md's offsets.
     @Test func goldenHeaderLayoutMatchesTheDocument() throws {
         let bytes = readFile(Self.fixturePath)
-        func u32(_ offset: Int) -> UInt32 { bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) } }
-        func u64(_ offset: Int) -> UInt64 { bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) } }
         #expect(Array(bytes[0..<8]) == Array("IHUBSNAP".utf8))
-        #expect(u32(8) == 1)
-        #expect(u32(12) == 4096)
-        #expect(u32(16) == 32)
+        #expect(u32(bytes, 8) == 2)
+        #expect(u32(bytes, 12) == 4096)
+        #expect(u32(bytes, 16) == 64)
         #expect(bytes[20] == Canonicalizer.version)
         #expect(bytes[21] == 1)
-        #expect(u64(24) == testKey.id)
-        #expect(u64(32) == 23)
-        #expect(u64(40) == 30)
-        #expect(u64(48) == u64(56))
-        #expect(u64(64) == Self.goldenCreatedAt)
-        #expect(u64(72) == 1 << 24)
-        #expect(u64(80) == 0 && u64(88) == 0)
-        #expect(bytes.count == 4096 + Int(u64(40) + u64(48)) * 32)
+        #expect(u16(bytes, 22) == 24)
+        #expect(u64(bytes, 24) == testKey.id)
+        #expect(u64(bytes, 32) == 23)
+        #expect(u64(bytes, 40) == 6)
+        #expect(u64(bytes, 48) >= 6)
+        #expect(u64(bytes, 56) < u64(bytes, 48))
+        #expect(u64(bytes, 64) == Self.goldenCreatedAt)
+        #expect(u64(bytes, 72) == 1 << 24)
+        #expect(u64(bytes, 80) == 0 && u64(bytes, 88) == 0)
+        #expect(bytes.count == 4096 + Int(u64(bytes, 48)) * 64 + 23 * 24)
         #expect(bytes[128..<4064].allSatisfy { $0 == 0 })
     }
+
+    /// A second, deliberately naive reader written from docs/STORE-FORMAT.md alone (byte
+    /// loads, no IndicatorStore code): it finds every golden entry and its metadata by the
+    /// document's home function and lookup rule, and agrees that absent digests are absent.
+    @Test func documentedLookupRuleFindsEveryGoldenEntry() throws {
+        let bytes = readFile(Self.fixturePath)
+        let entries = Int(u64(bytes, 32))
+        let homeBuckets = u64(bytes, 40)
+        let buckets = Int(u64(bytes, 48))
+        let cold = 4096 + buckets * 64
+        func find(_ lo: UInt64, _ hi: UInt64) -> Int? {
+            var bucket = Int(lo.multipliedFullWidth(by: homeBuckets).high)
+            while bucket < buckets {
+                let at = 4096 + bucket * 64
+                let base = Int(u32(bytes, at))
+                let count = Int(bytes[at + 4])
+                for slot in 0..<count {
+                    let fingerprint = u64(bytes, at + 8 + 8 * slot)
+                    if fingerprint > lo { return nil }
+                    if fingerprint == lo && u64(bytes, cold + (base + slot) * 24) == hi { return base + slot }
+                }
+                if count < 7 { return nil }
+                bucket += 1
+            }
+            return nil
+        }
+        for (digest, metadata, _) in Self.goldenEntries() {
+            let entry = try #require(find(digest.lo == 0 ? 1 : digest.lo, digest.hi), "\(digest)")
+            #expect(entry < entries)
+            let record = cold + entry * 24
+            #expect(u32(bytes, record + 8) == metadata.expires)
+            #expect(u16(bytes, record + 12) == metadata.firstSeenDay)
+            #expect(u16(bytes, record + 14) == metadata.lastSeenDay)
+            #expect(u16(bytes, record + 16) == metadata.sourceID)
+            #expect(bytes[record + 18] == metadata.category.rawValue)
+            #expect(bytes[record + 19] == metadata.confidence)
+            #expect(bytes[record + 20] & 0x07 == metadata.tlp.rawValue)
+            #expect((bytes[record + 20] >> 3) & 0x03 == metadata.action.rawValue)
+            #expect((bytes[record + 20] & 0x20 != 0) == metadata.coversSubdomains)
+            #expect(bytes[(record + 21)..<(record + 24)].allSatisfy { $0 == 0 })
+        }
+        var random = SplitMix(seed: 17)
+        for _ in 0..<1000 { #expect(find(random.next(), random.next()) == nil) }
+    }
+
+    /// The last version 1 file is refused with a typed error that says what to do.
+    @Test func version1SnapshotsAreRefused() {
+        let result = Result { () throws(StoreError) in try Snapshot.open(Self.version1Path, key: testKey) }
+        guard case .failure(let error) = result else {
+            Issue.record("a version 1 snapshot was opened")
+            return
+        }
+        #expect(error == .unsupportedVersion(path: Self.version1Path, found: 1))
+        #expect(error.description.contains("golden-v1.snap: snapshot format version 1 is no longer read; re-ingest"))
+    }
+}
+
+func u16(_ bytes: [UInt8], _ offset: Int) -> UInt16 { UInt16(bytes[offset]) | UInt16(bytes[offset + 1]) << 8 }
+func u32(_ bytes: [UInt8], _ offset: Int) -> UInt32 {
+    bytes[offset..<offset + 4].reversed().reduce(0) { $0 << 8 | UInt32($1) }
+}
+func u64(_ bytes: [UInt8], _ offset: Int) -> UInt64 {
+    bytes[offset..<offset + 8].reversed().reduce(0) { $0 << 8 | UInt64($1) }
 }

@@ -34,7 +34,7 @@ import Testing
             }
             let (snapshot, summary) = try writeSnapshot(entries, to: directory.file("sweep.snap"))
             #expect(summary.entries == count)
-            #expect(snapshot.header.capacity == Slot.capacity(forEntries: count))
+            #expect(snapshot.header.homeBuckets == Bucket.homeBuckets(forEntries: count))
             for (digest, metadata) in entries {
                 #expect(snapshot.lookup(digest, now: 0) == metadata, "n=\(count) \(digest)")
             }
@@ -52,8 +52,9 @@ import Testing
     @Test func digestsSharingAHomeSlotAreAllFound() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
-        // 40 digests with the same lo (same home, ordered by hi), 40 more with neighbouring
-        // lo values (same home line), plus background entries.
+        // 40 digests with the same lo (same home, ordered by hi; equal fingerprints spanning
+        // several buckets, told apart by the cold record's hi), 40 more with neighbouring lo
+        // values (same home bucket), plus background entries.
         var random = SplitMix(seed: 11)
         var entries: [(IndicatorDigest, EntryMetadata)] = []
         let base: UInt64 = 0x8000_0000_0000_0000
@@ -63,7 +64,7 @@ import Testing
         }
         for _ in 0..<200 { entries.append((IndicatorDigest(lo: random.next(), hi: random.next()), EntryMetadata())) }
         let (snapshot, _) = try writeSnapshot(entries, to: directory.file("collide.snap"))
-        #expect(snapshot.header.maxDisplacement >= 79)
+        #expect(snapshot.header.maxSpill >= 79 / StoreFormat.slotsPerBucket)
         for (digest, metadata) in entries { #expect(snapshot.lookup(digest, now: 0) == metadata) }
         #expect(snapshot.lookup(IndicatorDigest(lo: base, hi: 1), now: 0) == nil)
         #expect(snapshot.lookup(IndicatorDigest(lo: base + 41, hi: 8), now: 0) == nil)
