@@ -64,22 +64,23 @@ extension Canonicalizer {
         while count > 0, isASCIIWhitespace(base[count - 1]) { count -= 1 }
         guard count >= 3, count <= fastPathMaxBytes else { return nil }
         let input = UnsafePointer(base)
+        // One call site per scanner, so that both are inlined.
+        let ipv4: Bool
+        let detecting: Bool
         switch type {
-        case .ipv4?:
-            guard let value = fastIPv4(input, count, out) else { return nil }
-            return fastAddress(value, hashing: hashing, k0: k0, k1: k1)
-        case .domain?:
-            return fastName(input, count, out, detecting: false, hashing: hashing, k0: k0, k1: k1)
+        case .ipv4?: (ipv4, detecting) = (true, false)
+        case .domain?: (ipv4, detecting) = (false, false)
         case nil:
             // A valid dotted quad is what `TypeDetector` calls ipv4 (digits and dots, last label
             // a number); anything else that starts with a digit may still be a domain.
-            if input[0] &- 0x30 < 10, count <= 15, let value = fastIPv4(input, count, out) {
-                return fastAddress(value, hashing: hashing, k0: k0, k1: k1)
-            }
-            return fastName(input, count, out, detecting: true, hashing: hashing, k0: k0, k1: k1)
-        default:
-            return nil
+            (ipv4, detecting) = (input[0] &- 0x30 < 10 && count <= 15, true)
+        default: return nil
         }
+        if ipv4, let value = fastIPv4(input, count, out) {
+            return fastAddress(value, hashing: hashing, k0: k0, k1: k1)
+        }
+        guard type != .ipv4 else { return nil }
+        return fastName(input, count, out, detecting: detecting, hashing: hashing, k0: k0, k1: k1)
     }
 
     /// The scan result of an IPv4 address (digested from the address in a register).
