@@ -55,10 +55,11 @@ extension Canonicalizer {
     }
 
     /// Values the octet `p[start..<end]` (1–3 digits once the shape is checked; `end` ≥ 1) of
-    /// the `count` bytes at `p` and appends it to `address`; sets `bad` if it is over 255. Reads
-    /// only `p[0..<count]` even for the nonsense `end` of a bad shape (the result is then unused). The 4 bytes ending at `end` (or,
-    /// for an octet ending before byte 4, the first 4 bytes shifted up) hold the digits in their
-    /// top lanes: masked to them (and from ASCII to 0–9), lanes 1–3 are hundreds, tens, units.
+    /// the `count` bytes at `p` and appends it to `address`; sets `bad` if it is over 255.
+    /// The 4 bytes ending at `end` (or, for an octet ending before byte 4, the first 4 bytes
+    /// shifted up) hold the digits in their top lanes: masked to them (and from ASCII to 0–9),
+    /// lanes 1–3 are hundreds, tens, units. Reads only `p[0..<count]`, even for the nonsense
+    /// `end` of a bad shape (whose result is then unused).
     @inline(__always)
     static func octet(
         _ p: UnsafePointer<UInt8>, _ count: Int, start: Int, end: Int, into address: inout UInt32, bad: inout UInt64

@@ -230,8 +230,11 @@ struct FastPathSWARTests {
                     }
                 } else {
                     bytes = Self.label(length, &generator)
-                    if length >= 3 { bytes[length - 3] = UInt8(ascii: ".") ; bytes[length - 1] = UInt8(ascii: "x") }
-                    if length >= 70 { for k in stride(from: 50, to: length - 4, by: 50) { bytes[k] = UInt8(ascii: ".") } }
+                    if length >= 3 {
+                        bytes[length - 3] = UInt8(ascii: ".")
+                        bytes[length - 1] = UInt8(ascii: "x")
+                    }
+                    for k in stride(from: 50, to: length - 4, by: 50) where length >= 70 { bytes[k] = UInt8(ascii: ".") }
                     if variant == 3 { bytes = bytes.map { $0 | 0x80 } }  // every byte refused
                 }
                 let input = bytes
