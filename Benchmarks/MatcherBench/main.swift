@@ -19,12 +19,13 @@ struct Options {
     var detect = false
     var hitRate = 0.5
     var coldStage = true
+    var interleave = false
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
                             [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
-                            [--dir DIRECTORY]
+                            [--interleave] [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --lookups N        lookups per timed run (default 2000000)
@@ -35,6 +36,7 @@ struct Options {
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
           --no-cold-stage    scan buckets and read cold records in the last stage (no stage
                              of their own that prefetches the cold record of a match)
+          --interleave       alternate our runs with the reference's (default: all ours first)
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
 
@@ -61,6 +63,7 @@ struct Options {
                     fail("--hit-rate needs a fraction between 0 and 1")
                 }
                 hitRate = value
+            case "--interleave": interleave = true
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -200,49 +203,10 @@ do {
 progress("generating \(options.lookups) queries")
 let queries = QuerySet(count: options.lookups, entries: options.entries, hitRate: options.hitRate, seed: 42)
 
-// 4. Ours: warm-up, then timed runs, into a reused record buffer (the lean API).
-let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
-records.initialize(repeating: .refused)
-var hits = 0
-var refused = 0
-var oursTimes: [Double] = []
-var oursCPUTimes: [Double] = []
-let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
-queries.bytes.withUnsafeBufferPointer { bytes in
-    let values = (0..<queries.count).map { index in
-        UnsafeBufferPointer(rebasing: bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])])
-    }
-    values.withUnsafeBufferPointer { values in
-        queryTypes.withUnsafeBufferPointer { types in
-            for run in 0...options.runs {
-                let start = seconds()
-                let cpuStart = threadSeconds()
-                matcher.match(values, types: types, now: now, into: records)
-                let cpuElapsed = threadSeconds() - cpuStart
-                let elapsed = seconds() - start
-                if run > 0 { oursTimes.append(elapsed); oursCPUTimes.append(cpuElapsed) }
-                progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
-            }
-        }
-        for (index, record) in records.enumerated() {
-            switch record.status {
-            case .hit: hits += 1
-            case .refused:
-                refused += 1
-                if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
-                    fail("a query was refused: \(error)", status: 1)
-                }
-            case .miss: break
-            }
-            if record.status != .refused, record.type != queries.types[index] {
-                fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
-            }
-        }
-    }
-}
-records.deallocate()
-
-// 5. The C reference over an anonymous table of the same byte size.
+// 4. Ours (into a reused record buffer: the lean API) and 5. the C reference over an
+//    anonymous table of the same byte size: each a warm-up, then timed runs. By default all of
+//    ours, then all of the reference; with --interleave, one of each in turn, so both see the
+//    same load from other processes.
 let tableBytes = snapshot.byteCount
 let lines = UInt64(tableBytes / 64)
 guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), table != MAP_FAILED else {
@@ -250,26 +214,71 @@ guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MA
 }
 if options.hugePages { _ = madvise(table, tableBytes, MADV_HUGEPAGE) }
 memset(table, 0x5A, tableBytes)
+
+let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
+records.initialize(repeating: .refused)
+var hits = 0
+var refused = 0
+var oursTimes: [Double] = []
+var oursCPUTimes: [Double] = []
 var referenceTimes: [Double] = []
 var referenceCPUTimes: [Double] = []
 var referenceSum: UInt64 = 0
+let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 keyBytes.withUnsafeBufferPointer { keyBuffer in
-    queries.bytes.withUnsafeBufferPointer { bytes in
-        queries.offsets.withUnsafeBufferPointer { offsets in
-            for run in 0...options.runs {
-                let start = seconds()
-                let cpuStart = threadSeconds()
-                referenceSum &+= chub_reference_lookups(
-                    table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
-                    queries.count, options.batch, keyBuffer.baseAddress)
-                let cpuElapsed = threadSeconds() - cpuStart
-                let elapsed = seconds() - start
-                if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
-                progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+    queries.offsets.withUnsafeBufferPointer { offsets in
+        queries.bytes.withUnsafeBufferPointer { bytes in
+            let values = (0..<queries.count).map { index in
+                UnsafeBufferPointer(rebasing: bytes[Int(queries.offsets[index])..<Int(queries.offsets[index + 1])])
+            }
+            values.withUnsafeBufferPointer { values in
+                queryTypes.withUnsafeBufferPointer { types in
+                    let oursRun = { (run: Int) in
+                        let start = seconds()
+                        let cpuStart = threadSeconds()
+                        matcher.match(values, types: types, now: now, into: records)
+                        let cpuElapsed = threadSeconds() - cpuStart
+                        let elapsed = seconds() - start
+                        if run > 0 { oursTimes.append(elapsed); oursCPUTimes.append(cpuElapsed) }
+                        progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                    }
+                    let referenceRun = { (run: Int) in
+                        let start = seconds()
+                        let cpuStart = threadSeconds()
+                        referenceSum &+= chub_reference_lookups(
+                            table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
+                            queries.count, options.batch, keyBuffer.baseAddress)
+                        let cpuElapsed = threadSeconds() - cpuStart
+                        let elapsed = seconds() - start
+                        if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
+                        progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                    }
+                    if options.interleave {
+                        for run in 0...options.runs { oursRun(run); referenceRun(run) }
+                    } else {
+                        for run in 0...options.runs { oursRun(run) }
+                        for run in 0...options.runs { referenceRun(run) }
+                    }
+                }
+                for (index, record) in records.enumerated() {
+                    switch record.status {
+                    case .hit: hits += 1
+                    case .refused:
+                        refused += 1
+                        if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
+                            fail("a query was refused: \(error)", status: 1)
+                        }
+                    case .miss: break
+                    }
+                    if record.status != .refused, record.type != queries.types[index] {
+                        fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
+                    }
+                }
             }
         }
     }
 }
+records.deallocate()
 let hugePagesKiB = anonHugePagesKiB()
 munmap(table, tableBytes)
 
@@ -318,6 +327,9 @@ let ours = Double(queries.count) / median(oursTimes)
 let reference = Double(queries.count) / median(referenceTimes)
 let oursCPU = Double(queries.count) / median(oursCPUTimes)
 let referenceCPU = Double(queries.count) / median(referenceCPUTimes)
+// The fastest run of each: on a shared machine, the run least disturbed by other processes.
+let oursBestCPU = Double(queries.count) / oursCPUTimes.min()!
+let referenceBestCPU = Double(queries.count) / referenceCPUTimes.min()!
 func json(_ value: Double, _ places: Int = 3) -> String { String(format: "%.\(places)f", value) }
 let firstOK: Bool = if case .hit = firstResult { true } else { false }
 let fields: [(String, String)] = [
@@ -333,6 +345,10 @@ let fields: [(String, String)] = [
     ("cpu_lookups_per_second", json(oursCPU, 0)),
     ("cpu_reference_lookups_per_second", json(referenceCPU, 0)),
     ("cpu_ratio", json(oursCPU / referenceCPU)),
+    ("best_cpu_lookups_per_second", json(oursBestCPU, 0)),
+    ("best_cpu_reference_lookups_per_second", json(referenceBestCPU, 0)),
+    ("best_cpu_ratio", json(oursBestCPU / referenceBestCPU)),
+    ("interleave", "\(options.interleave)"),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),

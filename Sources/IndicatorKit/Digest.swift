@@ -132,39 +132,20 @@ public final class DigestKey: @unchecked Sendable {
 
     /// The canonicaliser's fast path (`Canonicalizer.canonicalizeFast`: plain IPv4 addresses
     /// and LDH domains) and the digest of its canonical form, computed in the same pass: the
-    /// digest is built from the address in registers or from word loads of the input (an
-    /// accepted name's canonical bytes are its input bytes OR 0x20), not by reading back the
-    /// bytes just written to `out`. Nil when the general path has to decide.
+    /// digest is built from the address in registers, or from each lower-cased 8-byte word of
+    /// a name as it is validated and stored (`Canonicalizer.fastDomain`), never by reading back
+    /// the bytes just written to `out`. Nil when the general path has to decide.
     @inline(__always)
     public func canonicalDigestFast(
         _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: UnsafeMutablePointer<UInt8>
     ) -> (result: Canonicalizer.FastResult, digest: IndicatorDigest)? {
-        guard let scan = Canonicalizer.fastScan(input, as: type, into: out) else { return nil }
         let k0 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
         let k1 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
-        let prefix = UInt16(Canonicalizer.version) | UInt16(scan.type.rawValue) << 8
-        let result = Canonicalizer.FastResult(type: scan.type, count: scan.count)
-        let (lo, hi): (UInt64, UInt64)
-        if scan.type == .ipv4 {
-            (lo, hi) = SipHash.hash128(k0: k0, k1: k1, prefix: prefix, ipv4: scan.address)
-        } else if scan.count >= 8 {
-            (lo, hi) = SipHash.hash128(
-                k0: k0, k1: k1, prefix: prefix, name: UnsafeRawPointer(scan.input), count: scan.count,
-                mask: 0x2020_2020_2020_2020)
-        } else {
-            // A name of 3–7 bytes: at most 9 message bytes, composed one by one.
-            var state = SipHash(k0: k0, k1: k1)
-            var word = UInt64(prefix)
-            let total = scan.count + 2
-            for index in 0..<scan.count {
-                let position = index + 2
-                if position == 8 { state.compress(word); word = 0 }
-                word |= UInt64(out[index]) << UInt64(8 * (position & 7))
-            }
-            if total == 8 { state.compress(word); word = 0 }
-            (lo, hi) = state.finish(UInt64(total) << 56 | word)
+        guard let scan = Canonicalizer.fastScan(input, as: type, into: out, hashing: true, k0: k0, k1: k1) else {
+            return nil
         }
-        return (result, IndicatorDigest(lo: lo, hi: hi))
+        let result = Canonicalizer.FastResult(type: scan.type, count: scan.count)
+        return (result, IndicatorDigest(lo: scan.digest.0, hi: scan.digest.1))
     }
 
     /// The digest of a whole canonical form (`bytes` as produced by `Canonicalizer`).

@@ -41,7 +41,7 @@ struct SipHash {
     }
 
     @inline(__always)
-    static func rotl(_ x: UInt64, _ b: UInt64) -> UInt64 { (x << b) | (x >> (64 &- b)) }
+    static func rotl(_ x: UInt64, _ b: UInt64) -> UInt64 { (x &<< b) | (x &>> (64 &- b)) }
 
     @inline(__always)
     static func round(_ v0: inout UInt64, _ v1: inout UInt64, _ v2: inout UInt64, _ v3: inout UInt64) {
@@ -74,32 +74,6 @@ struct SipHash {
 }
 
 extension SipHash {
-    /// The 128-bit SipHash of `prefix` (2 bytes, little-endian: byte 0 first) followed by the
-    /// `count` (≥ 8) bytes at `name`, each OR-ed with `mask`'s byte (0x20 lower-cases a name the
-    /// fast path accepted; 0 leaves bytes alone). Reads `name` with word loads only inside
-    /// `name[0..<count]`, never the bytes just written elsewhere (no store-forwarding stalls).
-    @inline(__always)
-    static func hash128(
-        k0: UInt64, k1: UInt64, prefix: UInt16, name: UnsafeRawPointer, count: Int, mask: UInt64
-    ) -> (UInt64, UInt64) {
-        var state = SipHash(k0: k0, k1: k1)
-        let total = count &+ 2
-        let blocks = total >> 3  // ≥ 1, as count ≥ 8
-        @inline(__always) func word(_ offset: Int) -> UInt64 {
-            UInt64(littleEndian: name.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) | mask
-        }
-        state.compress(UInt64(prefix) | word(0) << 16)
-        var block = 1
-        while block < blocks {
-            state.compress(word(block &* 8 &- 2))
-            block &+= 1
-        }
-        let rest = total & 7
-        var last = UInt64(truncatingIfNeeded: total) << 56
-        if rest > 0 { last |= word(count &- 8) >> UInt64(8 &* (8 &- rest)) }
-        return state.finish(last)
-    }
-
     /// The 128-bit SipHash of the 6 bytes `prefix ‖ address` (address in network order).
     @inline(__always)
     static func hash128(k0: UInt64, k1: UInt64, prefix: UInt16, ipv4 address: UInt32) -> (UInt64, UInt64) {

@@ -7,7 +7,11 @@ import Testing
 struct FastPathTests {
     /// The fast path's answer for `text` as `type`: type, form and canonical bytes, or nil.
     static func fast(_ text: String, as type: IndicatorType?) -> (CanonicalForm, [UInt8])? {
-        let bytes = Array(text.utf8)
+        fast(Array(text.utf8), as: type)
+    }
+
+    /// The fast path's answer for `bytes` as `type`: type, form and canonical bytes, or nil.
+    static func fast(_ bytes: [UInt8], as type: IndicatorType?) -> (CanonicalForm, [UInt8])? {
         let out = UnsafeMutablePointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { out.deallocate() }
         let result = bytes.withUnsafeBufferPointer { Canonicalizer.canonicalizeFast($0, as: type, into: out) }
@@ -16,8 +20,7 @@ struct FastPathTests {
     }
 
     /// The general path alone (no fast path): form and bytes, or the error.
-    static func general(_ text: String, as type: IndicatorType?) -> Result<(CanonicalForm, [UInt8]), IndicatorError> {
-        let bytes = Array(text.utf8)
+    static func general(_ bytes: [UInt8], as type: IndicatorType?) -> Result<(CanonicalForm, [UInt8]), IndicatorError> {
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { buffer.deallocate() }
         var writer = ByteWriter(buffer)
@@ -34,14 +37,21 @@ struct FastPathTests {
     /// Checks the fast path against the general one for `text`; returns whether it accepted.
     @discardableResult
     static func agree(_ text: String, as type: IndicatorType?) -> Bool {
-        checkFusedDigest(text, as: type)
-        guard let (form, bytes) = fast(text, as: type) else { return false }
-        switch general(text, as: type) {
+        agree(Array(text.utf8), as: type)
+    }
+
+    /// Checks the fast path against the general one for `bytes`; returns whether it accepted.
+    @discardableResult
+    static func agree(_ bytes: [UInt8], as type: IndicatorType?) -> Bool {
+        checkFusedDigest(bytes, as: type)
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let (form, canonical) = fast(bytes, as: type) else { return false }
+        switch general(bytes, as: type) {
         case .success(let (expectedForm, expectedBytes)):
-            #expect(form == expectedForm, "'\(text)' as \(String(describing: type))")
-            #expect(bytes == expectedBytes, "'\(text)' as \(String(describing: type))")
+            #expect(form == expectedForm, "'\(text)' \(bytes) as \(String(describing: type))")
+            #expect(canonical == expectedBytes, "'\(text)' \(bytes) as \(String(describing: type))")
         case .failure(let error):
-            Issue.record("fast path accepted '\(text)' as \(String(describing: type)); general path: \(error)")
+            Issue.record("fast path accepted '\(text)' \(bytes) as \(String(describing: type)); general path: \(error)")
         }
         return true
     }
@@ -49,13 +59,17 @@ struct FastPathTests {
     static let key = DigestKey(bytes: (0..<16).map { UInt8($0 &* 13 &+ 5) })!
 
     /// `DigestKey.canonicalDigestFast` (fast path + digest in one pass) agrees with the fast
-    /// path alone and with the digest of its canonical bytes.
+    /// path alone and with the digest of its canonical bytes (libsodium's SipHash).
     static func checkFusedDigest(_ text: String, as type: IndicatorType?) {
-        let bytes = Array(text.utf8)
+        checkFusedDigest(Array(text.utf8), as: type)
+    }
+
+    static func checkFusedDigest(_ bytes: [UInt8], as type: IndicatorType?) {
+        let text = String(decoding: bytes, as: UTF8.self)
         let out = UnsafeMutablePointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { out.deallocate() }
         let fused = bytes.withUnsafeBufferPointer { key.canonicalDigestFast($0, as: type, into: out) }
-        let alone = fast(text, as: type)
+        let alone = fast(bytes, as: type)
         #expect((fused == nil) == (alone == nil), "'\(text)'")
         guard let fused, let (form, canonical) = alone else { return }
         #expect(fused.result.form == form)
