@@ -186,7 +186,8 @@ public final class HubServer: @unchecked Sendable {
 
     /// Re-reads the policies and the TLS context (revocations). All or nothing: on any error the
     /// set in force stays and the error is logged and thrown. Existing connections keep their
-    /// TLS session; their next batch is decided by the new policies.
+    /// TLS session and their next batch is decided by the new policies — except sessions whose
+    /// certificate is now revoked, which get ERROR `revoked` and are closed.
     public func reload() throws(ServerConfigurationError) {
         let outcome = reloadLock.withLock { () -> Result<Void, ServerConfigurationError> in
             Result { () throws(ServerConfigurationError) in try reloadLocked() }
@@ -213,6 +214,22 @@ public final class HubServer: @unchecked Sendable {
         }
         shared.replace(policies: next, tls: tls)
         log.info("reloaded", [("partners", String(next.policies.count)), ("revoked", String(tls.revokedCount))])
+        closeRevokedSessions(tls)
+    }
+
+    /// Ends every established session whose certificate `tls` lists as revoked (ERROR
+    /// `revoked`): a revocation is for a leaked key too, so it cannot wait for a reconnect.
+    private func closeRevokedSessions(_ tls: TLSServerContext) {
+        guard tls.revokedCount > 0 else { return }
+        for index in loops.indices {
+            onLoop(index) {
+                for session in self.sessions[index].values {
+                    if let peer = session.verifiedPeer, let revocation = tls.revocation(of: peer) {
+                        session.revoke(revocation)
+                    }
+                }
+            }
+        }
     }
 
     /// Stops accepting, lets requests in flight finish (at most `grace` seconds), closes every

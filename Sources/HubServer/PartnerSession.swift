@@ -110,6 +110,12 @@ final class PartnerSession: EventHandler {
             case .wantWrite: loop.modify(token!, interest: .write)
             case .complete:
                 peer = tls.peer
+                // A handshake begun before a reload finishes under the context it started
+                // with; the list in force now decides.
+                if let peer, let revocation = shared.tls.revocation(of: peer) {
+                    revoke(revocation)
+                    return
+                }
                 phase = .awaitingHello
                 handshakeDoneAt = Monotonic.now()
                 shared.log.info("connected", [("partner", partnerName), ("serial", String(peer?.serial ?? 0))])
@@ -426,6 +432,24 @@ final class PartnerSession: EventHandler {
         frameIndex = 0
         if pendingOutput == 0 { finishClose() } else { updateInterest() }
     }
+
+    /// The partner's certificate was revoked (a reload, or a handshake that straddled one):
+    /// ERROR `revoked` and close at once. Batches already audited but not yet answered are
+    /// dropped: a revoked partner receives nothing more.
+    func revoke(_ revocation: Revocation) {
+        guard phase != .closing && phase != .closed else { return }
+        shared.log.warn("session_revoked", [("partner", partnerName), ("serial", String(revocation.serial)),
+                                            ("revoked_at", revocation.revokedAtText)])
+        let reason = "certificate serial \(revocation.serial) was revoked at \(revocation.revokedAtText)"
+        if phase == .handshaking {
+            close(event: nil)
+        } else {
+            sendErrorAndClose(.revoked, reason)
+        }
+    }
+
+    /// The identity the handshake verified, once it has completed.
+    var verifiedPeer: PeerIdentity? { peer }
 
     /// Stop taking requests, answer those in flight, then ERROR `shutting_down` and close.
     func beginShutdown() {

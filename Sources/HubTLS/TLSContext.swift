@@ -14,6 +14,12 @@ public final class TLSServerContext: @unchecked Sendable {
     /// Revoked certificates this context refuses.
     public var revokedCount: Int { revocations.entries.count }
 
+    /// The revocation of `peer`'s certificate in this context's list (by serial or
+    /// fingerprint), or nil: lets a server close sessions opened before a revocation.
+    public func revocation(of peer: PeerIdentity) -> Revocation? {
+        revocations.revocation(serial: peer.serial, fingerprintHex: peer.fingerprintHex)
+    }
+
     init(certificate: Certificate, key: PrivateKey, trustedCA: Certificate, revocations: RevocationList) throws(PKIError) {
         OpenSSLErrors.clear()
         guard let context = SSL_CTX_new(TLS_server_method()) else {

@@ -47,7 +47,7 @@ import Testing
         try finish(hub, good: good)
     }
 
-    @Test func revokedCertificateIsRefusedAfterReloadWhileOpenSessionsKeepGoing() throws {
+    @Test func revokedCertificateIsRefusedAfterReloadAndOpenSessionsAreClosed() throws {
         let hub = try EndToEndHub()
         var good = try GoodPartner(hub)
         // The partner about to be revoked has a session open and working.
@@ -71,15 +71,24 @@ import Testing
         // …and at the TLS level.
         #expect(try Self.refusal(hub, try hub.context(Partner.revoked)) == .failed(.peerAlert("alert certificate revoked")))
 
-        // The session opened before the revocation keeps going (docs/PKI.md, "When it takes
-        // effect"): revocation applies from the next handshake.
-        #expect(try before.query(values: GoodPartner.values, fields: GoodPartner.fields) == GoodPartner.expected)
-        try before.ping()
+        // The session opened before the revocation is closed by the reload with ERROR `revoked`
+        // (docs/PKI.md, "When it takes effect"): a leaked key must not keep a session alive.
+        #expect(hub.log.await("session_revoked", containing: ["partner=\(Partner.revoked)",
+                                                              "serial=\(revocation.serial)"]) != nil)
+        let closed = try #require(throws: ClientError.self) {
+            _ = try before.query(values: GoodPartner.values, fields: GoodPartner.fields)
+        }
+        switch closed {
+        case .refusedByHub(let code, let reason):
+            #expect(code == .revoked)
+            #expect(reason.contains("serial \(revocation.serial) was revoked"))
+        default: Issue.record("expected ERROR revoked, got \(closed)")
+        }
         good.check("after the revocation and reload")
         before.close()
         let trail = try finish(hub, good: good)
-        // Two batches of the old session, nothing from the refused handshakes.
-        #expect(trail.of(Partner.revoked).map(\.decision) == ["accepted", "accepted"])
+        // One batch of the old session, nothing after the revocation or from refused handshakes.
+        #expect(trail.of(Partner.revoked).map(\.decision) == ["accepted"])
     }
 
     @Test func tls12ClientIsRefused() throws {
