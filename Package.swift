@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "HubClient", dependencies: ["HubWire", "HubTLS", "IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
                           dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS",
-                                         "HubServer", "HubClient", "HubWire", "HubPOSIX"],
+                                         "HubServer", "HubClient", "HubWire", "HubPOSIX", "HubAudit"],
                           swiftSettings: strict),
 
         // The benchmarks' shared workload (synthetic indicators, query sets, store builder).
