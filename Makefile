@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-ingest bench-feeds clean
+.PHONY: deps build demo test soak fuzz bench bench-e2e bench-ingest bench-feeds clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -35,6 +35,18 @@ soak: deps
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
 	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
+
+# The hub over loopback with mutual TLS against Redis (SMISMEMBER), same values, batch size and
+# connections, in one run (docs/BENCHMARKS.md). Installs Debian's redis-server when missing.
+bench-e2e: deps
+	@if ! command -v redis-server >/dev/null 2>&1; then \
+		echo "installing redis-server"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update && $$SUDO apt-get install -y redis-server; \
+	fi
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product E2EBench
+	$(RELEASE_PATH)/release/E2EBench $(BENCH_ARGS)
 
 bench-ingest: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub

@@ -57,12 +57,20 @@ let package = Package(
         .target(name: "HubClient", dependencies: ["HubWire", "HubTLS", "IndicatorKit"], swiftSettings: strict),
         .executableTarget(name: "ihub",
                           dependencies: ["IndicatorKit", "IndicatorStore", "FeedFormats", "HubPolicy", "HubTLS",
-                                         "HubServer", "HubClient", "HubWire", "HubPOSIX"],
+                                         "HubServer", "HubClient", "HubWire", "HubPOSIX", "HubAudit"],
                           swiftSettings: strict),
 
+        // The benchmarks' shared workload (synthetic indicators, query sets, store builder).
+        .target(name: "BenchSupport", dependencies: ["IndicatorKit", "IndicatorStore"],
+                path: "Benchmarks/BenchSupport", swiftSettings: strict),
         .executableTarget(name: "MatcherBench",
-                          dependencies: ["IndicatorKit", "IndicatorStore", "CHubShim"],
+                          dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "CHubShim"],
                           path: "Benchmarks/MatcherBench", swiftSettings: strict),
+        // End to end over mutual TLS against Redis (`make bench-e2e`, docs/BENCHMARKS.md).
+        .executableTarget(name: "E2EBench",
+                          dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "HubWire", "HubTLS",
+                                         "HubPOSIX"],
+                          path: "Benchmarks/E2EBench", swiftSettings: strict),
 
         .testTarget(name: "IndicatorKitTests", dependencies: ["IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),

@@ -3,6 +3,7 @@
 // lookup, batched with prefetch) over a table of the same byte size, in one run.
 // Prints one JSON object on stdout; progress on stderr only when stderr is a terminal.
 // See docs/BENCHMARKS.md.
+import BenchSupport
 import CHubShim
 import Foundation
 import Glibc
@@ -100,11 +101,6 @@ func threadSeconds() -> Double {
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }
 
-func median(_ values: [Double]) -> Double {
-    let sorted = values.sorted()
-    return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-}
-
 #if DEBUG
 let buildKind = "debug"
 FileHandle.standardError.write(Data("""
@@ -129,43 +125,15 @@ try? FileManager.default.createDirectory(atPath: directory, withIntermediateDire
 let snapshotPath = directory + "/bench.snap"
 defer { if options.directory == nil { try? FileManager.default.removeItem(atPath: directory) } }
 
-/// Generates the entries, canonicalises and digests them, and writes the snapshot. A function,
-/// so the writer (gigabytes at 100 M entries) is consumed by `write` instead of copied.
+/// Generates the entries, canonicalises and digests them, and writes the snapshot
+/// (BenchSupport's `StoreBuilder`, shared with E2EBench).
 func buildStore() -> SnapshotWriter.Summary {
-    var writer = SnapshotWriter(key: key, reservingCapacity: options.entries)
-    var raw: [UInt8] = []
-    raw.reserveCapacity(64)
-    let perType = options.entries / 2
     do {
-        try Canonicalizer.withScratch { (out: inout ByteWriter) throws(IndicatorError) in
-            for index in 0..<(2 * perType + options.entries % 2) {
-                let type: IndicatorType = index < perType ? .ipv4 : .domain
-                let k = index < perType ? index : index - perType
-                raw.removeAll(keepingCapacity: true)
-                Workload.value(type, k, into: &raw)
-                let digest: IndicatorDigest
-                var form = CanonicalForm(type: type)
-                if options.canonicalize {
-                    out.truncate(to: 0)
-                    form = try raw.withUnsafeBufferPointer { (value) throws(IndicatorError) in
-                        try Canonicalizer.canonicalize(value, as: type, into: &out)
-                    }
-                    digest = key.digest(form, canonical: out.written)
-                } else {
-                    digest = raw.withUnsafeBufferPointer { key.digest(type, body: $0) }
-                }
-                writer.add(digest, Workload.metadata(index), form: form)
-                if interactive && index % 5_000_000 == 0 && index > 0 { progress("generated \(index) entries") }
-            }
-        }
+        return try StoreBuilder.write(entries: options.entries, key: key, to: snapshotPath,
+                                      canonicalize: options.canonicalize, progress: progress)
     } catch {
-        fail("""
-            the canonicaliser refused the generated value '\(String(decoding: raw, as: UTF8.self))': \(error) \
-            (use --no-canonicalize to measure digest + probe alone)
-            """, status: 1)
+        fail(error.description, status: 1)
     }
-    progress("sorting and writing \(snapshotPath)")
-    do { return try writer.write(to: snapshotPath) } catch { fail("\(error)", status: 1) }
 }
 
 let buildStart = seconds()
@@ -293,7 +261,7 @@ func anonHugePagesKiB() -> Int {
 
 /// Cache lines per lookup (`Snapshot.cacheLines`), averaged over the first 200,000 queries:
 /// bucket lines scanned and cold-record lines read.
-func linesPerLookup() -> (hot: Double, cold: Double) {
+@MainActor func linesPerLookup() -> (hot: Double, cold: Double) {
     var hot = 0
     var cold = 0
     let sample = min(queries.count, 200_000)

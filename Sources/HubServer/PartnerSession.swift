@@ -317,11 +317,32 @@ final class PartnerSession: EventHandler {
         shared.requestEnded()
         guard phase != .closed else { return }
         session.finish(requestID)
-        send(answer)
+        do {
+            try answer.encode(into: &output)
+        } catch {
+            shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
+        }
         shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
                                   ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
                                   ("latency_us", String(record.latencyMicros))])
+        // The other answers of the same audit group are queued on the loop right behind this
+        // one: flush them all with one write, then read on, once per group.
+        guard !completionsPending else { return }
+        completionsPending = true
+        nonisolated(unsafe) let owner = self
+        loop.execute { owner.completionsDone() }
+    }
+
+    /// Set while a `completionsDone` is queued on the loop.
+    private var completionsPending = false
+
+    /// Writes the answers `complete` encoded, then continues reading (or draining).
+    private func completionsDone() {
+        completionsPending = false
+        guard phase != .closed else { return }
+        flush()
+        guard phase != .closed else { return }
         if draining {
             finishDraining()
         } else {
@@ -341,14 +362,14 @@ final class PartnerSession: EventHandler {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
             return
         }
-        if pendingOutput > peakOutput {
-            peakOutput = pendingOutput
-            shared.notePendingOutput(peakOutput)
-        }
         flush()
     }
 
     private func flush() {
+        if pendingOutput > peakOutput {
+            peakOutput = pendingOutput
+            shared.notePendingOutput(peakOutput)
+        }
         writeWantsRead = false
         while outputStart < output.count, phase != .closed {
             let length = retryLength ?? min(output.count - outputStart, 256 << 10)

@@ -2,8 +2,11 @@ import Glibc
 import HubPOSIX
 import IndicatorStore
 
-/// `ihub demo`: the story of issue 2 on a built-in sample, in a temporary directory.
-/// Later issues extend it with partners, the server and the audit trail.
+/// `ihub demo`: the whole story on a built-in sample, in a temporary directory, on loopback:
+/// the operator's side (init, canonical forms, ingest, lookup, verify), then the partners'
+/// (certificates, policies, the server, screening queries, a refusal, shutdown, the audit
+/// trail; DemoCommand+Partners.swift), then the privacy check of everything written.
+/// Exits 1 (`ihub demo: FAILED: …`) when any step does not give the expected result.
 enum DemoCommand {
     /// A CERT's plain list: one value of most types, a CIDR range and a wildcard domain,
     /// plus two broken lines the report must name.
@@ -74,14 +77,35 @@ enum DemoCommand {
         step("5. The store is verified end to end")
         _ = try VerifyCommand.run(["--data", data])
 
-        step("6. No raw indicator is at rest: every file the hub wrote, searched for the sample values")
-        let found = PrivacyScan.search(root: data, needles: ["192.0.2.44", "phish-login", "evil-shop", "DE89370400440532013000", "scam-mail", "fake_support"])
-        if found.isEmpty {
-            Console.out("searched \(PrivacyScan.fileCount(root: data)) files under the data directory: none contains a sample value")
-        } else {
-            for hit in found { Console.out("FOUND \(hit)") }
+        let serverLog: [String]
+        do {
+            serverLog = try partnerStory(root: root, data: data)
+        } catch {
+            Console.err("ihub demo: FAILED: \(error.description)")
             return .someRefused
         }
+
+        step("13. No raw indicator is at rest: every file the hub wrote (store, audit trail, TLS) and its log")
+        let needles = ["192.0.2.44", "phish-login", "evil-shop", "DE89370400440532013000", "scam-mail", "fake_support"]
+            + partnerNeedles
+        let files = PrivacyScan.files(root: data)
+        let areas = ["store", "audit", "tls"].map { area in (area, files.filter { $0.hasPrefix(data + "/" + area + "/") }.count) }
+        if let empty = areas.first(where: { $0.1 == 0 }) {
+            Console.err("ihub demo: FAILED: no file under \(data)/\(empty.0) to search")
+            return .someRefused
+        }
+        var found = PrivacyScan.search(root: data, needles: needles)
+        for line in serverLog {
+            for needle in needles where line.contains(needle) { found.append("server log: \(needle)") }
+        }
+        if !found.isEmpty {
+            for hit in found { Console.err("FOUND \(hit)") }
+            Console.err("ihub demo: FAILED: a raw indicator value is at rest")
+            return .someRefused
+        }
+        Console.out("searched \(files.count) files (" + areas.map { "\($0.0): \($0.1)" }.joined(separator: ", ")
+            + ", other: \(files.count - areas.reduce(0) { $0 + $1.1 })) and \(serverLog.count) server log lines: "
+            + "none contains a sample or queried value")
         Console.out("")
         Console.out("demo finished; the temporary directory is removed.")
         return .success

@@ -1,18 +1,18 @@
-import IndicatorKit
+public import IndicatorKit
 
-/// The benchmark's synthetic but realistic indicators: value `k` of each kind is a pure function
+/// The benchmarks' (MatcherBench, E2EBench) synthetic but realistic indicators: value `k` of each kind is a pure function
 /// of `k`, distinct for distinct `k`, so the table never has to be kept as strings. The store
 /// holds IPv4 addresses `0..<n/2` and domains `0..<n/2`; misses use indices from `n/2` on.
-enum Workload {
-    static let secondLevel = [
+public enum Workload {
+    public static let secondLevel = [
         "example-shop", "secure-login", "cdn-static", "paypa1-verify", "mail-service", "update-center",
         "bank-online", "free-gifts", "account-check", "track-parcel", "crypto-bonus", "cloud-docs",
     ]
-    static let topLevel = ["com", "net", "org", "info", "xyz", "ru", "de", "top", "shop", "co.uk"]
-    static let digits: [UInt8] = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
+    public static let topLevel = ["com", "net", "org", "info", "xyz", "ru", "de", "top", "shop", "co.uk"]
+    public static let digits: [UInt8] = Array("0123456789abcdefghijklmnopqrstuvwxyz".utf8)
 
     /// An IPv4 address in dotted-quad text: a bijection of the low 32 bits of `k`.
-    static func ipv4(_ k: Int, into out: inout [UInt8]) {
+    public static func ipv4(_ k: Int, into out: inout [UInt8]) {
         let mixed = UInt32(truncatingIfNeeded: k) &* 0x9E37_79B1 ^ 0x5BD1_E995
         for shift in stride(from: 24, through: 0, by: -8) {
             appendDecimal(UInt8(truncatingIfNeeded: mixed >> UInt32(shift)), into: &out)
@@ -22,7 +22,7 @@ enum Workload {
 
     /// A domain like `a7f3kq.example-shop.com`: the label is a bijection of the low 40 bits of `k`
     /// in base 36 (1–8 characters), the rest chosen by a hash of `k`.
-    static func domain(_ k: Int, into out: inout [UInt8]) {
+    public static func domain(_ k: Int, into out: inout [UInt8]) {
         var label = (UInt64(truncatingIfNeeded: k) &* 0x9E37_79B9_7F4B) & 0xFF_FFFF_FFFF
         let start = out.count
         repeat {
@@ -38,7 +38,7 @@ enum Workload {
     }
 
     /// Value `k` of `type` (ipv4 or domain).
-    static func value(_ type: IndicatorType, _ k: Int, into out: inout [UInt8]) {
+    public static func value(_ type: IndicatorType, _ k: Int, into out: inout [UInt8]) {
         if type == .ipv4 { ipv4(k, into: &out) } else { domain(k, into: &out) }
     }
 
@@ -49,7 +49,7 @@ enum Workload {
     }
 
     /// Plausible metadata for entry `k`.
-    static func metadata(_ k: Int) -> EntryMetadata {
+    public static func metadata(_ k: Int) -> EntryMetadata {
         let hash = UInt64(truncatingIfNeeded: k) &* 0x2545_F491_4F6C_DD1D
         return EntryMetadata(
             category: ThreatCategory(rawValue: UInt8(hash >> 60) % 13) ?? .unspecified,
@@ -60,9 +60,10 @@ enum Workload {
 }
 
 /// A deterministic generator (SplitMix64) for query order.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
+public struct SplitMix: RandomNumberGenerator {
+    public var state: UInt64
+    public init(state: UInt64) { self.state = state }
+    public mutating func next() -> UInt64 {
         state &+= 0x9E37_79B9_7F4A_7C15
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
@@ -72,16 +73,16 @@ struct SplitMix: RandomNumberGenerator {
 }
 
 /// Queries packed into one buffer: value `i` is `bytes[offsets[i]..<offsets[i + 1]]`.
-struct QuerySet {
-    var bytes: [UInt8] = []
-    var offsets: [UInt64] = [0]
-    var types: [IndicatorType?] = []
-    var expectedHits = 0
+public struct QuerySet {
+    public var bytes: [UInt8] = []
+    public var offsets: [UInt64] = [0]
+    public var types: [IndicatorType?] = []
+    public var expectedHits = 0
 
     /// `count` queries in random order, a fraction `hitRate` of them listed (hits), the rest
     /// not. Query `i` is a hit when `ceil((i + 1) × hitRate) > ceil(i × hitRate)`: exactly the
     /// even ones at 0.5 (the query set of the earlier figures), one in a hundred at 0.01.
-    init(count: Int, entries: Int, hitRate: Double, seed: UInt64) {
+    public init(count: Int, entries: Int, hitRate: Double = 0.5, seed: UInt64) {
         var random = SplitMix(state: seed)
         let perType = entries / 2
         for index in 0..<count {
@@ -108,5 +109,8 @@ struct QuerySet {
 
     private init(empty: ()) {}
 
-    var count: Int { types.count }
+    public var count: Int { types.count }
+
+    /// Query `index`'s bytes.
+    public func value(_ index: Int) -> ArraySlice<UInt8> { bytes[Int(offsets[index])..<Int(offsets[index + 1])] }
 }
