@@ -37,7 +37,7 @@ let package = Package(
 
         .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
         // The strict JSON parser policies and feeds share (tree and pull interfaces). No dependencies.
-        .target(name: "HubJSON", swiftSettings: strict),
+        .target(name: "HubJSON", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "HubPOSIX"],
                 swiftSettings: strict),
         .target(name: "FeedFormats", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),

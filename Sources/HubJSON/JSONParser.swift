@@ -1,3 +1,4 @@
+import IndicatorKit
 /// A strict RFC 8259 parser over a byte buffer, usable two ways:
 ///
 /// - `JSONParser.parse(_:maxDepth:)` returns the whole document as a `JSONValue` (policies);
@@ -43,7 +44,7 @@ public struct JSONParser {
     public init(_ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int) throws(JSONSyntaxError) {
         self.bytes = bytes
         self.maxDepth = maxDepth
-        if let bad = UTF8Validation.firstInvalid(bytes) {
+        if let bad = UTF8Check.firstInvalid(bytes) {
             throw error(at: bad, "not valid UTF-8 (byte 0x\(String(bytes[bad], radix: 16, uppercase: true)))")
         }
         if bytes.count >= 3, bytes[0] == 0xEF, bytes[1] == 0xBB, bytes[2] == 0xBF { position = 3 }

@@ -1,32 +1,9 @@
+import HubJSON
 import IndicatorKit
 /// Small text helpers for policy messages: quoting, UTF-8 validation and "did you mean".
 package enum PolicyText {
-    /// `"text"` with quotes, backslashes and control characters escaped, cut at 80 characters so
-    /// a hostile value cannot flood a log line.
-    package static func quoted(_ text: String) -> String {
-        var out = "\""
-        var count = 0
-        for scalar in text.unicodeScalars {
-            if count == 80 {
-                out += "…"
-                break
-            }
-            count += 1
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7F || (scalar.value >= 0x80 && scalar.value < 0xA0) {
-                    out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
+    /// `"text"`, escaped and cut short for messages (HubJSON's quoting, shared with the feeds).
+    package static func quoted(_ text: String) -> String { JSONText.quoted(text) }
 
     /// The offset of the first byte that breaks well-formed UTF-8 (Unicode Table 3-7), or nil.
     package static func firstInvalidUTF8(_ bytes: [UInt8]) -> Int? {
