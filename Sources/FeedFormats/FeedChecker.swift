@@ -20,10 +20,11 @@ public struct FeedChecker {
     }
 
     /// Reads one file's bytes in `format` (nil = detect) and calls `body` with each good
-    /// record (its value bytes valid only during the call) and the type the value was read as.
+    /// record, the type the value was read as, and the value as checked (refanged when the
+    /// upload is defanged); the bytes are valid only during the call.
     public mutating func check(
         _ bytes: UnsafeBufferPointer<UInt8>, file: String, format: FeedFormat?, type: IndicatorType?,
-        valueColumn: String? = nil, _ body: (FeedRecord, IndicatorType) -> Void
+        valueColumn: String? = nil, _ body: (FeedRecord, IndicatorType, UnsafeBufferPointer<UInt8>) -> Void
     ) throws(FeedError) -> FeedFormat {
         if LineScanner.looksBinary(bytes) { throw .binary(file: file) }
         guard let format = format ?? FeedFormat.detect(bytes) else { throw .unknownFormat(file: file) }
@@ -56,7 +57,7 @@ public struct FeedChecker {
     }
 
     private mutating func checkRecord(_ record: FeedRecord, file: String, scratch: UnsafeMutableBufferPointer<UInt8>,
-                               refanged: UnsafeMutableBufferPointer<UInt8>, _ body: (FeedRecord, IndicatorType) -> Void) {
+                               refanged: UnsafeMutableBufferPointer<UInt8>, _ body: (FeedRecord, IndicatorType, UnsafeBufferPointer<UInt8>) -> Void) {
         func refuse(_ reason: String) {
             report.problems.append(FeedProblem(file: file, line: record.line, path: record.path, reason: reason))
         }
@@ -80,7 +81,7 @@ public struct FeedChecker {
                 return
             }
             if record.action == .withdraw { report.withdrawals += 1 } else { report.accepted += 1 }
-            body(record, form.type)
+            body(record, form.type, value)
         } catch {
             refuse(error.description)
         }
