@@ -174,7 +174,8 @@ dump("QUERY, request id 7, of two values (an IBAN and a value to detect):", quer
 dump("Its RESULT: the IBAN is a hit (all four fields revealed), the IP address a miss:", result)
 dump("PING:", ping)
 dump("ERROR refusing request 8:", error)
-dump("UPLOAD_BEGIN, request id 9: three CSV records under the source's legal basis and reference:", begin)
+dump("Version 2, an upload (request id 9) and two withdrawals. UPLOAD_BEGIN of three CSV records\n"
+     "under the source's legal basis and reference:", begin)
 dump("UPLOAD_RECORDS: all three records in one chunk (an IPv4 address with category, confidence and expiry; a domain with an action hint; a value for the hub to detect, without fields):", records)
 dump("UPLOAD_COMMIT:", commit)
 dump("UPLOAD_RESULT once the upload is durable: two accepted, record 2 refused:", upload_result)

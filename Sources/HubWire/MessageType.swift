@@ -42,10 +42,12 @@ public enum MessageType: UInt8, CaseIterable, Sendable, Hashable, CustomStringCo
         rawValue >= 0x20 ? WireFormat.feedVersion : 1
     }
 
-    /// Whether a client sends this type (the others are the hub's).
-    public var isClientRequest: Bool {
+    /// Whether a malformed payload of this type refuses only its request (`malformed_request`)
+    /// rather than closing the connection (`malformed_payload`). UPLOAD_COMMIT is not among
+    /// them: a hub that cannot read a COMMIT cannot know where the upload ends.
+    public var malformedPayloadIsRequestLevel: Bool {
         switch self {
-        case .query, .uploadBegin, .uploadRecords, .uploadCommit, .withdraw: true
+        case .query, .uploadBegin, .uploadRecords, .withdraw: true
         default: false
         }
     }

@@ -20,8 +20,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 
     // MARK: Payloads
 
-    /// A payload that breaks its message's layout. Request-level for a QUERY
-    /// (`malformed_request`), connection-level for every other message (`malformed_payload`).
+    /// A payload that breaks its message's layout. Request-level for a QUERY, UPLOAD_BEGIN,
+    /// UPLOAD_RECORDS or WITHDRAW (`malformed_request`), connection-level for every other
+    /// message (`malformed_payload`).
     case malformedPayload(MessageType, PayloadFault)
     /// A HELLO or WELCOME that does not start with `IHUBWIRE`.
     case badMagic(MessageType)
@@ -67,7 +68,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncatedFrame: .truncatedFrame
         case .unknownMessageType: .unknownMessageType
         case .nonZeroHeaderBits, .requestIDMustBeZero, .requestIDRequired: .malformedFrame
-        case .malformedPayload(let type, _): type.isClientRequest ? .malformedRequest : .malformedPayload
+        case .malformedPayload(let type, _): type.malformedPayloadIsRequestLevel ? .malformedRequest : .malformedPayload
         case .badMagic: .badMagic
         case .batchTooLarge: .batchTooLarge
         case .missingField: .missingField

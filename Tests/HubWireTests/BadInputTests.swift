@@ -391,6 +391,7 @@ extension Result {
         tooMany.appendLE(UInt32(10_001))
         #expect(parse(.uploadRecords, tooMany) == .malformedPayload(.uploadRecords, .outOfRange(.recordCount, value: 10_001)))
         #expect(parse(.uploadCommit, [3, 0, 0]) == .malformedPayload(.uploadCommit, .truncated(.recordCount, offset: 0, needed: 4, available: 3)))
+        #expect(WireError.malformedPayload(.uploadCommit, .trailingBytes(count: 1)).closesConnection)
     }
 
     @Test func resultsFromTheHubAreCheckedAndConnectionLevel() throws {
