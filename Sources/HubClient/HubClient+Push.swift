@@ -111,8 +111,9 @@ extension HubClient {
     }
 
     /// Uploads with retries: connects with `connect`, pushes, and after a transient failure
-    /// (connection lost, timed out, refused) connects again and sends the same upload with the
-    /// same `uploadID`, up to `attempts` times, waiting 0.2 s, 0.4 s, … in between. The hub
+    /// (connection lost, timed out, refused) or an `upload_in_progress` answer connects again
+    /// and sends the same upload with the same `uploadID`, up to `attempts` times, waiting
+    /// 0.2 s, 0.4 s, … in between. The hub
     /// answers a retry of an upload it had already applied with the first answer (flagged
     /// `alreadyApplied`), so nothing is applied twice.
     public static func push(records: [PushRecord], format: UploadFormat = .other, uploadID: UploadID,
@@ -124,12 +125,15 @@ extension HubClient {
             do {
                 let client = try connect()
                 defer { client.close() }
-                return try client.push(records: records, format: format, uploadID: uploadID, flags: flags,
-                                       legalBasis: legalBasis, reference: reference)
+                let outcome = try client.push(records: records, format: format, uploadID: uploadID, flags: flags,
+                                              legalBasis: legalBasis, reference: reference)
+                // The hub is still applying an earlier attempt (its connection was lost after
+                // the COMMIT): wait and ask again, it will answer "already applied".
+                guard case .refused(.uploadInProgress, _) = outcome, attempt < max(1, attempts) else { return outcome }
             } catch where error.isTransient && attempt < max(1, attempts) {
-                usleep(UInt32(200_000) << UInt32(min(attempt - 1, 5)))
-                attempt += 1
             }
+            usleep(UInt32(200_000) << UInt32(min(attempt - 1, 5)))
+            attempt += 1
         }
     }
 

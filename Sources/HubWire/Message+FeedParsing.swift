@@ -59,6 +59,11 @@ extension UploadBegin {
         if !UploadFlags.all.isSuperset(of: flags) { throw .malformedPayload(.uploadBegin, .reservedNotZero(.uploadFlags)) }
         let legalLength = Int(try reader.u16(.legalBasis))
         let referenceLength = Int(try reader.u16(.reference))
+        for (length, field) in [(legalLength, WireField.legalBasis), (referenceLength, .reference)] {
+            if let fault = TextRules.lengthFault(length, limit: WireFormat.maxUploadTextBytes, required: false) {
+                throw .malformedPayload(.uploadBegin, .invalidText(field, fault))
+            }
+        }
         if try reader.u16(.uploadFlags) != 0 { throw .malformedPayload(.uploadBegin, .reservedNotZero(.uploadFlags)) }
         let legalBasis = try reader.optionalText(legalLength, .legalBasis)
         let reference = try reader.optionalText(referenceLength, .reference)

@@ -79,6 +79,11 @@ struct FeedConnectionState {
 
     private func apply(_ begin: UploadBegin, partner: String, hub: FakeHub) -> Message {
         hub.locked { () -> Message in
+            if hub._busyAnswered < hub.behaviour.busyCommits {
+                hub._busyAnswered += 1
+                return .error(ErrorMessage(requestID: requestID, code: .uploadInProgress,
+                                           reason: "upload \(begin.uploadID) is still being applied"))
+            }
             if let known = hub._uploads[begin.uploadID] {
                 guard known.records == records else {
                     return .error(ErrorMessage(requestID: requestID, code: .uploadIDReused,

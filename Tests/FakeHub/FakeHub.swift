@@ -29,6 +29,9 @@ public final class FakeHub: @unchecked Sendable {
         /// the first `dropUploads` uploads (a lost connection mid-upload).
         public var dropAfterChunks: Int
         public var dropUploads: Int
+        /// The first this many COMMITs are answered `upload_in_progress` (an earlier attempt
+        /// still being applied).
+        public var busyCommits = 0
 
         public init(welcome: Welcome = Welcome(reveal: .all, maxBatchValues: 3, maxInFlight: 2,
                                                policyVersion: 7, partner: "bank-a"),
@@ -64,6 +67,7 @@ public final class FakeHub: @unchecked Sendable {
     /// Applied uploads by id: their owner, content and first answer (the fake's "store").
     var _uploads: [UploadID: AppliedUpload] = [:]
     var _uploadsDropped = 0
+    var _busyAnswered = 0
     var _nextUploadNumber: UInt32 = 1
     var _uploadFrames: [MessageType] = []
     private var stopped = false

@@ -114,6 +114,25 @@ func records(_ count: Int, prefix: String = "198.51.100.") -> [PushRecord] {
         #expect(setup.hub.uploadsDropped == 2 && setup.hub.appliedUploads == 1)
     }
 
+    @Test func uploadInProgressIsAskedAgainWithTheSameID() throws {
+        var behaviour = FakeHub.Behaviour(welcome: Welcome(policyVersion: 1, partner: "cert-a"))
+        behaviour.busyCommits = 1
+        let setup = try PushSetup(behaviour: behaviour)
+        defer { setup.hub.stop() }
+        let id = UploadID.random()
+        #expect(try HubClient.push(records: records(3), uploadID: id, attempts: 1, connect: setup.connect)
+            == .refused(code: .uploadInProgress, reason: "upload \(id) is still being applied"))
+        setup.hub.stop()
+        let again = try PushSetup(behaviour: behaviour)
+        defer { again.hub.stop() }
+        guard case .answered(let result) = try HubClient.push(records: records(3), uploadID: id, attempts: 2,
+                                                               connect: again.connect) else {
+            Issue.record("not answered")
+            return
+        }
+        #expect(result.accepted == 3 && again.hub.uploadFrames.filter { $0 == .uploadCommit }.count == 2)
+    }
+
     @Test func withdrawalsByValueAndByUpload() throws {
         let setup = try PushSetup()
         defer { setup.hub.stop() }

@@ -427,3 +427,13 @@ extension Result {
             == .malformedPayload(.withdrawResult, .outOfRange(.rejection(0), value: 9)))
     }
 }
+
+extension FeedBadInputTests {
+    @Test func uploadBeginTextLengthsAreCheckedBeforeTheReservedBytes() {
+        var payload = beginPayload
+        payload.replaceSubrange(22..<24, with: [0x2D, 0x01])  // legal basis length 301
+        payload[26] = 1                                        // and a reserved byte set
+        #expect(parse(.uploadBegin, payload)
+            == .malformedPayload(.uploadBegin, .invalidText(.legalBasis, .tooLong(length: 301, limit: 256))))
+    }
+}

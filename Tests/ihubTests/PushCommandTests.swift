@@ -168,3 +168,31 @@ import Testing
         #expect(try Ihub.run(base).status == 2)
     }
 }
+
+extension PushCommandTests {
+    @Test func revokedSTIXIndicatorsAreWithdrawnAfterTheUpload() throws {
+        let hub = try hub()
+        defer { hub.stop() }
+        let first = try directory.file("first.txt", "198.51.100.1\n198.51.100.2\n")
+        #expect(try push(hub, [first]).status == 0)
+        let bundle = """
+        {"type": "bundle", "id": "bundle--1", "objects": [
+          {"type": "indicator", "spec_version": "2.1", "id": "indicator--a", "created": "2026-01-01T00:00:00Z",
+           "modified": "2026-01-01T00:00:00Z", "pattern": "[ipv4-addr:value = '198.51.100.3']", "pattern_type": "stix",
+           "valid_from": "2026-01-01T00:00:00Z"},
+          {"type": "indicator", "spec_version": "2.1", "id": "indicator--b", "created": "2026-01-01T00:00:00Z",
+           "modified": "2026-01-02T00:00:00Z", "pattern": "[ipv4-addr:value = '198.51.100.1']", "pattern_type": "stix",
+           "valid_from": "2026-01-01T00:00:00Z", "revoked": true}
+        ]}
+        """
+        let file = try directory.file("bundle.json", bundle)
+        let result = try push(hub, ["--json", file])
+        #expect(result.status == 0, "\(result.stderr) \(result.stdout)")
+        let report = try result.json()
+        #expect(report["accepted"] as? Int == 1)
+        #expect(report["withdrawals"] as? Int == 1)
+        #expect(report["withdrawn"] as? Int == 1)
+        #expect(hub.liveValues(of: "cert-a") == ["198.51.100.2", "198.51.100.3"])
+        #expect(hub.uploadFrames.last == .withdraw)
+    }
+}
