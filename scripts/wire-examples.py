@@ -10,8 +10,12 @@ import struct
 
 MAGIC = b"IHUBWIRE"
 HELLO, WELCOME, PING, PONG, ERROR, QUERY, RESULT = 0x01, 0x02, 0x03, 0x04, 0x05, 0x10, 0x11
+UPLOAD_BEGIN, UPLOAD_RECORDS, UPLOAD_COMMIT, UPLOAD_RESULT = 0x20, 0x21, 0x22, 0x23
+WITHDRAW, WITHDRAW_RESULT = 0x24, 0x25
 NAMES = {HELLO: "HELLO", WELCOME: "WELCOME", PING: "PING", PONG: "PONG", ERROR: "ERROR",
-         QUERY: "QUERY", RESULT: "RESULT"}
+         QUERY: "QUERY", RESULT: "RESULT", UPLOAD_BEGIN: "UPLOAD_BEGIN", UPLOAD_RECORDS: "UPLOAD_RECORDS",
+         UPLOAD_COMMIT: "UPLOAD_COMMIT", UPLOAD_RESULT: "UPLOAD_RESULT", WITHDRAW: "WITHDRAW",
+         WITHDRAW_RESULT: "WITHDRAW_RESULT"}
 
 
 def header(msg_type, request_id, payload_len):
@@ -90,9 +94,91 @@ error = frame(ERROR, 8, [
     (struct.pack("<H", 201), "code 201 (purpose_not_allowed)"),
 ] + text("reason", reason))
 
+# Version 2: uploads and withdrawals.
+upload_id = bytes.fromhex("0f1e2d3c4b5a69788796a5b4c3d2e1f0")
+legal, ref = "nis2-art-29", "CERT-2026-0815"
+begin = frame(UPLOAD_BEGIN, 9, [
+    (upload_id, "upload id 0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+    (struct.pack("<I", 3), "record count 3"),
+    (struct.pack("<B", 2), "format 2 (csv)"),
+    (struct.pack("<B", 0), "flags: none (not defanged, not strict)"),
+    (struct.pack("<H", len(legal)), f"legal basis length {len(legal)}"),
+    (struct.pack("<H", len(ref)), f"reference length {len(ref)}"),
+    (struct.pack("<H", 0), "reserved"),
+    (legal.encode(), f'legal basis "{legal}"'),
+    (ref.encode(), f'reference "{ref}"'),
+])
+
+def record(type_byte, type_name, value, fields):
+    mask = 0
+    parts = []
+    for bit, fmt, v, label in fields:
+        mask |= 1 << bit
+        parts.append((struct.pack(fmt, v), label))
+    head = [(struct.pack("<BBH", type_byte, mask, len(value)),
+             f"record: type {type_byte} ({type_name}), fields {mask:#04x}, value length {len(value)}")]
+    return head + parts + [(value.encode(), f'"{value}"')]
+
+records = frame(UPLOAD_RECORDS, 9, [
+    (struct.pack("<I", 0), "first record index 0"),
+    (struct.pack("<I", 3), "record count 3"),
+] + record(1, "ipv4", "198.51.100.7", [
+    (0, "<B", 3, "category 3 (c2)"), (1, "<B", 80, "confidence 80"),
+    (6, "<I", 1798761600, "expires 1798761600 (2027-01-01T00:00:00Z)")])
+  + record(3, "domain", "evil.example", [(3, "<B", 1, "action 1 (warn)")])
+  + record(0, "detect", "not-an-indicator", []))
+
+commit = frame(UPLOAD_COMMIT, 9, [(struct.pack("<I", 3), "record count 3 (as declared and sent)")])
+
+upload_result = frame(UPLOAD_RESULT, 9, [
+    (upload_id, "upload id (echoed)"),
+    (struct.pack("<I", 4711), "upload number 4711"),
+    (struct.pack("<B", 0), "flags: none (applied now, not discarded)"),
+    (bytes(3), "reserved"),
+    (struct.pack("<I", 2), "accepted 2"),
+    (struct.pack("<I", 0), "duplicates 0"),
+    (struct.pack("<I", 1), "rejected 1"),
+    (struct.pack("<I", 1), "listed rejections 1"),
+    (struct.pack("<IB", 2, 3), "record 2: code 3 (unrecognised)"),
+])
+
+withdraw_values = frame(WITHDRAW, 10, [
+    (struct.pack("<B", 1), "kind 1 (values)"),
+    (struct.pack("<B", 0), "reserved"),
+    (struct.pack("<H", len(ref)), f"reference length {len(ref)}"),
+    (ref.encode(), f'reference "{ref}"'),
+    (struct.pack("<I", 2), "value count 2"),
+    (struct.pack("<BH", 3, 12), "value: type 3 (domain), length 12"),
+    (b"evil.example", '"evil.example"'),
+    (struct.pack("<BH", 1, 11), "value: type 1 (ipv4), length 11"),
+    (b"192.0.2.999", '"192.0.2.999"'),
+])
+
+withdraw_result = frame(WITHDRAW_RESULT, 10, [
+    (struct.pack("<I", 1), "withdrawn 1"),
+    (struct.pack("<I", 0), "not found 0"),
+    (struct.pack("<I", 1), "refused 1"),
+    (struct.pack("<IB", 1, 4), "value 1: code 4 (invalid_value)"),
+])
+
+withdraw_upload = frame(WITHDRAW, 11, [
+    (struct.pack("<B", 2), "kind 2 (upload)"),
+    (struct.pack("<B", 0), "reserved"),
+    (struct.pack("<H", 0), "reference length 0"),
+    (upload_id, "upload id 0f1e2d3c4b5a69788796a5b4c3d2e1f0"),
+])
+
 dump("HELLO from a client that speaks only version 1:", hello)
 dump("WELCOME for partner `bank-north`, whose policy reveals category and confidence:", welcome)
 dump("QUERY, request id 7, of two values (an IBAN and a value to detect):", query)
 dump("Its RESULT: the IBAN is a hit (all four fields revealed), the IP address a miss:", result)
 dump("PING:", ping)
 dump("ERROR refusing request 8:", error)
+dump("Version 2, an upload (request id 9) and two withdrawals. UPLOAD_BEGIN of three CSV records\n"
+     "under the source's legal basis and reference:", begin)
+dump("UPLOAD_RECORDS: all three records in one chunk (an IPv4 address with category, confidence and expiry; a domain with an action hint; a value for the hub to detect, without fields):", records)
+dump("UPLOAD_COMMIT:", commit)
+dump("UPLOAD_RESULT once the upload is durable: two accepted, record 2 refused:", upload_result)
+dump("WITHDRAW, request id 10, by values:", withdraw_values)
+dump("Its WITHDRAW_RESULT: the domain's report withdrawn, value 1 refused:", withdraw_result)
+dump("WITHDRAW, request id 11, of the whole upload:", withdraw_upload)

@@ -26,13 +26,16 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
     case timeout(operation: String, seconds: Double)
     /// The call is not possible: the client is closed, or an argument is out of range.
     case invalidUse(String)
+    /// The hub does not offer the operation: it negotiated a protocol version without it
+    /// (uploads and withdrawals need version 2).
+    case notSupported(String)
 
     /// 2 for a local configuration problem, 3 when the hub could not be reached or refused the
     /// connection (PRODUCT.md, "Exit status").
     public var exitStatus: Int32 {
         switch self {
         case .identity, .invalidUse: 2
-        case .cannotConnect, .tls, .refusedByHub, .protocolViolation, .connectionClosed, .timeout: 3
+        case .cannotConnect, .tls, .refusedByHub, .protocolViolation, .connectionClosed, .timeout, .notSupported: 3
         }
     }
 
@@ -48,6 +51,16 @@ public enum ClientError: Error, Equatable, Sendable, CustomStringConvertible {
             duringRequest ? "the hub closed the connection with requests unanswered" : "the hub closed the connection"
         case .timeout(let operation, let seconds): "timed out after \(seconds) s waiting for \(operation)"
         case .invalidUse(let reason): reason
+        case .notSupported(let reason): reason
+        }
+    }
+
+    /// Whether the request's outcome is unknown because the connection failed (closed, timed
+    /// out, could not be made): a retry of an upload with the same upload id is safe and needed.
+    public var isTransient: Bool {
+        switch self {
+        case .cannotConnect, .connectionClosed, .timeout: true
+        default: false
         }
     }
 

@@ -82,6 +82,7 @@ public final class HubClient {
                 throw .protocolViolation(error)
             }
             transport.decoder.maxPayloadBytes = WireFormat.maxPayloadBytes
+            transport.decoder.version = welcome.version
             return HubClient(welcome: welcome, options: options, transport: transport, session: session,
                              leftover: Array(frames.dropFirst()))
         case .error(let error):
@@ -154,6 +155,8 @@ public final class HubClient {
                 message = try Message(frame: frame)
                 switch message {
                 case .result(let result): try session.receive(result)
+                case .uploadResult(let result): session.receive(result)
+                case .withdrawResult(let result): session.receive(result)
                 case .error(let error) where error.requestID != 0: session.receive(error)
                 default: break
                 }

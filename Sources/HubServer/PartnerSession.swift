@@ -244,6 +244,10 @@ final class PartnerSession: EventHandler {
                 }
             case .welcome, .result:
                 throw WireError.unexpectedMessage(frame.type, reason: .wrongDirection)
+            case .uploadBegin, .uploadRecords, .uploadCommit, .uploadResult, .withdraw, .withdrawResult:
+                // Protocol version 2 (uploads): this hub negotiates version 1, so its decoder and
+                // `session.admit` refuse these before they get here.
+                throw WireError.messageTypeNotInVersion(frame.type, version: session.version)
             }
         } catch {
             fail(error)

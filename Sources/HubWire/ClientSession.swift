@@ -10,6 +10,11 @@ public struct ClientSession: Sendable {
     public private(set) var state: State = .awaitingWelcome
     /// Request id → value count of each QUERY sent and not yet answered.
     public private(set) var inFlight: [UInt64: Int] = [:]
+    /// Uploads begun and not finished: whether the COMMIT has been sent, and whether a
+    /// request-level ERROR has already answered it (before the COMMIT).
+    public private(set) var uploads: [UInt64: (committed: Bool, refused: Bool)] = [:]
+    /// WITHDRAWs sent and not yet answered.
+    public private(set) var withdrawals: Set<UInt64> = []
 
     public init() {}
 
@@ -22,17 +27,27 @@ public struct ClientSession: Sendable {
             guard frame.type == .welcome || frame.type == .error else {
                 throw .unexpectedMessage(frame.type, reason: .beforeWelcome)
             }
-        case .established:
+        case .established(let welcome):
+            if frame.type.sinceVersion > welcome.version {
+                throw .messageTypeNotInVersion(frame.type, version: welcome.version)
+            }
+            let id = frame.requestID
             switch frame.type {
-            case .hello, .query: throw .unexpectedMessage(frame.type, reason: .wrongDirection)
+            case .hello, .query, .uploadBegin, .uploadRecords, .uploadCommit, .withdraw:
+                throw .unexpectedMessage(frame.type, reason: .wrongDirection)
             case .welcome: throw .unexpectedMessage(.welcome, reason: .handshakeRepeated)
             case .result:
-                if inFlight[frame.requestID] == nil {
-                    throw .unexpectedMessage(.result, reason: .notInFlight(frame.requestID))
+                if inFlight[id] == nil { throw .unexpectedMessage(.result, reason: .notInFlight(id)) }
+            case .uploadResult:
+                guard let upload = uploads[id], !upload.refused else {
+                    throw .unexpectedMessage(.uploadResult, reason: .notInFlight(id))
                 }
+                if !upload.committed { throw .unexpectedMessage(.uploadResult, reason: .wrongAnswer(id)) }
+            case .withdrawResult:
+                if !withdrawals.contains(id) { throw .unexpectedMessage(.withdrawResult, reason: .notInFlight(id)) }
             case .error:
-                if frame.requestID != 0 && inFlight[frame.requestID] == nil {
-                    throw .unexpectedMessage(.error, reason: .notInFlight(frame.requestID))
+                if id != 0 && inFlight[id] == nil && !withdrawals.contains(id) && !(uploads[id].map { !$0.refused } ?? false) {
+                    throw .unexpectedMessage(.error, reason: .notInFlight(id))
                 }
             case .ping, .pong: break
             }
@@ -50,8 +65,48 @@ public struct ClientSession: Sendable {
 
     /// A QUERY is about to be sent; throws `duplicateRequestID` when its id is in flight.
     public mutating func send(_ query: QueryBatch) throws(WireError) {
-        guard inFlight[query.requestID] == nil else { throw .duplicateRequestID(query.requestID) }
+        try checkFree(query.requestID)
         inFlight[query.requestID] = query.values.count
+    }
+
+    /// An UPLOAD_BEGIN is about to be sent.
+    public mutating func send(_ begin: UploadBegin) throws(WireError) {
+        try checkFree(begin.requestID)
+        let open = uploads.values.filter { !$0.committed }.count
+        if open >= WireFormat.maxOpenUploads { throw .uploadState(.tooManyOpen(limit: WireFormat.maxOpenUploads)) }
+        uploads[begin.requestID] = (committed: false, refused: false)
+    }
+
+    /// An UPLOAD_COMMIT is about to be sent (after the upload's records).
+    public mutating func send(_ commit: UploadCommit) throws(WireError) {
+        guard let upload = uploads[commit.requestID], !upload.committed else {
+            throw .unexpectedMessage(.uploadCommit, reason: .notAnOpenUpload(commit.requestID))
+        }
+        if upload.refused {
+            uploads.removeValue(forKey: commit.requestID)
+        } else {
+            uploads[commit.requestID] = (committed: true, refused: false)
+        }
+    }
+
+    /// A WITHDRAW is about to be sent.
+    public mutating func send(_ withdraw: WithdrawRequest) throws(WireError) {
+        try checkFree(withdraw.requestID)
+        withdrawals.insert(withdraw.requestID)
+    }
+
+    private func checkFree(_ id: UInt64) throws(WireError) {
+        if inFlight[id] != nil || uploads[id] != nil || withdrawals.contains(id) { throw .duplicateRequestID(id) }
+    }
+
+    /// An UPLOAD_RESULT answers its committed upload.
+    public mutating func receive(_ result: UploadResult) {
+        uploads.removeValue(forKey: result.requestID)
+    }
+
+    /// A WITHDRAW_RESULT answers its withdrawal.
+    public mutating func receive(_ result: WithdrawResult) {
+        withdrawals.remove(result.requestID)
     }
 
     /// A parsed RESULT answers its request; throws when its entry count differs from the QUERY's.
@@ -65,7 +120,14 @@ public struct ClientSession: Sendable {
     }
 
     /// A request-level ERROR answers its request.
+    /// An upload refused before its COMMIT stays registered until the COMMIT is sent.
     public mutating func receive(_ error: ErrorMessage) {
-        if error.requestID != 0 { inFlight.removeValue(forKey: error.requestID) }
+        let id = error.requestID
+        guard id != 0 else { return }
+        inFlight.removeValue(forKey: id)
+        withdrawals.remove(id)
+        if let upload = uploads[id] {
+            if upload.committed { uploads.removeValue(forKey: id) } else { uploads[id] = (committed: false, refused: true) }
+        }
     }
 }

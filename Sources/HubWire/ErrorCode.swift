@@ -38,6 +38,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let invalidField = ErrorCode(rawValue: 103)
     public static let unknownIndicatorType = ErrorCode(rawValue: 104)
 
+    // Request-level: uploads and withdrawals (version 2).
+    public static let uploadTooLarge = ErrorCode(rawValue: 120)
+    public static let uploadIDReused = ErrorCode(rawValue: 121)
+    public static let uploadInProgress = ErrorCode(rawValue: 122)
+    public static let uploadState = ErrorCode(rawValue: 123)
+    public static let unknownUpload = ErrorCode(rawValue: 124)
+
     // Request-level: policy, rate and quota.
     public static let operationNotAllowed = ErrorCode(rawValue: 200)
     public static let purposeNotAllowed = ErrorCode(rawValue: 201)
@@ -51,12 +58,13 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
     public static let serverBusy = ErrorCode(rawValue: 300)
     public static let internalError = ErrorCode(rawValue: 301)
 
-    /// Every code of protocol version 1, in table order.
+    /// Every code of protocol versions 1 and 2, in table order.
     public static let known: [ErrorCode] = [
         .malformedFrame, .frameTooLarge, .truncatedFrame, .unknownMessageType, .malformedPayload, .badMagic,
         .helloRequired, .unsupportedVersion, .unexpectedMessage, .duplicateRequestID, .handshakeTimeout,
         .helloTimeout, .idleTimeout, .frameTimeout, .notAuthorised, .revoked, .shuttingDown,
         .malformedRequest, .batchTooLarge, .missingField, .invalidField, .unknownIndicatorType,
+        .uploadTooLarge, .uploadIDReused, .uploadInProgress, .uploadState, .unknownUpload,
         .operationNotAllowed, .purposeNotAllowed, .legalBasisNotAllowed, .priorityNotAllowed, .typeNotAllowed,
         .rateLimited, .quotaExceeded, .serverBusy, .internalError,
     ]
@@ -87,6 +95,11 @@ public struct ErrorCode: RawRepresentable, Hashable, Sendable, CustomStringConve
         case 102: "missing_field"
         case 103: "invalid_field"
         case 104: "unknown_indicator_type"
+        case 120: "upload_too_large"
+        case 121: "upload_id_reused"
+        case 122: "upload_in_progress"
+        case 123: "upload_state"
+        case 124: "unknown_upload"
         case 200: "operation_not_allowed"
         case 201: "purpose_not_allowed"
         case 202: "legal_basis_not_allowed"

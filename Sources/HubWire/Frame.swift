@@ -25,7 +25,7 @@ public struct Frame: Equatable, Sendable {
 enum FrameHeader {
     /// Checks a complete header in the order the document gives (length, type, flags and
     /// reserved, request id rule) and returns its fields.
-    static func parse(_ header: UnsafeRawBufferPointer, limit: Int) throws(WireError)
+    static func parse(_ header: UnsafeRawBufferPointer, limit: Int, version: UInt16) throws(WireError)
         -> (type: MessageType, requestID: UInt64, length: Int) {
         precondition(header.count >= WireFormat.headerSize)
         let length = Int(UInt32(littleEndian: header.loadUnaligned(
@@ -33,6 +33,7 @@ enum FrameHeader {
         if length > limit { throw .frameTooLarge(length: length, limit: limit) }
         let typeByte = header[WireFormat.HeaderOffset.type]
         guard let type = MessageType(rawValue: typeByte) else { throw .unknownMessageType(typeByte) }
+        if type.sinceVersion > version { throw .messageTypeNotInVersion(type, version: version) }
         let flags = header[WireFormat.HeaderOffset.flags]
         let reserved = UInt16(littleEndian: header.loadUnaligned(
             fromByteOffset: WireFormat.HeaderOffset.reserved, as: UInt16.self))

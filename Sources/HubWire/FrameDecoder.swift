@@ -11,6 +11,10 @@ public struct FrameDecoder: Sendable {
     /// limit; a hub raises it to the max payload it advertised after sending WELCOME, a client
     /// to `WireFormat.maxPayloadBytes` after receiving WELCOME.
     public var maxPayloadBytes: Int
+    /// The connection's protocol version: message types of later versions are refused as
+    /// unknown. Starts at 1 (the handshake's messages are the same in every version); each
+    /// side sets the negotiated version once WELCOME has been sent or received.
+    public var version: UInt16
 
     /// Header bytes of a frame whose header is still incomplete (capacity 16, reused).
     private var header: [UInt8] = []
@@ -19,9 +23,10 @@ public struct FrameDecoder: Sendable {
     private var payload: [UInt8] = []
     private var failure: WireError?
 
-    public init(maxPayloadBytes: Int = WireFormat.handshakePayloadLimit) {
+    public init(maxPayloadBytes: Int = WireFormat.handshakePayloadLimit, version: UInt16 = 1) {
         precondition(maxPayloadBytes >= 0 && maxPayloadBytes <= Int(UInt32.max))
         self.maxPayloadBytes = maxPayloadBytes
+        self.version = version
         header.reserveCapacity(WireFormat.headerSize)
     }
 
@@ -112,7 +117,7 @@ public struct FrameDecoder: Sendable {
 
     /// Checks a complete header; its payload is collected next.
     private mutating func begin(_ raw: UnsafeRawBufferPointer) throws(WireError) {
-        current = try FrameHeader.parse(raw, limit: maxPayloadBytes)
+        current = try FrameHeader.parse(raw, limit: maxPayloadBytes, version: version)
         payload = []
     }
 }

@@ -75,6 +75,8 @@ extension Message {
                 throw .malformedPayload(.result, .outOfRange(.entryCount, value: UInt64(result.entries.count)))
             }
             count = WireFormat.resultFixedBytes + result.entries.wireBytes.count
+        case .uploadBegin, .uploadRecords, .uploadCommit, .uploadResult, .withdraw, .withdrawResult:
+            count = try feedPayloadCount()
         }
         if count > WireFormat.maxPayloadBytes { throw .frameTooLarge(length: count, limit: WireFormat.maxPayloadBytes) }
         return count
@@ -144,6 +146,8 @@ extension Message {
         case .result(let result):
             w.u32(UInt32(result.entries.count))
             w.bytes(result.entries.wireBytes)
+        case .uploadBegin, .uploadRecords, .uploadCommit, .uploadResult, .withdraw, .withdrawResult:
+            writeFeedPayload(&w)
         }
     }
 }

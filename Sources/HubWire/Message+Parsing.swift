@@ -26,15 +26,28 @@ extension Message {
             case .result:
                 return .result(try QueryResult.parse(&reader, payload: payload, requestID: requestID,
                                                      maxEntries: maxBatchValues))
+            case .uploadBegin: return .uploadBegin(try UploadBegin.parse(&reader, requestID: requestID))
+            case .uploadRecords: return .uploadRecords(try UploadRecords.parse(&reader, payload: payload, requestID: requestID))
+            case .uploadCommit:
+                let count = try reader.u32(.recordCount)
+                try reader.end()
+                return .uploadCommit(UploadCommit(requestID: requestID, recordCount: count))
+            case .uploadResult: return .uploadResult(try UploadResult.parse(&reader, requestID: requestID))
+            case .withdraw:
+                return .withdraw(try WithdrawRequest.parse(&reader, payload: payload, requestID: requestID,
+                                                           maxValues: WireFormat.maxWithdrawValues))
+            case .withdrawResult: return .withdrawResult(try WithdrawResult.parse(&reader, requestID: requestID))
             }
         }
     }
 
     /// Decodes exactly one complete frame (header and payload) from `bytes`, with the given
-    /// payload limit. For tests and tools; connections use `FrameDecoder`.
+    /// payload limit and protocol version (default: the newest this implementation speaks).
+    /// For tests and tools; connections use `FrameDecoder`.
     public init(bytes: [UInt8], maxPayloadBytes: Int = WireFormat.maxPayloadBytes,
-                maxBatchValues: Int = WireFormat.maxBatchValues) throws(WireError) {
+                maxBatchValues: Int = WireFormat.maxBatchValues, version: UInt16 = WireFormat.maxVersion) throws(WireError) {
         var decoder = FrameDecoder(maxPayloadBytes: maxPayloadBytes)
+        decoder.version = version
         let frames = try decoder.feed(bytes)
         try decoder.finish()
         guard let frame = frames.first else { throw .truncatedFrame(received: 0, expected: WireFormat.headerSize) }

@@ -10,6 +10,12 @@ public enum Message: Equatable, Sendable {
     case error(ErrorMessage)
     case query(QueryBatch)
     case result(QueryResult)
+    case uploadBegin(UploadBegin)
+    case uploadRecords(UploadRecords)
+    case uploadCommit(UploadCommit)
+    case uploadResult(UploadResult)
+    case withdraw(WithdrawRequest)
+    case withdrawResult(WithdrawResult)
 
     public var type: MessageType {
         switch self {
@@ -20,6 +26,12 @@ public enum Message: Equatable, Sendable {
         case .error: .error
         case .query: .query
         case .result: .result
+        case .uploadBegin: .uploadBegin
+        case .uploadRecords: .uploadRecords
+        case .uploadCommit: .uploadCommit
+        case .uploadResult: .uploadResult
+        case .withdraw: .withdraw
+        case .withdrawResult: .withdrawResult
         }
     }
 
@@ -30,6 +42,12 @@ public enum Message: Equatable, Sendable {
         case .error(let error): error.requestID
         case .query(let query): query.requestID
         case .result(let result): result.requestID
+        case .uploadBegin(let m): m.requestID
+        case .uploadRecords(let m): m.requestID
+        case .uploadCommit(let m): m.requestID
+        case .uploadResult(let m): m.requestID
+        case .withdraw(let m): m.requestID
+        case .withdrawResult(let m): m.requestID
         }
     }
 }

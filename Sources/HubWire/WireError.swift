@@ -20,8 +20,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
 
     // MARK: Payloads
 
-    /// A payload that breaks its message's layout. Request-level for a QUERY
-    /// (`malformed_request`), connection-level for every other message (`malformed_payload`).
+    /// A payload that breaks its message's layout. Request-level for a QUERY, UPLOAD_BEGIN,
+    /// UPLOAD_RECORDS or WITHDRAW (`malformed_request`), connection-level for every other
+    /// message (`malformed_payload`).
     case malformedPayload(MessageType, PayloadFault)
     /// A HELLO or WELCOME that does not start with `IHUBWIRE`.
     case badMagic(MessageType)
@@ -49,6 +50,16 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
     case unexpectedMessage(MessageType, reason: UnexpectedReason)
     /// A QUERY reused the id of a request still in flight.
     case duplicateRequestID(UInt64)
+    /// A message type of a later protocol version than the connection's.
+    case messageTypeNotInVersion(MessageType, version: UInt16)
+
+    // MARK: Uploads (request-level)
+
+    /// An upload declares (or sends) more records than the limit.
+    case uploadTooLarge(records: Int, limit: Int)
+    /// UPLOAD_RECORDS or UPLOAD_COMMIT breaks the upload's order or counts, or too many
+    /// uploads are open.
+    case uploadState(UploadStateFault)
 
     /// The code an ERROR reporting this carries.
     public var code: ErrorCode {
@@ -57,7 +68,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .truncatedFrame: .truncatedFrame
         case .unknownMessageType: .unknownMessageType
         case .nonZeroHeaderBits, .requestIDMustBeZero, .requestIDRequired: .malformedFrame
-        case .malformedPayload(let type, _): type == .query ? .malformedRequest : .malformedPayload
+        case .malformedPayload(let type, _): type.malformedPayloadIsRequestLevel ? .malformedRequest : .malformedPayload
         case .badMagic: .badMagic
         case .batchTooLarge: .batchTooLarge
         case .missingField: .missingField
@@ -67,6 +78,9 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedVersion: .unsupportedVersion
         case .unexpectedMessage: .unexpectedMessage
         case .duplicateRequestID: .duplicateRequestID
+        case .messageTypeNotInVersion: .unknownMessageType
+        case .uploadTooLarge: .uploadTooLarge
+        case .uploadState: .uploadState
         }
     }
 
@@ -88,7 +102,7 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
             "stream ended inside a frame: \(received) of \(expected) bytes received"
         case .unknownMessageType(let byte):
             if let reserved = MessageType.reservation(of: byte) {
-                "message type \(hex(byte)) is reserved for \(reserved), not part of protocol version 1"
+                "message type \(hex(byte)) is reserved for \(reserved), not part of protocol versions 1–2"
             } else {
                 "unknown message type \(hex(byte))"
             }
@@ -120,6 +134,12 @@ public enum WireError: Error, Equatable, Sendable, CustomStringConvertible {
             "unexpected \(type): \(reason)"
         case .duplicateRequestID(let id):
             "request id \(id) is already in flight"
+        case .messageTypeNotInVersion(let type, let version):
+            "\(type) belongs to protocol version \(type.sinceVersion); this connection speaks version \(version)"
+        case .uploadTooLarge(let records, let limit):
+            "upload of \(records) records is over the limit of \(limit)"
+        case .uploadState(let fault):
+            "\(fault)"
         }
     }
 }
@@ -196,6 +216,9 @@ public enum WireField: Equatable, Sendable, CustomStringConvertible {
     case entryCount
     case entry(Int), entryRevealMask(Int), category(Int), confidence(Int), action(Int), refusalCode(Int)
     case entryStatus(Int)
+    case uploadID, recordCount, uploadFormat, uploadFlags, legalBasis, reference, firstIndex
+    case record(Int), recordFields(Int), recordCategory(Int), recordConfidence(Int), recordTLP(Int), recordAction(Int)
+    case uploadNumber, resultFlags, counts, rejection(Int), withdrawKind
 
     public var description: String {
         switch self {
@@ -226,6 +249,24 @@ public enum WireField: Equatable, Sendable, CustomStringConvertible {
         case .action(let i): "entry \(i) action"
         case .refusalCode(let i): "entry \(i) refusal code"
         case .entryStatus(let i): "entry \(i) status"
+        case .uploadID: "upload id"
+        case .recordCount: "record count"
+        case .uploadFormat: "format"
+        case .uploadFlags: "flags"
+        case .legalBasis: "legal basis"
+        case .reference: "reference"
+        case .firstIndex: "first record index"
+        case .record(let i): "record \(i)"
+        case .recordFields(let i): "record \(i) field mask"
+        case .recordCategory(let i): "record \(i) category"
+        case .recordConfidence(let i): "record \(i) confidence"
+        case .recordTLP(let i): "record \(i) TLP"
+        case .recordAction(let i): "record \(i) action"
+        case .uploadNumber: "upload number"
+        case .resultFlags: "result flags"
+        case .counts: "counts"
+        case .rejection(let i): "rejection \(i)"
+        case .withdrawKind: "withdrawal kind"
         }
     }
 }
@@ -242,6 +283,11 @@ public enum UnexpectedReason: Equatable, Sendable, CustomStringConvertible {
     case notInFlight(UInt64)
     /// A RESULT whose entry count differs from its QUERY's value count.
     case countMismatch(expected: Int, received: Int)
+    /// UPLOAD_RECORDS or UPLOAD_COMMIT for an id that is no open upload of this connection.
+    case notAnOpenUpload(UInt64)
+    /// An answer of another kind than the request with this id (an UPLOAD_RESULT for a QUERY),
+    /// or an UPLOAD_RESULT before its COMMIT was sent.
+    case wrongAnswer(UInt64)
 
     public var description: String {
         switch self {
@@ -250,6 +296,38 @@ public enum UnexpectedReason: Equatable, Sendable, CustomStringConvertible {
         case .beforeWelcome: "the handshake is not complete"
         case .notInFlight(let id): "request \(id) is not in flight"
         case .countMismatch(let expected, let received): "\(received) entries for a batch of \(expected) values"
+        case .notAnOpenUpload(let id): "request \(id) is not an open upload"
+        case .wrongAnswer(let id): "not an answer request \(id) can have now"
+        }
+    }
+}
+
+/// What is wrong with an upload's sequence of frames.
+public enum UploadStateFault: Equatable, Sendable, CustomStringConvertible {
+    /// UPLOAD_BEGIN while `limit` uploads are already open on the connection.
+    case tooManyOpen(limit: Int)
+    /// UPLOAD_RECORDS whose first index is not the number of records received so far.
+    case chunkOutOfOrder(expected: Int, received: Int)
+    /// Records beyond UPLOAD_BEGIN's record count.
+    case overDeclared(declared: Int, received: Int)
+    /// UPLOAD_COMMIT whose count differs from the declared count or the records received.
+    case commitMismatch(declared: Int, received: Int, committed: Int)
+    /// No UPLOAD_RECORDS or UPLOAD_COMMIT for `WireFormat.uploadIdleTimeout` seconds.
+    case timedOut(seconds: Int)
+    /// An upload declaring no records.
+    case empty
+
+    public var description: String {
+        switch self {
+        case .tooManyOpen(let limit): "\(limit) upload\(limit == 1 ? " is" : "s are") already open on this connection"
+        case .chunkOutOfOrder(let expected, let received):
+            "UPLOAD_RECORDS starts at record \(received), expected \(expected)"
+        case .overDeclared(let declared, let received):
+            "\(received) records received, more than the \(declared) declared"
+        case .commitMismatch(let declared, let received, let committed):
+            "UPLOAD_COMMIT confirms \(committed) records; \(declared) were declared and \(received) received"
+        case .timedOut(let seconds): "no UPLOAD_RECORDS or UPLOAD_COMMIT for \(seconds) s: the upload is discarded"
+        case .empty: "an upload must declare at least one record"
         }
     }
 }

@@ -6,7 +6,9 @@ public enum WireFormat {
     /// The versions this implementation speaks (HELLO carries the client's range; the hub picks
     /// the highest version in both ranges).
     public static let minVersion: UInt16 = 1
-    public static let maxVersion: UInt16 = 1
+    public static let maxVersion: UInt16 = 2
+    /// The first version with feed uploads and withdrawals (UPLOAD_BEGIN … WITHDRAW_RESULT).
+    public static let feedVersion: UInt16 = 2
 
     /// The first 8 bytes of every HELLO and WELCOME payload: ASCII `IHUBWIRE`.
     public static let magic: [UInt8] = Array("IHUBWIRE".utf8)
@@ -51,6 +53,23 @@ public enum WireFormat {
     /// The largest in-flight limit a WELCOME may advertise.
     public static let maxInFlightLimit = 65_535
 
+    // MARK: Feed limits (version 2)
+
+    /// Most records one upload may declare (the hub holds an upload until COMMIT: atomic).
+    public static let maxUploadRecords = 1_000_000
+    /// Most records in one UPLOAD_RECORDS frame.
+    public static let maxChunkRecords = 10_000
+    /// Uploads open (UPLOAD_BEGIN sent, UPLOAD_COMMIT not yet) at once per connection.
+    public static let maxOpenUploads = 1
+    /// Most rejections an UPLOAD_RESULT lists (the count covers them all).
+    public static let maxListedRejections = 10_000
+    /// Most values in one WITHDRAW.
+    public static let maxWithdrawValues = 10_000
+    /// UPLOAD_BEGIN's legal basis and reference, WITHDRAW's reference: 0 to this many bytes.
+    public static let maxUploadTextBytes = 256
+    /// The largest upload number (24 bits, docs/LIVE-UPDATES.md).
+    public static let maxUploadNumber: UInt32 = 0xFF_FFFF
+
     // MARK: Timeouts (seconds)
 
     /// From TCP accept to the end of the TLS handshake.
@@ -65,6 +84,8 @@ public enum WireFormat {
     public static let pongTimeout = 30
     /// A hub that cannot write to a client for this long closes the connection.
     public static let writeStallTimeout = 60
+    /// An open upload with no UPLOAD_RECORDS or UPLOAD_COMMIT for this long is discarded.
+    public static let uploadIdleTimeout = 60
 
     // MARK: Message layouts
 
@@ -82,6 +103,24 @@ public enum WireFormat {
     static let valueHeaderBytes = 3
     /// Fixed part of a RESULT payload: the entry count.
     static let resultFixedBytes = 4
+
+    /// Fixed part of UPLOAD_BEGIN: upload id, record count, format, flags, two text lengths,
+    /// reserved.
+    static let uploadBeginFixedBytes = 28
+    /// Fixed part of UPLOAD_RECORDS: first record index, record count.
+    static let uploadRecordsFixedBytes = 8
+    /// Each record: type, field mask, value length.
+    static let recordHeaderBytes = 4
+    /// UPLOAD_COMMIT: the record count.
+    static let uploadCommitBytes = 4
+    /// Fixed part of UPLOAD_RESULT, before the listed rejections.
+    static let uploadResultFixedBytes = 40
+    /// Each listed rejection: record index (u32), refusal code (u8).
+    static let rejectionBytes = 5
+    /// Fixed part of WITHDRAW: kind, reserved, reference length.
+    static let withdrawFixedBytes = 4
+    /// Fixed part of WITHDRAW_RESULT, before the listed refusals.
+    static let withdrawResultFixedBytes = 12
 
     /// RESULT entry status bytes.
     enum Status {

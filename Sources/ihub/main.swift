@@ -9,6 +9,8 @@ nonisolated(unsafe) let commands: [(name: String, summary: String, run: ([String
     ("lookup", "look values up in the local store (operator side)", LookupCommand.run),
     ("verify", "check a data directory's store end to end", VerifyCommand.run),
     ("query", "ask a hub about values (partner side, mutual TLS)", QueryCommand.run),
+    ("push", "upload feed files to a hub (CERT side, mutual TLS)", PushCommand.run),
+    ("withdraw", "withdraw your own reports from a hub, by value or by upload", WithdrawCommand.run),
     ("policy", "validate partner policies and print what each partner may do", PolicyCommand.run),
     ("serve", "serve partners over mutual TLS (SIGHUP reloads, SIGTERM stops)", ServeCommand.run),
     ("demo", "the whole story on a built-in sample, in a temporary directory", DemoCommand.run),

@@ -22,17 +22,31 @@ public final class FakeHub: @unchecked Sendable {
         /// Sent instead of WELCOME (then the connection is closed).
         public var connectionError: ErrorMessage?
         public var reverseOrder: Bool
+        /// Uploads and withdrawals (version 2): only partners with this role may send them;
+        /// the others get `operation_not_allowed`, as a hub answers a bank.
+        public var uploadRole: PartnerRole
+        /// Closes the connection without an answer after this many UPLOAD_RECORDS chunks, on
+        /// the first `dropUploads` uploads (a lost connection mid-upload).
+        public var dropAfterChunks: Int
+        public var dropUploads: Int
+        /// The first this many COMMITs are answered `upload_in_progress` (an earlier attempt
+        /// still being applied).
+        public var busyCommits = 0
 
         public init(welcome: Welcome = Welcome(reveal: .all, maxBatchValues: 3, maxInFlight: 2,
                                                policyVersion: 7, partner: "bank-a"),
                     answer: @escaping @Sendable (String) -> ResultEntry = FakeHub.standardAnswer,
                     refuse: @escaping @Sendable (QueryBatch) -> ErrorMessage? = { _ in nil },
-                    connectionError: ErrorMessage? = nil, reverseOrder: Bool = true) {
+                    connectionError: ErrorMessage? = nil, reverseOrder: Bool = true,
+                    uploadRole: PartnerRole = .cert, dropAfterChunks: Int = 1, dropUploads: Int = 0) {
             self.welcome = welcome
             self.answer = answer
             self.refuse = refuse
             self.connectionError = connectionError
             self.reverseOrder = reverseOrder
+            self.uploadRole = uploadRole
+            self.dropAfterChunks = dropAfterChunks
+            self.dropUploads = dropUploads
         }
     }
 
@@ -48,8 +62,14 @@ public final class FakeHub: @unchecked Sendable {
     public let port: UInt16
     private let listener: Int32
     private let context: TLSServerContext
-    private let behaviour: Behaviour
-    private let lock = NSLock()
+    let behaviour: Behaviour
+    let lock = NSLock()
+    /// Applied uploads by id: their owner, content and first answer (the fake's "store").
+    var _uploads: [UploadID: AppliedUpload] = [:]
+    var _uploadsDropped = 0
+    var _busyAnswered = 0
+    var _nextUploadNumber: UInt32 = 1
+    var _uploadFrames: [MessageType] = []
     private var stopped = false
     private var _maxInFlightSeen = 0
     private var _queries = 0
@@ -82,13 +102,13 @@ public final class FakeHub: @unchecked Sendable {
 
     private var isStopped: Bool { locked { stopped } }
 
-    private func locked<T>(_ body: () -> T) -> T {
+    func locked<T>(_ body: () -> T) -> T {
         lock.lock()
         defer { lock.unlock() }
         return body()
     }
 
-    private func note(_ violation: String) { locked { _violations.append(violation) } }
+    func note(_ violation: String) { locked { _violations.append(violation) } }
 
     /// A port nothing listens on (bound, then closed): connecting to it is refused.
     public static func unusedPort() throws -> UInt16 {
@@ -157,6 +177,7 @@ public final class FakeHub: @unchecked Sendable {
 
     private func run(_ connection: FakeConnection) {
         var welcomed = false
+        var feeds = FeedConnectionState(role: connection.tls.peer?.role)
         var held: [QueryBatch] = []
         var inFlight = 0
         let welcome = behaviour.welcome
@@ -176,7 +197,13 @@ public final class FakeHub: @unchecked Sendable {
                     }
                     connection.send(.welcome(welcome))
                     connection.decoder.maxPayloadBytes = Int(welcome.maxPayloadBytes)
+                    connection.decoder.version = welcome.version
                     welcomed = true
+                case .uploadBegin, .uploadRecords, .uploadCommit, .withdraw:
+                    guard feeds.handle(message, hub: self, connection: connection) else {
+                        connection.close()
+                        return
+                    }
                 case .query(let query):
                     if !welcomed { note("QUERY before WELCOME") }
                     inFlight += 1

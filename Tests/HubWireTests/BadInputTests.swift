@@ -312,3 +312,128 @@ extension Result {
         return nil
     }
 }
+
+/// Malformed feed payloads: each refused with the field named, request-level.
+@Suite struct FeedBadInputTests {
+    func parse(_ type: MessageType, _ payload: [UInt8]) -> WireError? {
+        wireError { _ = try Message(frame: Frame(type: type, requestID: 3, payload: payload)) }
+    }
+
+    var beginPayload: [UInt8] {
+        var out = sampleUploadID.bytes
+        out.appendLE(UInt32(2))
+        out += [1, 0]
+        out.appendLE(UInt16(1))
+        out.appendLE(UInt16(0))
+        out.appendLE(UInt16(0))
+        return out + [0x6C]
+    }
+
+    @Test func uploadBeginFieldsAreCheckedInOrder() throws {
+        #expect(parse(.uploadBegin, beginPayload) == nil)
+        #expect(parse(.uploadBegin, Array(beginPayload.prefix(27)))
+            == .malformedPayload(.uploadBegin, .truncated(.uploadID, offset: 0, needed: 28, available: 27)))
+        var zero = beginPayload
+        for i in 0..<16 { zero[i] = 0 }
+        #expect(parse(.uploadBegin, zero) == .malformedPayload(.uploadBegin, .outOfRange(.uploadID, value: 0)))
+        var big = beginPayload
+        big.replaceSubrange(16..<20, with: [0x41, 0x42, 0x0F, 0])
+        #expect(parse(.uploadBegin, big) == .uploadTooLarge(records: 1_000_001, limit: 1_000_000))
+        #expect(parse(.uploadBegin, big)?.code == .uploadTooLarge)
+        var empty = beginPayload
+        empty.replaceSubrange(16..<20, with: [0, 0, 0, 0])
+        #expect(parse(.uploadBegin, empty) == .uploadState(.empty))
+        var format = beginPayload
+        format[20] = 5
+        #expect(parse(.uploadBegin, format) == .malformedPayload(.uploadBegin, .outOfRange(.uploadFormat, value: 5)))
+        var flags = beginPayload
+        flags[21] = 4
+        #expect(parse(.uploadBegin, flags) == .malformedPayload(.uploadBegin, .reservedNotZero(.uploadFlags)))
+        var control = beginPayload
+        control[28] = 0x07
+        #expect(parse(.uploadBegin, control) == .malformedPayload(.uploadBegin, .invalidText(.legalBasis, .controlCharacter(offset: 0))))
+        #expect(parse(.uploadBegin, beginPayload + [0]) == .malformedPayload(.uploadBegin, .trailingBytes(count: 1)))
+        #expect(parse(.uploadBegin, format)?.code == .malformedRequest)
+        #expect(parse(.uploadBegin, format)?.closesConnection == false)
+    }
+
+    func chunk(_ records: [[UInt8]], first: UInt32 = 0) -> [UInt8] {
+        var out: [UInt8] = []
+        out.appendLE(first)
+        out.appendLE(UInt32(records.count))
+        for record in records { out += record }
+        return out
+    }
+
+    @Test func recordsAreCheckedFieldByFieldWithUploadWideIndexes() throws {
+        let good: [UInt8] = [1, 0x02, 1, 0, 50, 0x61]  // ipv4, confidence 50, value "a"
+        #expect(parse(.uploadRecords, chunk([good])) == nil)
+        #expect(parse(.uploadRecords, chunk([good, [1, 0x02, 1, 0, 101, 0x61]], first: 7))
+            == .malformedPayload(.uploadRecords, .outOfRange(.recordConfidence(8), value: 101)))
+        #expect(parse(.uploadRecords, chunk([[1, 0x80, 0, 0]], first: 2))
+            == .malformedPayload(.uploadRecords, .reservedNotZero(.recordFields(2))))
+        #expect(parse(.uploadRecords, chunk([[1, 0x01, 0, 0, 13]]))
+            == .malformedPayload(.uploadRecords, .outOfRange(.recordCategory(0), value: 13)))
+        #expect(parse(.uploadRecords, chunk([[1, 0x04, 0, 0, 5]]))
+            == .malformedPayload(.uploadRecords, .outOfRange(.recordTLP(0), value: 5)))
+        #expect(parse(.uploadRecords, chunk([[1, 0x08, 0, 0, 3]]))
+            == .malformedPayload(.uploadRecords, .outOfRange(.recordAction(0), value: 3)))
+        #expect(parse(.uploadRecords, chunk([[14, 0, 1, 0, 0x61]], first: 4))
+            == .unknownIndicatorType(valueIndex: 4, typeByte: 14))
+        #expect(parse(.uploadRecords, chunk([[1, 0x40, 0, 0, 1, 2]]))
+            == .malformedPayload(.uploadRecords, .truncated(.recordFields(0), offset: 12, needed: 4, available: 2)))
+        #expect(parse(.uploadRecords, chunk([[1, 0, 5, 0, 0x61]]))
+            == .malformedPayload(.uploadRecords, .truncated(.record(0), offset: 12, needed: 5, available: 1)))
+        #expect(parse(.uploadRecords, chunk([]))
+            == .malformedPayload(.uploadRecords, .outOfRange(.recordCount, value: 0)))
+        var tooMany: [UInt8] = []
+        tooMany.appendLE(UInt32(0))
+        tooMany.appendLE(UInt32(10_001))
+        #expect(parse(.uploadRecords, tooMany) == .malformedPayload(.uploadRecords, .outOfRange(.recordCount, value: 10_001)))
+        #expect(parse(.uploadCommit, [3, 0, 0]) == .malformedPayload(.uploadCommit, .truncated(.recordCount, offset: 0, needed: 4, available: 3)))
+        #expect(WireError.malformedPayload(.uploadCommit, .trailingBytes(count: 1)).closesConnection)
+    }
+
+    @Test func resultsFromTheHubAreCheckedAndConnectionLevel() throws {
+        func result(_ edit: (inout [UInt8]) -> Void) -> WireError? {
+            var bytes = try! Message.uploadResult(UploadResult(
+                requestID: 3, uploadID: sampleUploadID, uploadNumber: 9, accepted: 1, duplicates: 1, rejected: 2,
+                rejections: [Rejection(index: 0, reason: .empty), Rejection(index: 3, reason: .expired)])).encoded()
+            bytes.removeFirst(16)
+            edit(&bytes)
+            return parse(.uploadResult, bytes)
+        }
+        #expect(result { _ in } == nil)
+        #expect(result { $0[20] = 3 } == .malformedPayload(.uploadResult, .reservedNotZero(.resultFlags)))
+        #expect(result { $0[20] = 2 } == .malformedPayload(.uploadResult, .outOfRange(.uploadNumber, value: 9)))
+        #expect(result { $0[16] = 0 } == .malformedPayload(.uploadResult, .outOfRange(.uploadNumber, value: 0)))
+        #expect(result { $0[45] = 0 } == .malformedPayload(.uploadResult, .outOfRange(.rejection(1), value: 0)))
+        #expect(result { $0[49] = 8 } == .malformedPayload(.uploadResult, .outOfRange(.rejection(1), value: 8)))
+        #expect(result { $0[36] = 3 } == .malformedPayload(.uploadResult, .outOfRange(.counts, value: 3)))
+        #expect(result { $0[36] = 3 }?.code == .malformedPayload)
+        #expect(result { $0[45] = 4 } == .malformedPayload(.uploadResult, .outOfRange(.rejection(1), value: 4)))
+    }
+
+    @Test func withdrawalsAreCheckedLikeQueries() throws {
+        #expect(parse(.withdraw, [3, 0, 0, 0]) == .malformedPayload(.withdraw, .outOfRange(.withdrawKind, value: 3)))
+        #expect(parse(.withdraw, [2, 0, 0, 0] + [UInt8](repeating: 0, count: 16))
+            == .malformedPayload(.withdraw, .outOfRange(.uploadID, value: 0)))
+        #expect(parse(.withdraw, [2, 0, 0, 0] + sampleUploadID.bytes) == nil)
+        #expect(parse(.withdraw, [1, 0, 0, 0, 0, 0, 0, 0]) == .malformedPayload(.withdraw, .outOfRange(.recordCount, value: 0)))
+        #expect(parse(.withdraw, [1, 0, 0, 0, 0x11, 0x27, 0, 0]) == .batchTooLarge(count: 10_001, limit: 10_000))
+        #expect(parse(.withdraw, [1, 0, 0, 0, 1, 0, 0, 0, 14, 1, 0, 0x61]) == .unknownIndicatorType(valueIndex: 0, typeByte: 14))
+        #expect(parse(.withdraw, [1, 1, 0, 0]) == .malformedPayload(.withdraw, .reservedNotZero(.withdrawKind)))
+        #expect(parse(.withdrawResult, [0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 9])
+            == .malformedPayload(.withdrawResult, .outOfRange(.rejection(0), value: 9)))
+    }
+}
+
+extension FeedBadInputTests {
+    @Test func uploadBeginTextLengthsAreCheckedBeforeTheReservedBytes() {
+        var payload = beginPayload
+        payload.replaceSubrange(22..<24, with: [0x2D, 0x01])  // legal basis length 301
+        payload[26] = 1                                        // and a reserved byte set
+        #expect(parse(.uploadBegin, payload)
+            == .malformedPayload(.uploadBegin, .invalidText(.legalBasis, .tooLong(length: 301, limit: 256))))
+    }
+}

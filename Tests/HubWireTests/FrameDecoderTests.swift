@@ -9,7 +9,7 @@ import Testing
         for message in try sampleMessages() {
             let encoded = try message.encoded()
             bytes += encoded
-            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
             frames += try decoder.feed(encoded)
         }
         return (bytes, frames)
@@ -20,7 +20,7 @@ import Testing
         #expect(frames.count == (try sampleMessages()).count)
         // Two pieces, cut at every position.
         for cut in 0...bytes.count {
-            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
             var out = try decoder.feed(Array(bytes[..<cut]))
             out += try decoder.feed(Array(bytes[cut...]))
             try decoder.finish()
@@ -30,7 +30,7 @@ import Testing
 
     @Test func framesFedOneByteAtATimeDecodeTheSame() throws {
         let (bytes, frames) = try stream()
-        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
         var out: [Frame] = []
         for (index, byte) in bytes.enumerated() {
             out += try decoder.feed([byte])
@@ -44,7 +44,7 @@ import Testing
         let (bytes, frames) = try stream()
         var random = SplitMix64(seed: 7)
         for _ in 0..<200 {
-            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+            var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
             var out: [Frame] = []
             var pos = 0
             while pos < bytes.count {
@@ -58,7 +58,7 @@ import Testing
 
     @Test func nextReportsHowManyBytesItUsed() throws {
         let (bytes, frames) = try stream()
-        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
         try bytes.withUnsafeBufferPointer { (all) throws(WireError) in
             let (frame, used) = try decoder.next(from: all)
             #expect(frame == frames[0])
@@ -77,7 +77,7 @@ import Testing
         #expect(wireError { try decoder.finish() } == .frameTooLarge(length: 4097, limit: 4096))
 
         // After the handshake the limit is the advertised one; u32 max is refused without buffering.
-        var session = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+        var session = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
         let huge = RawFrame(length: .max, type: MessageType.query.rawValue, requestID: 1).bytes
         #expect(wireError { _ = try session.feed(huge + [1, 2, 3]) }
             == .frameTooLarge(length: Int(UInt32.max), limit: WireFormat.maxPayloadBytes))
@@ -132,7 +132,7 @@ import Testing
             #expect(error == .unknownMessageType(byte))
             #expect(error?.code == .unknownMessageType && error?.closesConnection == true)
         }
-        #expect(WireError.unknownMessageType(0x21).description.contains("feed upload"))
+        #expect(WireError.unknownMessageType(0x26).description.contains("feed messages"))
         #expect(WireError.unknownMessageType(0x30).description.contains("OPRF"))
         #expect(WireError.unknownMessageType(0x99).description == "unknown message type 0x99")
     }

@@ -23,7 +23,30 @@ import IndicatorKit
         .ping(Ping(opaque: 0x0807_0605_0403_0201)),
         .error(ErrorMessage(requestID: 8, code: .purposeNotAllowed,
                             reason: "purpose 'marketing' is not allowed for partner bank-north")),
+        // Version 2.
+        .uploadBegin(UploadBegin(requestID: 9, uploadID: exampleUploadID, recordCount: 3, format: .csv,
+                                 legalBasis: "nis2-art-29", reference: "CERT-2026-0815")),
+        .uploadRecords(exampleRecords),
+        .uploadCommit(UploadCommit(requestID: 9, recordCount: 3)),
+        .uploadResult(UploadResult(requestID: 9, uploadID: exampleUploadID, uploadNumber: 4711, accepted: 2,
+                                   duplicates: 0, rejected: 1, rejections: [Rejection(index: 2, reason: .unrecognised)])),
+        .withdraw(WithdrawRequest(requestID: 10, reference: "CERT-2026-0815",
+                                  target: .values(try! QueryValues([(.domain, "evil.example"), (.ipv4, "192.0.2.999")])))),
+        .withdrawResult(WithdrawResult(requestID: 10, withdrawn: 1, notFound: 0,
+                                       refusals: [Rejection(index: 1, reason: .invalidValue)])),
+        .withdraw(WithdrawRequest(requestID: 11, target: .upload(exampleUploadID))),
     ]
+
+    static let exampleUploadID = UploadID(hex: "0f1e2d3c4b5a69788796a5b4c3d2e1f0")!
+
+    static var exampleRecords: UploadRecords {
+        var records = UploadRecords(requestID: 9, firstIndex: 0)
+        try! records.append("198.51.100.7", type: .ipv4,
+                            fields: UploadFields(category: .c2, confidence: 80, expires: 1_798_761_600))
+        try! records.append("evil.example", type: .domain, fields: UploadFields(action: .warn))
+        try! records.append("not-an-indicator", type: nil)
+        return records
+    }
 
     @Test func documentExamplesDecodeAndReencodeByteForByte() throws {
         let examples = try documentExamples()
@@ -57,5 +80,27 @@ import IndicatorKit
         var pong = ping
         pong[4] = MessageType.pong.rawValue
         #expect(try Message.pong(Pong(answering: p)).encoded() == pong)
+    }
+}
+
+extension GoldenExampleTests {
+    @Test func theUploadExampleRecordsReadBackWithTheirFields() throws {
+        guard case .uploadRecords(let chunk) = try Message(bytes: try documentExamples()[7]) else {
+            Issue.record("not UPLOAD_RECORDS")
+            return
+        }
+        let records = Array(chunk)
+        #expect(records.map(\.type) == [.ipv4, .domain, nil])
+        #expect(records.map { String(decoding: $0.value, as: UTF8.self) } == ["198.51.100.7", "evil.example", "not-an-indicator"])
+        #expect(records[0].fields == UploadFields(category: .c2, confidence: 80, expires: 1_798_761_600))
+        #expect(records[1].fields == UploadFields(action: .warn))
+        #expect(records[2].fields == .none)
+    }
+
+    @Test func versionTwoExamplesAreUnknownOnAVersionOneConnection() throws {
+        for bytes in try documentExamples()[6...] {
+            #expect(wireError { _ = try Message(bytes: bytes, version: 1) } == .messageTypeNotInVersion(
+                MessageType(rawValue: bytes[4])!, version: 1))
+        }
     }
 }

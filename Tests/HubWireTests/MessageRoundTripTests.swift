@@ -18,7 +18,7 @@ import IndicatorKit
         var stream: [UInt8] = [0xAA]
         for message in messages { try message.encode(into: &stream) }
         #expect(stream.first == 0xAA)
-        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes, version: WireFormat.maxVersion)
         let frames = try decoder.feed(Array(stream.dropFirst()))
         #expect(try frames.map { try Message(frame: $0) } == messages)
 

@@ -86,3 +86,123 @@ import IndicatorKit
         #expect(IndicatorTypeSet.all.rawValue == 0x3FFE)
     }
 }
+
+/// Upload and withdrawal state on both sides (docs/PROTOCOL.md, "Order and state rules").
+@Suite struct UploadSessionTests {
+    func hub() throws -> ServerSession {
+        var session = ServerSession(versions: 1...2)
+        _ = try session.accept(Hello(minVersion: 1, maxVersion: 2, software: "c"))
+        return session
+    }
+
+    func begin(_ id: UInt64, records: UInt32 = 3) -> UploadBegin {
+        UploadBegin(requestID: id, uploadID: sampleUploadID, recordCount: records)
+    }
+
+    func chunk(_ id: UInt64, first: UInt32, count: Int) throws -> UploadRecords {
+        var records = UploadRecords(requestID: id, firstIndex: first)
+        for i in 0..<count { try records.append("192.0.2.\(i)", type: .ipv4) }
+        return records
+    }
+
+    func frame(_ type: MessageType, _ id: UInt64) -> Frame { Frame(type: type, requestID: id, payload: []) }
+
+    @Test func aVersionOneHubRefusesFeedMessages() throws {
+        var session = ServerSession()
+        #expect(try session.accept(Hello(minVersion: 1, maxVersion: 2, software: "c")) == 1)
+        #expect(wireError { try session.admit(frame(.uploadBegin, 1)) } == .messageTypeNotInVersion(.uploadBegin, version: 1))
+        var decoder = FrameDecoder(maxPayloadBytes: WireFormat.maxPayloadBytes)
+        let bytes = try Message.uploadCommit(UploadCommit(requestID: 1, recordCount: 1)).encoded()
+        #expect(wireError { _ = try decoder.feed(bytes) } == .messageTypeNotInVersion(.uploadCommit, version: 1))
+        #expect(WireError.messageTypeNotInVersion(.uploadCommit, version: 1).code == .unknownMessageType)
+    }
+
+    @Test func anUploadRunsBeginRecordsCommitFinish() throws {
+        var session = try hub()
+        try session.admit(frame(.uploadBegin, 4))
+        try session.open(begin(4))
+        #expect(session.openUploads == 1)
+        try session.admit(frame(.uploadRecords, 4))
+        #expect(try session.receive(chunk(4, first: 0, count: 2)))
+        #expect(try session.receive(chunk(4, first: 2, count: 1)))
+        try session.admit(frame(.uploadCommit, 4))
+        #expect(try session.commit(UploadCommit(requestID: 4, recordCount: 3)))
+        #expect(session.openUploads == 0 && session.inFlight == [4])
+        // Committed: further chunks for it are not an open upload.
+        #expect(wireError { try session.admit(frame(.uploadRecords, 4)) }
+            == .unexpectedMessage(.uploadRecords, reason: .notAnOpenUpload(4)))
+        session.finish(4)
+        #expect(session.inFlight.isEmpty && session.uploads.isEmpty)
+    }
+
+    @Test func orderAndCountBreachesAreUploadStateAndRefuseTheUpload() throws {
+        var session = try hub()
+        try session.open(begin(1))
+        #expect(wireError { _ = try session.receive(chunk(1, first: 1, count: 1)) }
+            == .uploadState(.chunkOutOfOrder(expected: 0, received: 1)))
+        #expect(session.uploads[1] == .refused)
+        // The server answered the ERROR; later chunks are dropped, the COMMIT frees the id.
+        session.finish(1)
+        try session.admit(frame(.uploadRecords, 1))
+        #expect(try session.receive(chunk(1, first: 1, count: 1)) == false)
+        #expect(session.inFlight == [1])
+        #expect(try session.commit(UploadCommit(requestID: 1, recordCount: 3)) == false)
+        #expect(session.inFlight.isEmpty && session.uploads.isEmpty)
+
+        try session.open(begin(2, records: 2))
+        #expect(wireError { _ = try session.receive(chunk(2, first: 0, count: 3)) }
+            == .uploadState(.overDeclared(declared: 2, received: 3)))
+        session.finish(2)
+        _ = try session.commit(UploadCommit(requestID: 2, recordCount: 2))
+
+        try session.open(begin(3, records: 2))
+        _ = try session.receive(chunk(3, first: 0, count: 1))
+        #expect(wireError { _ = try session.commit(UploadCommit(requestID: 3, recordCount: 2)) }
+            == .uploadState(.commitMismatch(declared: 2, received: 1, committed: 2)))
+        session.finish(3)  // the ERROR after the COMMIT frees the id at once
+        #expect(session.inFlight.isEmpty)
+    }
+
+    @Test func oneUploadMayBeOpenAndIdsStayUnique() throws {
+        var session = try hub()
+        try session.open(begin(1))
+        try session.admit(frame(.query, 2))  // queries interleave freely
+        #expect(wireError { try session.admit(frame(.uploadBegin, 1)) } == .duplicateRequestID(1))
+        #expect(wireError { try session.open(begin(5)) } == .uploadState(.tooManyOpen(limit: 1)))
+        #expect(session.uploads[5] == .refused && session.inFlight == [1, 5])
+        #expect(wireError { try session.admit(frame(.uploadCommit, 9)) }
+            == .unexpectedMessage(.uploadCommit, reason: .notAnOpenUpload(9)))
+        #expect(wireError { try session.admit(frame(.uploadResult, 1)) }
+            == .unexpectedMessage(.uploadResult, reason: .wrongDirection))
+    }
+
+    @Test func theClientTracksUploadsAndWithdrawals() throws {
+        var client = ClientSession()
+        try client.admit(Frame(type: .welcome, requestID: 0, payload: []))
+        try client.accept(Welcome(version: 2, policyVersion: 1, partner: "cert-a"),
+                          offered: Hello(minVersion: 1, maxVersion: 2, software: "c"))
+        try client.send(begin(1))
+        #expect(wireError { try client.send(begin(2)) } == .uploadState(.tooManyOpen(limit: 1)))
+        // An UPLOAD_RESULT before the COMMIT breaks the protocol; an ERROR may come any time.
+        #expect(wireError { try client.admit(frame(.uploadResult, 1)) }
+            == .unexpectedMessage(.uploadResult, reason: .wrongAnswer(1)))
+        try client.send(UploadCommit(requestID: 1, recordCount: 3))
+        try client.admit(frame(.uploadResult, 1))
+        client.receive(UploadResult(requestID: 1, uploadID: sampleUploadID, uploadNumber: 1, accepted: 3,
+                                    duplicates: 0, rejected: 0))
+        #expect(client.uploads.isEmpty)
+        // Refused before its COMMIT: the id stays until the COMMIT is sent.
+        try client.send(begin(3))
+        try client.admit(frame(.error, 3))
+        client.receive(ErrorMessage(requestID: 3, code: .operationNotAllowed, reason: "role bank"))
+        #expect(wireError { try client.admit(frame(.uploadResult, 3)) }
+            == .unexpectedMessage(.uploadResult, reason: .notInFlight(3)))
+        #expect(wireError { try client.send(begin(3)) } == .duplicateRequestID(3))
+        try client.send(UploadCommit(requestID: 3, recordCount: 3))
+        #expect(client.uploads.isEmpty)
+        try client.send(WithdrawRequest(requestID: 4, target: .upload(sampleUploadID)))
+        try client.admit(frame(.withdrawResult, 4))
+        #expect(wireError { try client.admit(frame(.withdrawResult, 5)) }
+            == .unexpectedMessage(.withdrawResult, reason: .notInFlight(5)))
+    }
+}

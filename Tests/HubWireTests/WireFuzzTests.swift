@@ -34,9 +34,33 @@ import IndicatorKit
             .error(ErrorMessage(code: .idleTimeout, reason: "idle for 300 s")),
             .pong(Pong(opaque: 42)),
             .hello(Hello(minVersion: 1, maxVersion: 3, software: "ISP-Prüfer 2.0")),
-        ]
+        ] + (try smallFeedMessages())
         for message in messages { seeds.append(try message.encoded()) }
         return seeds
+    }
+
+    /// Version 2 seeds kept small (a mutation copies its seed: big seeds slow every iteration).
+    static func smallFeedMessages() throws -> [Message] {
+        var chunk = UploadRecords(requestID: 5, firstIndex: 3)
+        try chunk.append("evil.example", type: .domain,
+                         fields: UploadFields(category: .phishing, confidence: 100, tlp: .red, action: .monitor,
+                                              firstSeenDay: 20_000, lastSeenDay: 20_001, expires: 7))
+        try chunk.append("", type: nil)
+        var values = QueryValues()
+        try values.append("x", type: .email)
+        return [
+            .uploadBegin(UploadBegin(requestID: 5, uploadID: sampleUploadID, recordCount: 2, format: .misp,
+                                     flags: [.defanged, .strict], legalBasis: "l", reference: "r")),
+            .uploadRecords(chunk),
+            .uploadCommit(UploadCommit(requestID: 5, recordCount: 2)),
+            .uploadResult(UploadResult(requestID: 5, uploadID: sampleUploadID, uploadNumber: 3, alreadyApplied: false,
+                                       accepted: 1, duplicates: 0, rejected: 2,
+                                       rejections: [Rejection(index: 0, reason: .expired), Rejection(index: 2, reason: .empty)])),
+            .withdraw(WithdrawRequest(requestID: 8, reference: "t", target: .values(values))),
+            .withdraw(WithdrawRequest(requestID: 9, target: .upload(sampleUploadID))),
+            .withdrawResult(WithdrawResult(requestID: 8, withdrawn: 0, notFound: 1,
+                                           refusals: [Rejection(index: 1, reason: .unrecognised)])),
+        ]
     }
 
     @Test func randomAndMutatedFramesNeverCrashAndAcceptedOnesReencodeExactly() throws {
@@ -55,7 +79,7 @@ import IndicatorKit
                 if bytes.count > 4 && random.next() % 2 == 0 {
                     // Plausible header: a small length and a known type.
                     bytes[0] = UInt8(bytes.count - min(bytes.count, 16)); bytes[1] = 0; bytes[2] = 0; bytes[3] = 0
-                    if bytes.count > 4 { bytes[4] = MessageType.allCases[Int(random.next() % 7)].rawValue }
+                    if bytes.count > 4 { bytes[4] = MessageType.allCases[Int(random.next() % UInt64(MessageType.allCases.count))].rawValue }
                 }
             } else {
                 bytes = seeds[Int(random.next() % UInt64(seeds.count))]
@@ -68,6 +92,8 @@ import IndicatorKit
             }
             let limit = random.next() % 16 == 0 ? WireFormat.handshakePayloadLimit : WireFormat.maxPayloadBytes
             var decoder = FrameDecoder(maxPayloadBytes: limit)
+            // Mostly version 2 (every type reaches its parser), sometimes version 1.
+            decoder.version = random.next() % 8 == 0 ? 1 : WireFormat.maxVersion
             var frames: [Frame] = []
             do throws(WireError) {
                 if bytes.count > 1 && random.next() % 4 == 0 {

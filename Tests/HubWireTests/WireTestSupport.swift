@@ -148,6 +148,42 @@ func sampleMessages() throws -> [Message] {
                           values: QueryValues())),
         .result(QueryResult(requestID: 1, entries: entries)),
         .result(QueryResult(requestID: 3, entries: ResultEntries())),
+    ] + (try feedMessages())
+}
+
+let sampleUploadID = UploadID(hex: "00112233445566778899aabbccddeeff")!
+
+/// Version 2 messages with a variety of contents (every record field, limits, flags).
+func feedMessages() throws -> [Message] {
+    var chunk = UploadRecords(requestID: 5, firstIndex: 10_000)
+    try chunk.append("https://evil.example/login", type: .url,
+                     fields: UploadFields(category: .phishing, confidence: 100, tlp: .red, action: .monitor,
+                                          firstSeenDay: 20_000, lastSeenDay: .max, expires: .max))
+    try chunk.append("", type: nil)
+    try chunk.append([UInt8](repeating: 0x61, count: 5000), type: .domain)
+    try chunk.append("+4930123456", type: .phone, fields: UploadFields(tlp: .clear, lastSeenDay: 1))
+    var values = QueryValues()
+    try values.append("DE89370400440532013000", type: .iban)
+    try values.append("x", type: nil)
+    return [
+        .uploadBegin(UploadBegin(requestID: 5, uploadID: sampleUploadID, recordCount: UInt32(WireFormat.maxUploadRecords),
+                                 format: .misp, flags: [.defanged, .strict], legalBasis: String(repeating: "ß", count: 128),
+                                 reference: "")),
+        .uploadBegin(UploadBegin(requestID: .max, uploadID: UploadID.random(), recordCount: 1)),
+        .uploadRecords(chunk),
+        .uploadCommit(UploadCommit(requestID: 5, recordCount: 0)),
+        .uploadResult(UploadResult(requestID: 5, uploadID: sampleUploadID, uploadNumber: WireFormat.maxUploadNumber,
+                                   accepted: 1, duplicates: 2, rejected: 3,
+                                   rejections: [Rejection(index: 0, reason: .looksDefanged), Rejection(index: 5, reason: .expired)])),
+        .uploadResult(UploadResult(requestID: 6, uploadID: sampleUploadID, uploadNumber: 0, discarded: true,
+                                   accepted: 0, duplicates: 0, rejected: 1, rejections: [Rejection(index: 0, reason: .empty)])),
+        .uploadResult(UploadResult(requestID: 7, uploadID: sampleUploadID, uploadNumber: 1, alreadyApplied: true,
+                                   accepted: 1_000_000, duplicates: 0, rejected: 0)),
+        .withdraw(WithdrawRequest(requestID: 8, reference: "ticket 7", target: .values(values))),
+        .withdraw(WithdrawRequest(requestID: 9, target: .upload(sampleUploadID))),
+        .withdrawResult(WithdrawResult(requestID: 8, withdrawn: 0, notFound: 1,
+                                       refusals: [Rejection(index: 1, reason: .unrecognised)])),
+        .withdrawResult(WithdrawResult(requestID: 9, withdrawn: 70_000, notFound: 0)),
     ]
 }
 
