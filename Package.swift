@@ -66,8 +66,14 @@ let package = Package(
 
         .testTarget(name: "IndicatorKitTests", dependencies: ["IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "IndicatorStoreTests", dependencies: ["IndicatorStore", "IndicatorKit"],
+        .testTarget(name: "IndicatorStoreTests",
+                    dependencies: ["IndicatorStore", "IndicatorKit", "LiveCrashScript", "LiveStoreCrashChild"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        // The live store's crash test: the writes a killed child performs, and the child.
+        .target(name: "LiveCrashScript", dependencies: ["IndicatorStore", "IndicatorKit"],
+                path: "Tests/LiveCrashScript", swiftSettings: strict),
+        .executableTarget(name: "LiveStoreCrashChild", dependencies: ["IndicatorStore", "LiveCrashScript"],
+                          path: "Tests/LiveStoreCrashChild", swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "HubJSONTests", dependencies: ["HubJSON"],
