@@ -62,17 +62,23 @@ package final class DeltaLayer: Sendable {
     package let entries: [IndicatorDigest: DeltaEntry]
     /// Network prefix lengths of the uploads applied (for the matcher and the next snapshot).
     package let prefixes: NetworkPrefixes
+    /// Some entry of the layer covers its subdomains (a superset after merging: the flag only
+    /// makes a matcher probe parents, it never makes one match).
+    package let hasSubdomainEntries: Bool
 
-    package init(entries: [IndicatorDigest: DeltaEntry], prefixes: NetworkPrefixes) {
+    package init(entries: [IndicatorDigest: DeltaEntry], prefixes: NetworkPrefixes, hasSubdomainEntries: Bool? = nil) {
         self.entries = entries
         self.prefixes = prefixes
+        self.hasSubdomainEntries = hasSubdomainEntries ?? entries.values.contains { $0.entry?.coversSubdomains == true }
     }
 
     /// `older` with `newer`'s entries replacing its own.
     package static func merging(_ older: DeltaLayer, _ newer: DeltaLayer) -> DeltaLayer {
         var prefixes = older.prefixes
         prefixes.formUnion(newer.prefixes)
-        return DeltaLayer(entries: older.entries.merging(newer.entries) { _, new in new }, prefixes: prefixes)
+        return DeltaLayer(
+            entries: older.entries.merging(newer.entries) { _, new in new }, prefixes: prefixes,
+            hasSubdomainEntries: older.hasSubdomainEntries || newer.hasSubdomainEntries)
     }
 
     /// Appends `layer` as the newest of `layers` (newest first) and merges neighbours while

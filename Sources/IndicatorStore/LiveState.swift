@@ -31,7 +31,7 @@ public final class LiveState: Sendable {
         var subdomains = snapshot?.header.hasSubdomainEntries ?? false
         for layer in layers {
             prefixes.formUnion(layer.prefixes)
-            if !subdomains { subdomains = layer.entries.values.contains { $0.entry?.coversSubdomains == true } }
+            subdomains = subdomains || layer.hasSubdomainEntries
         }
         self.prefixes = prefixes
         self.hasSubdomainEntries = subdomains

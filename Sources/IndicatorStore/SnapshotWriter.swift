@@ -58,14 +58,21 @@ public struct SnapshotWriter {
     }
 
     /// Adds every entry of an open snapshot (to merge a new ingest into the existing store),
-    /// skipping entries expired at `liveAt` when given, and keeps its network prefix lengths.
+    /// skipping entries expired at `liveAt` when given, and keeps its network prefix lengths,
+    /// its journal sequence and its entries' report fields (upload number, multi bit), so the
+    /// live store's journal and reports table still fit the rewritten file
+    /// (docs/LIVE-UPDATES.md).
     public mutating func add(contentsOf snapshot: Snapshot, liveAt now: UInt32? = nil) throws(StoreError) {
         guard snapshot.header.keyID == keyID else {
             throw .keyMismatch(path: snapshot.path, expected: keyID, found: snapshot.header.keyID)
         }
         prefixes.formUnion(snapshot.header.prefixes)
+        sequence = max(sequence, snapshot.header.sequence)
         records.reserveCapacity(records.count + snapshot.entryCount)
-        snapshot.forEachEntry(liveAt: now) { digest, metadata in add(digest, metadata) }
+        snapshot.forEachStoredEntry { digest, entry in
+            if let now, entry.metadata.isExpired(at: now) { return }
+            add(digest, entry.metadata, upload: entry.upload, multi: entry.multi)
+        }
     }
 
     /// What `write` did.

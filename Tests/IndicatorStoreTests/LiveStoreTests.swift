@@ -212,4 +212,33 @@ import Testing
         #expect(Live.journalFiles(directory).count == 1)
         #expect(directory.contents().filter { $0.hasPrefix("reports.") || $0.hasPrefix("uploads.") }.count == 2)
     }
+
+    /// A plain ingest rewriting the snapshot keeps its sequence and report fields, so the
+    /// journal after it and the reports table still fit.
+    @Test func anIngestMergeKeepsTheLiveFields() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try Live.open(directory)
+        _ = try store.upload(Live.request(Live.uploadID(1), source: 1, [(Live.digest(1), EntryMetadata()), (Live.digest(2), EntryMetadata())]), time: 1)
+        _ = try store.upload(Live.request(Live.uploadID(2), source: 2, [(Live.digest(1), EntryMetadata(confidence: 80))]), time: 2)
+        try store.compact(now: 3)
+        _ = try store.withdraw(values: [Live.digest(2)], source: 1)
+        store.close()
+
+        let path = directory.file("indicators.snap")
+        var writer = SnapshotWriter(key: testKey)
+        try writer.add(contentsOf: try Snapshot.open(path, key: testKey))
+        writer.add(Live.digest(3), EntryMetadata(sourceID: 9))
+        _ = try writer.write(to: path)
+
+        let reopened = try Live.open(directory)
+        defer { reopened.close() }
+        #expect(reopened.view().snapshot?.header.sequence == 2)
+        #expect(reopened.lookup(digest: Live.digest(1), now: 3)?.confidence == 80)
+        #expect(reopened.reports(of: Live.digest(1)).map(\.source) == [1, 2])
+        #expect(reopened.lookup(digest: Live.digest(2), now: 3) == nil)  // the journal's withdrawal still applies
+        #expect(reopened.lookup(digest: Live.digest(3), now: 3)?.sourceID == 9)
+        #expect(try reopened.withdraw(upload: Live.uploadID(2), source: 2) == 1)
+        #expect(reopened.lookup(digest: Live.digest(1), now: 3)?.confidence == 50)
+    }
 }
