@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-ingest bench-feeds clean
+.PHONY: deps build demo test soak fuzz bench bench-ingest bench-feeds bench-live clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -35,6 +35,10 @@ soak: deps
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
 	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
+
+bench-live: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product LiveBench
+	$(RELEASE_PATH)/release/LiveBench $(BENCH_ARGS)
 
 bench-ingest: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub

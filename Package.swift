@@ -60,6 +60,8 @@ let package = Package(
                                          "HubServer", "HubClient", "HubWire", "HubPOSIX"],
                           swiftSettings: strict),
 
+        .executableTarget(name: "LiveBench", dependencies: ["IndicatorKit", "IndicatorStore"],
+                          path: "Benchmarks/LiveBench", swiftSettings: strict),
         .executableTarget(name: "MatcherBench",
                           dependencies: ["IndicatorKit", "IndicatorStore", "CHubShim"],
                           path: "Benchmarks/MatcherBench", swiftSettings: strict),
