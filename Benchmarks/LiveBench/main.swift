@@ -26,7 +26,7 @@ let keyID: UInt64 = 0x1234_5678
 let queries = 2_000_000
 let runs = 5
 
-var random = SplitMix64(seed: 42)
+nonisolated(unsafe) var random = SplitMix64(seed: 42)
 func randomDigest() -> IndicatorDigest { IndicatorDigest(lo: random.next() | 2, hi: random.next()) }
 
 let directory = FileManager.default.temporaryDirectory.appendingPathComponent("livebench-\(getpid())").path
