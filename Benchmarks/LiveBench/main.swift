@@ -60,22 +60,25 @@ func time(_ label: String, _ body: () -> Int) {
         samples.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(queries))
     }
     samples.sort()
-    print(String(format: "%-44@ best %6.1f ns  median %6.1f ns  (%d hits)", label as NSString, samples[0], samples[runs / 2], hits))
+    print(String(format: "%@ best %6.1f ns  median %6.1f ns  (%d hits)", label as NSString, samples[0], samples[runs / 2], hits))
 }
 
 let store = try LiveStore.open(storeDirectory: directory, keyID: keyID)
 let snapshot = store.view().snapshot!
 print("entries \(entries), delta \(deltaSize) in uploads of \(uploadSize), \(queries) lookups per run, \(runs) runs")
-time("Snapshot.lookup") {
-    var hits = 0
-    for digest in probe where snapshot.lookup(digest, now: 1) != nil { hits += 1 }
-    return hits
-}
 let empty = store.view()
-time("LiveState.lookup, empty delta") {
-    var hits = 0
-    for digest in probe where empty.lookup(digest, now: 1) != nil { hits += 1 }
-    return hits
+// Interleaved, so that both see the same machine load.
+for _ in 0..<2 {
+    time("Snapshot.lookup") {
+        var hits = 0
+        for digest in probe where snapshot.lookup(digest, now: 1) != nil { hits += 1 }
+        return hits
+    }
+    time("LiveState.lookup, empty delta") {
+        var hits = 0
+        for digest in probe where empty.lookup(digest, now: 1) != nil { hits += 1 }
+        return hits
+    }
 }
 
 var uploaded = 0
@@ -98,7 +101,7 @@ print(String(format: "uploads: %d of %d reports in %.2f s: %.0f reports/s, %.2f 
              uploadNumber, uploadSize, uploadSeconds, Double(uploaded) / uploadSeconds, uploadSeconds * 1000 / Double(uploadNumber)))
 
 let withDelta = store.view()
-time("LiveState.lookup, delta of \(withDelta.deltaCount) entries") {
+time("LiveState.lookup, delta of \(withDelta.deltaCount) entries in \(withDelta.layerCount) layers") {
     var hits = 0
     for digest in probe where withDelta.lookup(digest, now: 1) != nil { hits += 1 }
     return hits

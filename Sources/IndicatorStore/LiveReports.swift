@@ -65,9 +65,12 @@ package final class DeltaLayer: Sendable {
     /// Some entry of the layer covers its subdomains (a superset after merging: the flag only
     /// makes a matcher probe parents, it never makes one match).
     package let hasSubdomainEntries: Bool
+    /// What lookups probe (`entries` serves the writer and compaction).
+    let index: DeltaIndex
 
     package init(entries: [IndicatorDigest: DeltaEntry], prefixes: NetworkPrefixes, hasSubdomainEntries: Bool? = nil) {
         self.entries = entries
+        self.index = DeltaIndex(entries)
         self.prefixes = prefixes
         self.hasSubdomainEntries = hasSubdomainEntries ?? entries.values.contains { $0.entry?.coversSubdomains == true }
     }

@@ -5,7 +5,9 @@ public import IndicatorKit
 /// a new one after every durable group and compaction publishes one with the new snapshot;
 /// a reader takes the current one (`LiveStore.view()`) for a batch and keeps it — and so the
 /// snapshot's mapping — valid for as long as it holds it.
-public final class LiveState: Sendable {
+/// (`@unchecked`: every stored property is immutable; `table` points into the mapping that
+/// `snapshot`, also held, keeps alive.)
+public final class LiveState: @unchecked Sendable {
     /// The mapped snapshot (nil: none written yet).
     public let snapshot: Snapshot?
     /// Delta layers after compaction's freeze point, newest first.
@@ -20,6 +22,9 @@ public final class LiveState: Sendable {
     public let prefixes: NetworkPrefixes
     /// Some entry (snapshot or delta) may cover its subdomains.
     public let hasSubdomainEntries: Bool
+    /// The snapshot's table (valid while `snapshot` is held, which this state does), read
+    /// directly so that a lookup does not touch the snapshot object's reference count.
+    private let table: BucketTable?
 
     init(snapshot: Snapshot?, live: [DeltaLayer], frozen: [DeltaLayer], sequence: UInt64) {
         self.snapshot = snapshot
@@ -35,10 +40,14 @@ public final class LiveState: Sendable {
         }
         self.prefixes = prefixes
         self.hasSubdomainEntries = subdomains
+        self.table = snapshot?.table
     }
 
     /// Whether the delta is empty: lookups are then exactly the snapshot's.
     public var isDeltaEmpty: Bool { layers.isEmpty }
+
+    /// Delta layers a lookup may probe (O(log n), see `DeltaLayer.pushing`).
+    public var layerCount: Int { layers.count }
 
     /// Entries in the delta's layers (a digest changed in several layers counts once per layer).
     public var deltaCount: Int { layers.reduce(0) { $0 + $1.entries.count } }
@@ -47,7 +56,7 @@ public final class LiveState: Sendable {
     /// know it.
     func deltaEntry(_ stored: IndicatorDigest) -> DeltaEntry? {
         for layer in layers {
-            if let entry = layer.entries[stored] { return entry }
+            if let entry = layer.index.find(stored) { return entry }
         }
         return nil
     }
@@ -56,22 +65,23 @@ public final class LiveState: Sendable {
     /// has one (a tombstone hides the snapshot's), else the snapshot's; expired entries never
     /// match. With an empty delta this is one branch more than `Snapshot.lookup`.
     public func lookup(_ digest: IndicatorDigest, now: UInt32) -> EntryMetadata? {
-        if !layers.isEmpty, let delta = deltaEntry(Slot.stored(digest)) {
+        let stored = Slot.stored(digest)
+        if !layers.isEmpty, let delta = deltaEntry(stored) {
             guard let entry = delta.entry, !entry.isExpired(at: now) else { return nil }
             return entry
         }
-        return snapshot?.lookup(digest, now: now)
+        guard let table else { return nil }
+        let index = table.find(lo: stored.lo, hi: stored.hi)
+        guard index >= 0 else { return nil }
+        let metadata = table.metadata(at: index)
+        return metadata.isExpired(at: now) ? nil : metadata
     }
 
     /// `lookup` for each of `digests`, into `results` (`results[i]` answers `digests[i]`).
     public func lookup(_ digests: UnsafeBufferPointer<IndicatorDigest>, now: UInt32, into results: UnsafeMutableBufferPointer<EntryMetadata?>) {
         precondition(results.count >= digests.count, "one result per digest")
         if layers.isEmpty {
-            guard let snapshot else {
-                for index in digests.indices { results[index] = nil }
-                return
-            }
-            for index in digests.indices { results[index] = snapshot.lookup(digests[index], now: now) }
+            for index in digests.indices { results[index] = lookup(digests[index], now: now) }
             return
         }
         for index in digests.indices { results[index] = lookup(digests[index], now: now) }
