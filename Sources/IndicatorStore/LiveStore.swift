@@ -38,6 +38,8 @@ public final class LiveStore: @unchecked Sendable {
     var table: ReportsTable
     var uploads: UploadIndex
     var state: LiveState
+    /// Groups written to the journal (each one `write` and one `fdatasync`).
+    var groupsWritten = 0
 
     /// Serialises compactions.
     let compactionLock = NSLock()
@@ -95,6 +97,11 @@ public final class LiveStore: @unchecked Sendable {
     /// The live reports of `digest` (writer's view; for tests and tools, never for queries).
     package func reports(of digest: IndicatorDigest) -> [Report] {
         (try? onWriter { () throws(LiveStoreError) in self.state.reports(Slot.stored(digest), table: self.table) }) ?? []
+    }
+
+    /// Groups written to the journal so far (one `write` and one `fdatasync` each).
+    package var journalGroups: Int {
+        (try? onWriter { () throws(LiveStoreError) in self.groupsWritten }) ?? 0
     }
 
     // MARK: Writing
@@ -380,6 +387,7 @@ public final class LiveStore: @unchecked Sendable {
                 for request in group { request.fail(stopped) }
                 return
             }
+            groupsWritten += 1
             for record in added { uploads.insert(record) }
             for id in withdrawnUploads { uploads.markWithdrawn(id) }
             let live = builder.layer().map { DeltaLayer.pushing($0, onto: state.live) } ?? state.live
