@@ -8,7 +8,7 @@ import Testing
 /// `goldenCreatedAt` and journal sequence `goldenSequence`. Rebuilding must give the same
 /// bytes; a change here is a format change (bump `StoreFormat.version` and
 /// docs/STORE-FORMAT.md). Regenerate with
-/// `INDICATORSTORE_WRITE_GOLDEN=$PWD/Tests/IndicatorStoreTests/Fixtures/golden-v3.snap swift test --filter GoldenSnapshotTests`
+/// `INDICATORSTORE_WRITE_GOLDEN=$PWD/Tests/IndicatorStoreTests/Fixtures/golden-v3.snap swift test --filter rebuildingGivesTheCommittedBytes`
 /// (deterministic: fixed key, entries and creation time). Fixtures/golden-v2.snap is the last
 /// version 2 file (the same entries, no report fields), kept to test that it is still read;
 /// Fixtures/golden-v1.snap is the last version 1 file, kept to test that it is refused.
