@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-e2e bench-ingest bench-feeds clean
+.PHONY: deps build demo test soak fuzz bench bench-e2e bench-ingest bench-feeds bench-live clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -47,6 +47,10 @@ bench-e2e: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product E2EBench
 	$(RELEASE_PATH)/release/E2EBench $(BENCH_ARGS)
+
+bench-live: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product LiveBench
+	$(RELEASE_PATH)/release/LiveBench $(BENCH_ARGS)
 
 bench-ingest: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product ihub

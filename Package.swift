@@ -63,6 +63,8 @@ let package = Package(
         // The benchmarks' shared workload (synthetic indicators, query sets, store builder).
         .target(name: "BenchSupport", dependencies: ["IndicatorKit", "IndicatorStore"],
                 path: "Benchmarks/BenchSupport", swiftSettings: strict),
+        .executableTarget(name: "LiveBench", dependencies: ["IndicatorKit", "IndicatorStore"],
+                          path: "Benchmarks/LiveBench", swiftSettings: strict),
         .executableTarget(name: "MatcherBench",
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "CHubShim"],
                           path: "Benchmarks/MatcherBench", swiftSettings: strict),
@@ -74,8 +76,14 @@ let package = Package(
 
         .testTarget(name: "IndicatorKitTests", dependencies: ["IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "IndicatorStoreTests", dependencies: ["IndicatorStore", "IndicatorKit"],
+        .testTarget(name: "IndicatorStoreTests",
+                    dependencies: ["IndicatorStore", "IndicatorKit", "LiveCrashScript", "LiveStoreCrashChild"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
+        // The live store's crash test: the writes a killed child performs, and the child.
+        .target(name: "LiveCrashScript", dependencies: ["IndicatorStore", "IndicatorKit"],
+                path: "Tests/LiveCrashScript", swiftSettings: strict),
+        .executableTarget(name: "LiveStoreCrashChild", dependencies: ["IndicatorStore", "LiveCrashScript"],
+                          path: "Tests/LiveStoreCrashChild", swiftSettings: strict),
         .testTarget(name: "FeedFormatsTests", dependencies: ["FeedFormats", "IndicatorKit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "HubJSONTests", dependencies: ["HubJSON"],

@@ -1,57 +1,5 @@
 public import IndicatorKit
 
-/// The 16 random bytes a client chooses to name one upload (docs/PROTOCOL.md, "Uploads"). A
-/// retry sends the same id, so the hub can answer it with the first answer instead of applying
-/// the upload twice. All zero is not an id.
-public struct UploadID: Hashable, Sendable, CustomStringConvertible {
-    public let bytes: [UInt8]
-
-    /// nil unless exactly 16 bytes, not all zero.
-    public init?(bytes: [UInt8]) {
-        guard bytes.count == 16, bytes.contains(where: { $0 != 0 }) else { return nil }
-        self.bytes = bytes
-    }
-
-    /// 32 hex digits (either case), as `ihub push --upload-id` and `ihub withdraw --upload` take it.
-    public init?(hex: String) {
-        let digits = Array(hex.utf8)
-        guard digits.count == 32 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(16)
-        for pair in stride(from: 0, to: 32, by: 2) {
-            guard let high = Self.nibble(digits[pair]), let low = Self.nibble(digits[pair + 1]) else { return nil }
-            bytes.append(high << 4 | low)
-        }
-        self.init(bytes: bytes)
-    }
-
-    /// A fresh id from the system's random source.
-    public static func random() -> UploadID {
-        var generator = SystemRandomNumberGenerator()
-        while true {
-            let bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            if let id = UploadID(bytes: bytes) { return id }
-        }
-    }
-
-    /// Lower-case hex, 32 digits.
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: bytes.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 15)]] }, as: UTF8.self)
-    }
-
-    public var description: String { hex }
-
-    private static func nibble(_ c: UInt8) -> UInt8? {
-        switch c {
-        case 0x30...0x39: c - 0x30
-        case 0x61...0x66: c - 0x61 + 10
-        case 0x41...0x46: c - 0x41 + 10
-        default: nil
-        }
-    }
-}
-
 /// The feed format an upload was read from (UPLOAD_BEGIN, for the audit trail).
 public enum UploadFormat: UInt8, CaseIterable, Sendable, Hashable {
     case other = 0

@@ -1,3 +1,5 @@
+public import IndicatorKit
+
 /// WITHDRAW (0x24), client → hub: the source takes back its own reports, of the listed values
 /// or of one earlier upload. Other sources' reports of the same values stay.
 public struct WithdrawRequest: Equatable, Sendable {

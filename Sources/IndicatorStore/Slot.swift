@@ -55,16 +55,40 @@ package enum Slot {
     }
 
     /// Whether metadata words are exactly what a writer produces (`.full` verification):
-    /// known category, TLP and action, confidence ≤ 100, zero reserved bits.
-    package static func isWellFormed(_ word2: UInt64, _ word3: UInt64) -> Bool {
+    /// known category, TLP and action, confidence ≤ 100, zero reserved bits. A version 2 file
+    /// (`formatVersion` 2) must also have a zero upload number and multi bit (they were
+    /// reserved there); version 3 uses them.
+    package static func isWellFormed(_ word2: UInt64, _ word3: UInt64, formatVersion: UInt32 = StoreFormat.version) -> Bool {
         _ = word2
         let flags = UInt8(truncatingIfNeeded: word3 >> 32)
+        let reservedFlags: UInt8 = formatVersion >= 3 ? 0x80 : 0xC0
         return ThreatCategory(rawValue: UInt8(truncatingIfNeeded: word3 >> 16)) != nil
             && UInt8(truncatingIfNeeded: word3 >> 24) <= 100
             && TLP(rawValue: flags & 0x07) != nil
             && ActionHint(rawValue: (flags >> 3) & 0x03) != nil
-            && flags & 0xC0 == 0
-            && word3 >> 40 == 0
+            && flags & reservedFlags == 0
+            && (formatVersion >= 3 || word3 >> 40 == 0)
+    }
+
+    /// Bit 6 of the flags byte (format version 3): more than one report, see the reports table.
+    package static let multiBit: UInt64 = 1 << (32 + 6)
+
+    /// The 24-bit upload number of a metadata `word3` (format version 3: cold record bytes
+    /// 21–23; 0 = unknown, as in every version 2 file).
+    @inline(__always)
+    package static func uploadNumber(_ word3: UInt64) -> UInt32 {
+        UInt32(truncatingIfNeeded: word3 >> 40)
+    }
+
+    /// Whether a metadata `word3` has the multi bit (more than one report).
+    @inline(__always)
+    package static func isMulti(_ word3: UInt64) -> Bool { word3 & multiBit != 0 }
+
+    /// `word3` with the report fields of format version 3: upload number (< 2²⁴) and multi bit.
+    @inline(__always)
+    package static func withReport(_ word3: UInt64, upload: UInt32, multi: Bool) -> UInt64 {
+        precondition(upload < 1 << 24, "upload numbers are 24 bits")
+        return (word3 & 0x0000_00BF_FFFF_FFFF) | UInt64(upload) << 40 | (multi ? multiBit : 0)
     }
 }
 

@@ -59,7 +59,7 @@ extension Snapshot {
                 }
                 previous = (lo, hi)
                 let (word2, word3) = table.words(at: entry)
-                guard Slot.isWellFormed(word2, word3) else { throw fail("cold record \(entry) has invalid metadata") }
+                guard Slot.isWellFormed(word2, word3, formatVersion: header.formatVersion) else { throw fail("cold record \(entry) has invalid metadata") }
                 if Slot.coversSubdomains(word3) { coversSubdomains = true }
             }
             entries += count

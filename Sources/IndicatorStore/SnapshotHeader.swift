@@ -20,6 +20,12 @@ public struct SnapshotHeader: Equatable, Sendable {
     public var prefixes: NetworkPrefixes
     /// BLAKE2b-256 of the bucket array and the cold records.
     public var bodyChecksum: [UInt8]
+    /// The last journal sequence number the snapshot includes (docs/LIVE-UPDATES.md); 0 for
+    /// a snapshot no journal record went into (and for every version 2 file).
+    public var sequence: UInt64 = 0
+    /// The layout version the file was read with (2 or 3); writers always write
+    /// `StoreFormat.version`.
+    public var formatVersion: UInt32 = StoreFormat.version
 
     /// Buckets after the home range.
     public var tailBuckets: Int { bucketCount - homeBuckets }
@@ -53,6 +59,7 @@ public struct SnapshotHeader: Equatable, Sendable {
                 (O.bucketCount, UInt64(bucketCount)), (O.maxSpill, UInt64(maxSpill)),
                 (O.createdAt, createdAt), (O.ipv4Prefixes, prefixes.ipv4),
                 (O.ipv6Prefixes, prefixes.ipv6Low), (O.ipv6Prefixes + 8, prefixes.ipv6High),
+                (O.sequence, sequence),
             ]
             for (offset, value) in words {
                 raw.storeBytes(of: value.littleEndian, toByteOffset: offset, as: UInt64.self)
@@ -97,7 +104,9 @@ public struct SnapshotHeader: Equatable, Sendable {
         func malformed(_ reason: String) -> StoreError { .malformed(path: path, reason: reason) }
 
         let version = u32(O.version)
-        guard version == StoreFormat.version else { throw .unsupportedVersion(path: path, found: version) }
+        guard version >= StoreFormat.oldestReadableVersion, version <= StoreFormat.version else {
+            throw .unsupportedVersion(path: path, found: version)
+        }
 
         let computed = Checksum.of(UnsafeRawBufferPointer(rebasing: file[..<StoreFormat.headerChecksumOffset]))
         let stored = UnsafeRawBufferPointer(rebasing: file[StoreFormat.headerChecksumOffset..<size])
@@ -114,7 +123,8 @@ public struct SnapshotHeader: Equatable, Sendable {
         }
         let flags = file[O.flags]
         guard flags & ~StoreFormat.Flag.all == 0 else { throw malformed("unknown header flags \(flags)") }
-        guard file[O.padding..<StoreFormat.headerChecksumOffset].allSatisfy({ $0 == 0 })
+        let padding = version >= 3 ? O.padding : O.sequence
+        guard file[padding..<StoreFormat.headerChecksumOffset].allSatisfy({ $0 == 0 })
         else { throw malformed("reserved header bytes are not zero") }
 
         let entryCount = u64(O.entryCount)
@@ -158,6 +168,7 @@ public struct SnapshotHeader: Equatable, Sendable {
             keyID: u64(O.keyID), entryCount: Int(entryCount), homeBuckets: Int(homeBuckets),
             bucketCount: Int(bucketCount), maxSpill: Int(maxSpill), createdAt: u64(O.createdAt),
             prefixes: NetworkPrefixes(ipv4: ipv4, ipv6Low: u64(O.ipv6Prefixes), ipv6High: u64(O.ipv6Prefixes + 8)),
-            bodyChecksum: Array(file[O.bodyChecksum..<(O.bodyChecksum + StoreFormat.checksumSize)]))
+            bodyChecksum: Array(file[O.bodyChecksum..<(O.bodyChecksum + StoreFormat.checksumSize)]),
+            sequence: version >= 3 ? u64(O.sequence) : 0, formatVersion: version)
     }
 }

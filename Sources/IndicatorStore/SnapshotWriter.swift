@@ -19,6 +19,9 @@ public struct SnapshotWriter {
     /// left behind as a dead process would leave it, and the target is not touched.
     package enum CrashPoint: Sendable { case afterBody, beforeRename }
     package var crashPoint: CrashPoint? = nil
+    /// The last journal sequence number the snapshot includes (header field, version 3);
+    /// compaction sets it, a plain ingest leaves 0.
+    public var sequence: UInt64 = 0
 
     /// A writer for digests computed with the key whose id is `keyID`.
     public init(keyID: UInt64, reservingCapacity: Int = 0) {
@@ -43,15 +46,33 @@ public struct SnapshotWriter {
         records.append(SlotRecord(lo: stored.lo, hi: stored.hi, word2: word2, word3: word3))
     }
 
+    /// Adds one entry with its report fields (format version 3, docs/LIVE-UPDATES.md): the
+    /// 24-bit upload number of its single report (0 = unknown) and the multi bit (several
+    /// reports: see the reports table). Callers that track reports add each digest once:
+    /// duplicates are merged and then keep an upload number only if both had the same one.
+    package mutating func add(_ digest: IndicatorDigest, _ metadata: EntryMetadata, upload: UInt32, multi: Bool) {
+        let stored = Slot.stored(digest)
+        let (word2, word3) = Slot.encode(metadata)
+        records.append(SlotRecord(
+            lo: stored.lo, hi: stored.hi, word2: word2, word3: Slot.withReport(word3, upload: upload, multi: multi)))
+    }
+
     /// Adds every entry of an open snapshot (to merge a new ingest into the existing store),
-    /// skipping entries expired at `liveAt` when given, and keeps its network prefix lengths.
+    /// skipping entries expired at `liveAt` when given, and keeps its network prefix lengths,
+    /// its journal sequence and its entries' report fields (upload number, multi bit), so the
+    /// live store's journal and reports table still fit the rewritten file
+    /// (docs/LIVE-UPDATES.md).
     public mutating func add(contentsOf snapshot: Snapshot, liveAt now: UInt32? = nil) throws(StoreError) {
         guard snapshot.header.keyID == keyID else {
             throw .keyMismatch(path: snapshot.path, expected: keyID, found: snapshot.header.keyID)
         }
         prefixes.formUnion(snapshot.header.prefixes)
+        sequence = max(sequence, snapshot.header.sequence)
         records.reserveCapacity(records.count + snapshot.entryCount)
-        snapshot.forEachEntry(liveAt: now) { digest, metadata in add(digest, metadata) }
+        snapshot.forEachStoredEntry { digest, entry in
+            if let now, entry.metadata.isExpired(at: now) { return }
+            add(digest, entry.metadata, upload: entry.upload, multi: entry.multi)
+        }
     }
 
     /// What `write` did.
@@ -83,6 +104,7 @@ public struct SnapshotWriter {
         header.keyID = keyID
         header.createdAt = createdAt ?? Syscalls.unixTime()
         header.prefixes = prefixes
+        header.sequence = sequence
         let crashPoint = crashPoint
         header = try records.withUnsafeBufferPointer { (buffer) throws(StoreError) in
             try AtomicFile.write(path, header: header, records: buffer, crashPoint: crashPoint)
@@ -104,7 +126,11 @@ public struct SnapshotWriter {
             while index < records.count, records[index].lo == record.lo, records[index].hi == record.hi {
                 let merged = Slot.decode(record.word2, record.word3)
                     .merged(with: Slot.decode(records[index].word2, records[index].word3))
+                let upload = Slot.uploadNumber(record.word3)
+                let sameUpload = upload == Slot.uploadNumber(records[index].word3)
+                let multi = Slot.isMulti(record.word3) || Slot.isMulti(records[index].word3)
                 (record.word2, record.word3) = Slot.encode(merged)
+                record.word3 = Slot.withReport(record.word3, upload: sameUpload ? upload : 0, multi: multi)
                 duplicates += 1
                 index += 1
             }

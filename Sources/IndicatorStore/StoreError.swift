@@ -38,7 +38,7 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         case .unsupportedVersion(let path, 1):
             "\(path): snapshot format version 1 is no longer read; re-ingest (this build reads version \(StoreFormat.version))"
         case .unsupportedVersion(let path, let found):
-            "\(path): unsupported snapshot format version \(found) (this build reads \(StoreFormat.version))"
+            "\(path): unsupported snapshot format version \(found) (this build reads versions \(StoreFormat.oldestReadableVersion)–\(StoreFormat.version))"
         case .checksumMismatch(let path, let section):
             "\(path): \(section.rawValue) checksum mismatch (file corrupted)"
         case .keyMismatch(let path, let expected, let found):

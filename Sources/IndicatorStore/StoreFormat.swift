@@ -4,9 +4,14 @@
 package enum StoreFormat {
     /// The first 8 bytes of every snapshot: ASCII `IHUBSNAP`.
     package static let magic: [UInt8] = Array("IHUBSNAP".utf8)
-    /// Version of the snapshot layout (not of the canonicaliser, which is a separate field).
+    /// Version of the snapshot layout (not of the canonicaliser, which is a separate field)
+    /// that writers produce. Version 3 is version 2 plus the journal sequence in the header
+    /// and the per-report fields (upload number, multi bit) in the cold record's formerly
+    /// reserved bits; a version 2 file is read as a version 3 file with those zero.
     /// Version 1 (32-byte slots, ordered linear probing) is refused: re-ingest.
-    package static let version: UInt32 = 2
+    package static let version: UInt32 = 3
+    /// The oldest layout a reader accepts.
+    package static let oldestReadableVersion: UInt32 = 2
     /// Size of the fixed header; the bucket array starts right after it, page-aligned.
     package static let headerSize = 4096
     /// Size of one bucket of the hot array: one cache line.
@@ -44,8 +49,12 @@ package enum StoreFormat {
         package static let ipv4Prefixes = 72    // u64 bitmap, bits 0...31 (bits 32...63 zero)
         package static let ipv6Prefixes = 80    // 2 × u64 bitmap, bits 0...127
         package static let bodyChecksum = 96    // 32 bytes, BLAKE2b-256 of buckets + records
-        /// First byte of the zero padding that runs up to `headerChecksumOffset`.
-        package static let padding = 128
+        /// u64, version 3: the last journal sequence number the snapshot includes (padding,
+        /// zero, in version 2).
+        package static let sequence = 128
+        /// First byte of the zero padding that runs up to `headerChecksumOffset` (version 3;
+        /// version 2's padding starts at `sequence`).
+        package static let padding = 136
     }
 
     /// Header flag bits.
@@ -64,7 +73,7 @@ package enum StoreFormat {
     }
 
     /// Cold record field offsets (all integers little-endian). Bytes 8..<24 are the two
-    /// metadata words (`Slot.encode`); the last three bytes are reserved.
+    /// metadata words (`Slot.encode`); the last three bytes are the upload number (version 3).
     package enum RecordOffset {
         package static let digestHi = 0       // u64
         package static let expires = 8        // u32
@@ -73,7 +82,7 @@ package enum StoreFormat {
         package static let sourceID = 16      // u16
         package static let category = 18      // u8
         package static let confidence = 19    // u8
-        package static let flags = 20         // u8: tlp bits 0-2, action bits 3-4, covers-subdomains bit 5
-        package static let reserved = 21      // 3 bytes, zero
+        package static let flags = 20         // u8: tlp bits 0-2, action bits 3-4, covers-subdomains bit 5, multi bit 6 (v3)
+        package static let uploadNumber = 21  // 3 bytes, u24 (v3; reserved, zero, in v2)
     }
 }

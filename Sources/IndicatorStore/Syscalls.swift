@@ -75,6 +75,11 @@ enum Syscalls {
         try posix { () throws(SystemCallError) in try POSIX.fsync(fd, path: path) }
     }
 
+    /// `fdatasync(2)`: the journal's durability point (one per group).
+    static func fdatasync(_ fd: Int32, path: String) throws(StoreError) {
+        try posix { () throws(SystemCallError) in try POSIX.fdatasync(fd, path: path) }
+    }
+
     static func rename(_ from: String, to: String) throws(StoreError) {
         try posix { () throws(SystemCallError) in try POSIX.rename(from, to: to) }
     }
@@ -127,6 +132,7 @@ enum Syscalls {
     static let readOnly = O_RDONLY
     static let readWrite = O_RDWR
     static let createExclusive = O_CREAT | O_EXCL
+    static let writeOnly = O_WRONLY
     static let protRead = PROT_READ
     static let protReadWrite = PROT_READ | PROT_WRITE
     static let mapShared = MAP_SHARED

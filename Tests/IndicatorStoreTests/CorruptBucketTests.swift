@@ -128,7 +128,7 @@ struct CraftedSnapshot {
         let records = Self.recordsOffset
         typealias R = StoreFormat.RecordOffset
         let size = StoreFormat.recordSize
-        Self.expectMalformed(Self.resealed { $0[records + 3 * size + R.reserved + 1] = 1 }, "cold record 3 has invalid metadata")
+        Self.expectMalformed(Self.resealed { $0[records + 3 * size + R.flags] |= 0x80 }, "cold record 3 has invalid metadata")
         Self.expectMalformed(Self.resealed { $0[records + size + R.category] = 200 }, "cold record 1 has invalid metadata")
         Self.expectMalformed(Self.resealed { $0[records + size + R.confidence] = 101 }, "cold record 1 has invalid metadata")
         Self.expectMalformed(Self.resealed { $0[records + 2 * size + R.flags] = 0x07 }, "cold record 2 has invalid metadata")

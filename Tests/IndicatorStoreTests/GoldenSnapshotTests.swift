@@ -3,14 +3,21 @@ import IndicatorKit
 import Testing
 @testable import IndicatorStore
 
-/// The committed golden snapshot (Fixtures/golden-v2.snap): built with `testKey` from
-/// `goldenEntries` at `goldenCreatedAt`. Rebuilding must give the same bytes; a change here
-/// is a format change (bump `StoreFormat.version` and docs/STORE-FORMAT.md). Regenerate with
-/// `INDICATORSTORE_WRITE_GOLDEN=$PWD/Tests/IndicatorStoreTests/Fixtures/golden-v2.snap swift test --filter GoldenSnapshotTests`
-/// (deterministic: fixed key, entries and creation time). Fixtures/golden-v1.snap is the last
-/// version 1 file, kept to test that it is refused.
+/// The committed golden snapshot (Fixtures/golden-v3.snap): built with `testKey` from
+/// `goldenEntries` (upload numbers from `goldenUpload`, the IBAN marked multi) at
+/// `goldenCreatedAt` and journal sequence `goldenSequence`. Rebuilding must give the same
+/// bytes; a change here is a format change (bump `StoreFormat.version` and
+/// docs/STORE-FORMAT.md). Regenerate with
+/// `INDICATORSTORE_WRITE_GOLDEN=$PWD/Tests/IndicatorStoreTests/Fixtures/golden-v3.snap swift test --filter rebuildingGivesTheCommittedBytes`
+/// (deterministic: fixed key, entries and creation time). Fixtures/golden-v2.snap is the last
+/// version 2 file (the same entries, no report fields), kept to test that it is still read;
+/// Fixtures/golden-v1.snap is the last version 1 file, kept to test that it is refused.
 @Suite struct GoldenSnapshotTests {
     static let goldenCreatedAt: UInt64 = 1_735_689_600  // 2025-01-01T00:00:00Z
+    static let goldenSequence: UInt64 = 0x0102_0304_0506_0708
+
+    /// The upload number of golden entry `index` (24 bits used in full for the last one).
+    static func goldenUpload(_ index: Int) -> UInt32 { index == 22 ? 0xABCDEF : UInt32(index + 1) }
 
     static func goldenEntries() -> [(IndicatorDigest, EntryMetadata, CanonicalForm)] {
         var entries: [(IndicatorDigest, EntryMetadata, CanonicalForm)] = []
@@ -36,11 +43,19 @@ import Testing
 
     static func buildGolden(at path: String) throws -> SnapshotWriter.Summary {
         var writer = SnapshotWriter(key: testKey)
-        for (digest, metadata, form) in goldenEntries() { writer.add(digest, metadata, form: form) }
+        writer.sequence = goldenSequence
+        for (index, (digest, metadata, form)) in goldenEntries().enumerated() {
+            writer.prefixes.insert(form)
+            writer.add(digest, metadata, upload: goldenUpload(index), multi: index == 22)
+        }
         return try writer.write(to: path, createdAt: goldenCreatedAt)
     }
 
     static var fixturePath: String {
+        Bundle.module.resourceURL!.appendingPathComponent("Fixtures/golden-v3.snap").path
+    }
+
+    static var version2Path: String {
         Bundle.module.resourceURL!.appendingPathComponent("Fixtures/golden-v2.snap").path
     }
 
@@ -71,18 +86,48 @@ import Testing
         #expect(snapshot.header.hasSubdomainEntries)
         #expect(snapshot.header.prefixes.lengths(.ipv4) == [24])
         #expect(snapshot.header.homeBuckets == 6)  // ceil(23 × 5 / 21)
-        for (digest, metadata, _) in Self.goldenEntries() {
+        #expect(snapshot.header.sequence == Self.goldenSequence)
+        #expect(snapshot.header.formatVersion == 3)
+        for (index, (digest, metadata, _)) in Self.goldenEntries().enumerated() {
             #expect(snapshot.lookup(digest, now: 1_700_000_000) == metadata)
+            #expect(snapshot.storedEntry(digest) == StoredEntry(metadata: metadata, upload: Self.goldenUpload(index), multi: index == 22))
         }
         #expect(snapshot.lookup(digest(.ipv4, [192, 0, 2, 0]), now: 1_800_000_000) == nil)  // expired
         #expect(snapshot.lookup(digest(.ipv4, [192, 0, 2, 99]), now: 0) == nil)
+    }
+
+    /// The last version 2 file is still read: as version 3 with sequence 0, upload numbers 0
+    /// and no multi bits (those bits were reserved zero in version 2).
+    @Test func version2SnapshotsAreStillRead() throws {
+        let snapshot = try Snapshot.open(Self.version2Path, key: testKey, verification: .full)
+        #expect(snapshot.header.formatVersion == 2)
+        #expect(snapshot.header.sequence == 0)
+        #expect(snapshot.entryCount == 23)
+        for (digest, metadata, _) in Self.goldenEntries() {
+            #expect(snapshot.storedEntry(digest) == StoredEntry(metadata: metadata, upload: 0, multi: false))
+        }
+        // In version 2 the upload bytes are reserved: a non-zero one is malformed there.
+        var bytes = readFile(Self.version2Path)
+        let records = 4096 + Int(u64(bytes, 48)) * 64
+        bytes[records + 21] = 1
+        let body = Checksum.of(bytes.withUnsafeBytes { UnsafeRawBufferPointer(rebasing: $0[4096...]) })
+        bytes.replaceSubrange(96..<128, with: body)
+        var header = Array(bytes[0..<4096])
+        SnapshotHeader.seal(&header)
+        bytes.replaceSubrange(0..<4096, with: header)
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        writeFile(directory.file("v2.snap"), bytes)
+        #expect(throws: StoreError.malformed(path: directory.file("v2.snap"), reason: "cold record 0 has invalid metadata")) {
+            _ = try Snapshot.open(directory.file("v2.snap"), key: testKey, verification: .full)
+        }
     }
 
     /// Field-by-field check of the golden header against docs/STORE-FORMAT.md's offsets.
     @Test func goldenHeaderLayoutMatchesTheDocument() throws {
         let bytes = readFile(Self.fixturePath)
         #expect(Array(bytes[0..<8]) == Array("IHUBSNAP".utf8))
-        #expect(u32(bytes, 8) == 2)
+        #expect(u32(bytes, 8) == 3)
         #expect(u32(bytes, 12) == 4096)
         #expect(u32(bytes, 16) == 64)
         #expect(bytes[20] == Canonicalizer.version)
@@ -97,7 +142,8 @@ import Testing
         #expect(u64(bytes, 72) == 1 << 24)
         #expect(u64(bytes, 80) == 0 && u64(bytes, 88) == 0)
         #expect(bytes.count == 4096 + Int(u64(bytes, 48)) * 64 + 23 * 24)
-        #expect(bytes[128..<4064].allSatisfy { $0 == 0 })
+        #expect(u64(bytes, 128) == Self.goldenSequence)
+        #expect(bytes[136..<4064].allSatisfy { $0 == 0 })
     }
 
     /// A second, deliberately naive reader written from docs/STORE-FORMAT.md alone (byte
@@ -125,7 +171,7 @@ import Testing
             }
             return nil
         }
-        for (digest, metadata, _) in Self.goldenEntries() {
+        for (index, (digest, metadata, _)) in Self.goldenEntries().enumerated() {
             let entry = try #require(find(digest.lo == 0 ? 1 : digest.lo, digest.hi), "\(digest)")
             #expect(entry < entries)
             let record = cold + entry * 24
@@ -138,7 +184,9 @@ import Testing
             #expect(bytes[record + 20] & 0x07 == metadata.tlp.rawValue)
             #expect((bytes[record + 20] >> 3) & 0x03 == metadata.action.rawValue)
             #expect((bytes[record + 20] & 0x20 != 0) == metadata.coversSubdomains)
-            #expect(bytes[(record + 21)..<(record + 24)].allSatisfy { $0 == 0 })
+            #expect((bytes[record + 20] & 0x40 != 0) == (index == 22))  // multi
+            #expect(UInt32(bytes[record + 21]) | UInt32(bytes[record + 22]) << 8 | UInt32(bytes[record + 23]) << 16
+                == Self.goldenUpload(index))
         }
         var random = SplitMix(seed: 17)
         for _ in 0..<1000 { #expect(find(random.next(), random.next()) == nil) }

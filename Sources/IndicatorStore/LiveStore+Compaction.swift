@@ -1,0 +1,118 @@
+import IndicatorKit
+
+/// Compaction (docs/LIVE-UPDATES.md, "Compaction"): snapshot + reports table + the delta
+/// frozen at sequence *S′* → a new snapshot (header sequence *S′*), reports table and upload
+/// index, then the journal files ≤ *S′* are deleted.
+extension LiveStore {
+    /// What a compaction wrote.
+    public struct CompactionSummary: Equatable, Sendable {
+        /// The journal sequence the new snapshot includes.
+        public var sequence: UInt64
+        /// Entries in the new snapshot.
+        public var entries: Int
+        /// Reports in the new reports table (those of multi-report entries).
+        public var reports: Int
+        /// Entries left out because they had expired at `now` (withdrawn ones are not counted).
+        public var dropped: Int
+    }
+
+    /// Compacts at `now` (Unix seconds: entries expired then are dropped). Runs on the
+    /// caller's thread; uploads and queries continue meanwhile (the writer only pauses to
+    /// freeze and to publish, O(layers) each). One compaction at a time.
+    @discardableResult
+    public func compact(now: UInt32, createdAt: UInt64? = nil) throws(LiveStoreError) -> CompactionSummary {
+        compactionLock.lock()
+        defer { compactionLock.unlock() }
+
+        // 1. New journal file; the delta so far becomes the frozen part.
+        let frozen = try onWriter { () throws(LiveStoreError) in
+            let sequence = try self.journal.rotate()
+            precondition(sequence == self.state.sequence, "the writer applies what it journals")
+            self.publish(LiveState(
+                snapshot: self.state.snapshot, live: [], frozen: self.state.live + self.state.frozen, sequence: sequence))
+            return (state: self.state, table: self.table, uploads: self.uploads)
+        }
+
+        // 2. Merge and write, off the writer thread.
+        let written: (CompactionSummary, Snapshot, ReportsTable)
+        do throws(LiveStoreError) {
+            written = try merge(frozen.state, table: frozen.table, uploads: frozen.uploads, now: now, createdAt: createdAt)
+        } catch {
+            // Give the frozen layers back; the journal still holds everything.
+            _ = try? onWriter { () throws(LiveStoreError) in
+                self.publish(LiveState(
+                    snapshot: self.state.snapshot, live: self.state.live + self.state.frozen, frozen: [],
+                    sequence: self.state.sequence))
+            }
+            throw error
+        }
+
+        // 3. Publish the new snapshot with the delta after S′; 4. delete what it replaced.
+        let (summary, snapshot, table) = written
+        try onWriter { () throws(LiveStoreError) in
+            self.table = table
+            self.publish(LiveState(snapshot: snapshot, live: self.state.live, frozen: [], sequence: self.state.sequence))
+            try self.journal.deleteFilesBeforeCurrent()
+            let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(self.storeDirectory) }
+            Self.removeTables(in: self.storeDirectory, except: summary.sequence, names: names)
+        }
+        return summary
+    }
+
+    /// Writes the reports table and upload index for `state.sequence`, then the snapshot
+    /// (its rename is the commit point), and maps it.
+    private func merge(
+        _ state: LiveState, table: ReportsTable, uploads: UploadIndex, now: UInt32, createdAt: UInt64?
+    ) throws(LiveStoreError) -> (CompactionSummary, Snapshot, ReportsTable) {
+        var changed: [IndicatorDigest: DeltaEntry] = [:]
+        for layer in state.frozen.reversed() {
+            changed.merge(layer.entries) { _, newer in newer }
+        }
+        var writer = SnapshotWriter(keyID: keyID, reservingCapacity: (state.snapshot?.entryCount ?? 0) + changed.count)
+        writer.sequence = state.sequence
+        writer.prefixes = state.prefixes
+        var reports: [IndicatorDigest: [Report]] = [:]
+        var dropped = 0
+        state.snapshot?.forEachStoredEntry { digest, entry in
+            guard changed[digest] == nil else { return }
+            if entry.metadata.isExpired(at: now) {
+                dropped += 1
+            } else if entry.multi {
+                reports[digest] = table.reports[digest] ?? []
+                writer.add(digest, entry.metadata, upload: 0, multi: true)
+            } else {
+                writer.add(digest, entry.metadata, upload: entry.upload, multi: false)
+            }
+        }
+        for (digest, delta) in changed {
+            guard let entry = delta.entry, !entry.isExpired(at: now) else {
+                if delta.entry != nil { dropped += 1 }  // expired; a tombstone just goes
+                continue
+            }
+            if delta.reports.count > 1 {
+                reports[digest] = delta.reports
+                writer.add(digest, entry, upload: 0, multi: true)
+            } else {
+                writer.add(digest, entry, upload: delta.reports[0].upload, multi: false)
+            }
+        }
+        let newTable = ReportsTable(reports)
+        let sequence = state.sequence
+        try TableFile.write(
+            storeDirectory + "/" + TableFile.Kind.reports.fileName(sequence: sequence), kind: .reports, keyID: keyID,
+            sequence: sequence, records: newTable.encode())
+        try TableFile.write(
+            storeDirectory + "/" + TableFile.Kind.uploads.fileName(sequence: sequence), kind: .uploads, keyID: keyID,
+            sequence: sequence, records: uploads.encode())
+        let path = snapshotPath
+        let memory = memory
+        let keyID = keyID
+        let (summary, snapshot) = try Journal.storeCall { () throws(StoreError) in
+            let summary = try writer.write(to: path, createdAt: createdAt)
+            return (summary, try Snapshot.open(path, keyID: keyID, verification: .header, memory: memory))
+        }
+        return (
+            CompactionSummary(sequence: sequence, entries: summary.entries, reports: reports.values.reduce(0) { $0 + $1.count }, dropped: dropped),
+            snapshot, newTable)
+    }
+}

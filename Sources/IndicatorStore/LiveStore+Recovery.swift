@@ -1,0 +1,77 @@
+/// Opening a live store: the snapshot, the reports table and upload index that belong to it,
+/// and the journal replayed on top (docs/LIVE-UPDATES.md, "Recovery").
+extension LiveStore {
+    /// Opens (creating the journal if needed) the live store in `storeDirectory`:
+    /// 1. removes temporary files a killed writer left;
+    /// 2. maps `indicators.snap` (if any; `verification` as for `Snapshot.open`), sequence *S*;
+    /// 3. reads `reports.S` and `uploads.S` (required when *S* > 0) and deletes those of other
+    ///    sequences (left by a compaction that died before or after its rename);
+    /// 4. reads the journal: records after *S* are replayed into the delta and the upload
+    ///    index; a torn tail of the last file is cut off (`recoveredTornTail`); damage
+    ///    elsewhere and sequence gaps are refused, naming the file and offset.
+    public static func open(
+        storeDirectory: String, keyID: UInt64, verification: Snapshot.Verification = .header,
+        memory: Snapshot.Memory = .fileMapping(populate: false)
+    ) throws(LiveStoreError) -> LiveStore {
+        let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(storeDirectory) }
+        for name in names where name.contains(".tmp-") { Syscalls.unlinkQuietly(storeDirectory + "/" + name) }
+
+        let path = snapshotPath(storeDirectory)
+        let snapshot: Snapshot? = Syscalls.exists(path)
+            ? try Journal.storeCall { () throws(StoreError) in
+                try Snapshot.open(path, keyID: keyID, verification: verification, memory: memory)
+            }
+            : nil
+        let sequence = snapshot?.header.sequence ?? 0
+
+        let reportsPath = storeDirectory + "/" + TableFile.Kind.reports.fileName(sequence: sequence)
+        let uploadsPath = storeDirectory + "/" + TableFile.Kind.uploads.fileName(sequence: sequence)
+        var table = ReportsTable()
+        var uploads = UploadIndex()
+        if Syscalls.exists(reportsPath) {
+            let records = try TableFile.read(reportsPath, kind: .reports, keyID: keyID, sequence: sequence)
+            table = try ReportsTable.decode(records, path: reportsPath)
+        } else if sequence > 0 {
+            throw .tableCorrupt(path: reportsPath, reason: "missing: the snapshot at sequence \(sequence) needs it")
+        }
+        if Syscalls.exists(uploadsPath) {
+            let records = try TableFile.read(uploadsPath, kind: .uploads, keyID: keyID, sequence: sequence)
+            uploads = try UploadIndex.decode(records, path: uploadsPath)
+        } else if sequence > 0 {
+            throw .tableCorrupt(path: uploadsPath, reason: "missing: the snapshot at sequence \(sequence) needs it")
+        }
+        removeTables(in: storeDirectory, except: sequence, names: names)
+
+        let (journal, recovery) = try Journal.open(directory: storeDirectory, after: sequence)
+        let base = LiveState(snapshot: snapshot, live: [], frozen: [], sequence: sequence)
+        var builder = DeltaBuilder(base: base, table: table)
+        for (_, record) in recovery.records {
+            switch record {
+            case .upload(let body):
+                builder.applyUpload(body)
+                let hash = UploadIndex.contentHash(source: body.source, format: body.format, reports: body.reports)
+                uploads.insert(indexRecord(body, contentHash: hash))
+            case .withdrawValues(let source, let digests):
+                _ = builder.applyWithdrawValues(source: source, digests: digests)
+            case .withdrawUpload(let source, let id):
+                // The writer journals only withdrawals of the source's own uploads.
+                guard let upload = uploads[id], upload.source == source else { continue }
+                _ = builder.applyWithdrawUpload(source: source, number: upload.receipt.uploadNumber)
+                uploads.markWithdrawn(id)
+            }
+        }
+        let state = LiveState(
+            snapshot: snapshot, live: builder.layer().map { [$0] } ?? [], frozen: [], sequence: journal.lastSequence)
+        return LiveStore(
+            storeDirectory: storeDirectory, keyID: keyID, memory: memory, journal: journal, table: table,
+            uploads: uploads, state: state, recoveredTornTail: recovery.truncated)
+    }
+
+    /// Deletes reports tables and upload indexes of sequences other than `sequence`.
+    static func removeTables(in directory: String, except sequence: UInt64, names: [String]) {
+        for name in names {
+            let owner = TableFile.Kind.reports.sequence(ofFile: name) ?? TableFile.Kind.uploads.sequence(ofFile: name)
+            if let owner, owner != sequence { Syscalls.unlinkQuietly(directory + "/" + name) }
+        }
+    }
+}
