@@ -32,9 +32,54 @@ struct ValueState {
 extension Matcher {
     /// First stage: canonicalises and digests the values in `range` into the probe and state
     /// buffers of `stage`. Returns the number of probes. Plain IPv4 addresses and LDH domains
-    /// take the canonicaliser's one-pass fast path; a value it declines goes through the general
-    /// path, and a refused one is only marked (its reason is rebuilt on demand).
+    /// take the canonicaliser's one-pass fast path, the whole batch at once (canonicalised
+    /// first, then digested two at a time: `DigestKey.canonicalDigestFast(_:types:range:into:)`);
+    /// a value it declines goes through the general path, and a refused one is only marked (its
+    /// reason is rebuilt on demand).
     func digestBatch(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, stage: Int
+    ) -> Int {
+        if rawDigests { return digestRawBatch(values, types: types, range: range, stage: stage) }
+        let states = self.states.baseAddress! + stage * batchSize
+        let probeBase = stage * batchSize * Self.maxProbesPerValue
+        var probeCount = probeBase
+        key.canonicalDigestFast(values, types: types, range: range, into: fast)
+        let results = fast.results
+        for slot in 0..<range.count {
+            let result = results[slot]
+            let first = probeCount
+            if result.count > 0 {
+                addProbe(IndicatorDigest(lo: result.lo, hi: result.hi), kind: Probe.exact, detail: 0, at: &probeCount)
+                // No branch on the type (random in traffic, and far from the scanner's own
+                // dispatch, so the predictor cannot correlate them): a bit per type.
+                if coveringTypes &>> UInt32(truncatingIfNeeded: result.type.rawValue) & 1 != 0 {
+                    // Covering probes read (and parents overwrite) the bytes in `canonical`.
+                    let bytes = fast.canonical(slot)
+                    (canonical.baseAddress! + 2).update(from: bytes.baseAddress!, count: bytes.count)
+                    addCoveringProbes(result.form, count: bytes.count, at: &probeCount)
+                }
+                states[slot] = ValueState(type: result.type, first: Int32(first), count: Int32(probeCount - first))
+                continue
+            }
+            let index = range.lowerBound + slot
+            var writer = ByteWriter(UnsafeMutableBufferPointer(rebasing: canonical[2...]))
+            let form: CanonicalForm
+            do {
+                form = try Canonicalizer.canonicalize(values[index], as: types?[index] ?? nil, into: &writer)
+            } catch {
+                states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
+                continue
+            }
+            addProbes(form, count: writer.count, at: &probeCount)
+            states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
+        }
+        return probeCount - probeBase
+    }
+
+    /// `digestBatch` in benchmark mode (`rawDigests`): a typed value's bytes digested as given;
+    /// an untyped one canonicalised value by value.
+    private func digestRawBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, stage: Int
     ) -> Int {
@@ -46,28 +91,21 @@ extension Matcher {
             let slot = index - range.lowerBound
             let type = types?[index] ?? nil
             let value = values[index]
-            if rawDigests, let type {
+            let first = probeCount
+            if let type {
                 let count = min(value.count, output.count)
                 if let source = value.baseAddress, count > 0 {
                     UnsafeMutableRawPointer(output.baseAddress!).copyMemory(from: source, byteCount: count)
                 }
-                let first = probeCount
                 let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])
                 addProbe(key.digest(type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
-            let first = probeCount
-            if let (fast, digest) = key.canonicalDigestFast(value, as: type, into: output.baseAddress!) {
-                addProbe(digest, kind: Probe.exact, detail: 0, at: &probeCount)
-                addCoveringProbes(fast.form, count: fast.count, at: &probeCount)
-                states[slot] = ValueState(type: fast.type, first: Int32(first), count: Int32(probeCount - first))
-                continue
-            }
             var writer = ByteWriter(output)
             let form: CanonicalForm
             do {
-                form = try Canonicalizer.canonicalize(value, as: type, into: &writer)
+                form = try Canonicalizer.canonicalize(value, as: nil, into: &writer)
             } catch {
                 states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
                 continue
@@ -84,61 +122,6 @@ extension Matcher {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
         for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
-    }
-
-    /// Second stage: scans the (prefetched) bucket of every probe of `stage` for its
-    /// fingerprint and prefetches the cold record of a match — both of its lines, as one in
-    /// four 24-byte records straddles a line boundary.
-    func locateBatch(stage: Int, count: Int) {
-        let table = self.table
-        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
-        for index in 0..<count {
-            let entry = table.locate(lo: probes[index].lo)
-            probes[index].entry = entry
-            if entry >= 0 {
-                let record = table.recordAddress(entry)
-                chub_prefetch(record)
-                chub_prefetch(record + (StoreFormat.recordSize - 1))
-            }
-        }
-    }
-
-    /// Third stage: writes the record of every value of `stage`, in order, to `records`.
-    func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
-        let states = self.states.baseAddress! + stage * batchSize
-        for slot in 0..<count {
-            let state = states[slot]
-            records[slot] = state.count < 0 ? .refused : resolve(state, now: now)
-        }
-    }
-
-    /// The first probe of `state` that finds a live entry (a parent only if it covers
-    /// subdomains). A located fingerprint is confirmed by the cold record's `hi`; when that
-    /// differs (another digest with the same `lo`), the full lookup decides. Reads the entry's
-    /// metadata words once; decoding waits for the caller.
-    @inline(__always)
-    func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
-        let table = self.table
-        let probes = self.probes
-        var index = Int(state.first)
-        let end = index + Int(state.count)
-        while index < end {
-            let probe = probes[index]
-            index += 1
-            var entry = probe.entry
-            if entry == Probe.unscanned || (entry >= 0 && table.hi(at: entry) != probe.hi) {
-                entry = table.find(lo: probe.lo, hi: probe.hi)
-            }
-            guard entry >= 0 else { continue }
-            let (word2, word3) = table.words(at: entry)
-            let expires = UInt32(truncatingIfNeeded: word2)
-            if expires != 0 && now >= expires { continue }
-            if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
-            return MatchRecord(
-                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3,
-                digestLo: probe.lo, digestHi: probe.hi)
-        }
-        return .miss(state.type)
     }
 
     /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
