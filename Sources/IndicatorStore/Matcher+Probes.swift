@@ -124,6 +124,61 @@ extension Matcher {
         for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
     }
 
+    /// Second stage: scans the (prefetched) bucket of every probe of `stage` for its
+    /// fingerprint and prefetches the cold record of a match — both of its lines, as one in
+    /// four 24-byte records straddles a line boundary.
+    func locateBatch(stage: Int, count: Int) {
+        let table = self.table
+        let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
+        for index in 0..<count {
+            let entry = table.locate(lo: probes[index].lo)
+            probes[index].entry = entry
+            if entry >= 0 {
+                let record = table.recordAddress(entry)
+                chub_prefetch(record)
+                chub_prefetch(record + (StoreFormat.recordSize - 1))
+            }
+        }
+    }
+
+    /// Third stage: writes the record of every value of `stage`, in order, to `records`.
+    func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
+        let states = self.states.baseAddress! + stage * batchSize
+        for slot in 0..<count {
+            let state = states[slot]
+            records[slot] = state.count < 0 ? .refused : resolve(state, now: now)
+        }
+    }
+
+    /// The first probe of `state` that finds a live entry (a parent only if it covers
+    /// subdomains). A located fingerprint is confirmed by the cold record's `hi`; when that
+    /// differs (another digest with the same `lo`), the full lookup decides. Reads the entry's
+    /// metadata words once; decoding waits for the caller.
+    @inline(__always)
+    func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
+        let table = self.table
+        let probes = self.probes
+        var index = Int(state.first)
+        let end = index + Int(state.count)
+        while index < end {
+            let probe = probes[index]
+            index += 1
+            var entry = probe.entry
+            if entry == Probe.unscanned || (entry >= 0 && table.hi(at: entry) != probe.hi) {
+                entry = table.find(lo: probe.lo, hi: probe.hi)
+            }
+            guard entry >= 0 else { continue }
+            let (word2, word3) = table.words(at: entry)
+            let expires = UInt32(truncatingIfNeeded: word2)
+            if expires != 0 && now >= expires { continue }
+            if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
+            return MatchRecord(
+                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3,
+                digestLo: probe.lo, digestHi: probe.hi)
+        }
+        return .miss(state.type)
+    }
+
     /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
     /// itself, then (IP) every network length the store holds that contains it, longest first,
     /// or (domain, if the store has subdomain-covering entries) every parent that still has a

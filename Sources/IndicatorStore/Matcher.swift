@@ -59,8 +59,6 @@ public final class Matcher {
     /// Bit `type.rawValue` set for the types the fast path accepts whose values have covering
     /// probes in this snapshot (IPv4 networks, parent domains).
     let coveringTypes: UInt32
-    /// 24 zero bytes: the cold record a probe that found no entry reads (`resolve`).
-    let absentRecord: UnsafeMutableRawPointer
     /// Headroom + masked address + prefix byte of a network probe.
     let networkBody: UnsafeMutableBufferPointer<UInt8>
     /// Probes of the current batch, in priority order per value; room for the most a batch
@@ -99,8 +97,6 @@ public final class Matcher {
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
         fast = FastDigestBatch(capacity: batchSize)
-        absentRecord = .allocate(byteCount: StoreFormat.recordSize, alignment: 8)
-        absentRecord.initializeMemory(as: UInt8.self, repeating: 0, count: StoreFormat.recordSize)
         coveringTypes = (prefixes.ipv4 != 0 ? 1 << UInt32(IndicatorType.ipv4.rawValue) : 0)
             | (probeParents ? 1 << UInt32(IndicatorType.domain.rawValue) : 0)
         networkBody = .allocate(capacity: 2 + 16 + 1)
@@ -111,7 +107,6 @@ public final class Matcher {
     deinit {
         canonical.deallocate()
         networkBody.deallocate()
-        absentRecord.deallocate()
         probes.deallocate()
         states.deallocate()
     }

@@ -3,48 +3,10 @@ import Testing
 
 /// The batch fast path (`DigestKey.canonicalDigestFast(_:types:range:into:)`, the matcher's
 /// first stage) must answer every value exactly as the one-value fast path does — accept or
-/// decline, type, canonical bytes and digest — and the padded, two-at-a-time SipHash it may use
-/// must equal libsodium's.
+/// decline, type, canonical bytes and digest — for any mix of values, types and batch sizes.
 @Suite("Fast path, batches")
 struct FastBatchTests {
     static let key = DigestKey(bytes: (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) })!
-
-    /// `message` in a buffer with 8 readable bytes of junk after it (what the padded hash may
-    /// load and must mask off), as the padded hash sees it.
-    static func withPadded<R>(_ message: [UInt8], junk: UInt8, _ body: (UnsafeRawPointer) -> R) -> R {
-        let padded = message + [UInt8](repeating: junk, count: 8)
-        return padded.withUnsafeBytes { body($0.baseAddress!) }
-    }
-
-    static func words(_ key: [UInt8]) -> (UInt64, UInt64) {
-        key.withUnsafeBytes {
-            (UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)),
-             UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
-        }
-    }
-
-    @Test("padded SipHash, one and two at a time, equals libsodium for lengths 0…300")
-    func paddedSipHashMatchesLibsodium() {
-        var generator = IDNATestSupport.Generator(seed: 0xB47C)
-        for length in 0...300 {
-            let key = (0..<16).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            let (k0, k1) = Self.words(key)
-            let a = (0..<length).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            let otherLength = Int(generator.next() % 301)
-            let b = (0..<otherLength).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
-            let junk = UInt8(truncatingIfNeeded: generator.next()) | 1
-            let one = Self.withPadded(a, junk: junk) { SipHash.hash128(k0: k0, k1: k1, padded: $0, length: length) }
-            #expect(IndicatorDigest(lo: one.0, hi: one.1).bytes == SipHashTests.sodium(key, a), "length \(length)")
-            let (first, second) = Self.withPadded(a, junk: junk) { pa in
-                Self.withPadded(b, junk: ~junk) { pb in
-                    SipHash.hash128(k0: k0, k1: k1, padded: pa, length: length, pb, length: otherLength)
-                }
-            }
-            #expect(IndicatorDigest(lo: first.0, hi: first.1).bytes == SipHashTests.sodium(key, a), "length \(length)")
-            #expect(IndicatorDigest(lo: second.0, hi: second.1).bytes == SipHashTests.sodium(key, b),
-                    "length \(otherLength) beside \(length)")
-        }
-    }
 
     /// Values of every kind the fast path sees: plain and odd quads, names of many lengths and
     /// cases, whitespace, refusals, other types, empty and too long ones, random bytes.

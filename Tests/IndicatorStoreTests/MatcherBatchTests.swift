@@ -2,36 +2,10 @@ import IndicatorKit
 import Testing
 @testable import IndicatorStore
 
-/// The matcher's branch-free stages (Matcher+Resolve.swift) must give the answers of the
-/// snapshot's own lookup rule: the bucket scan the same cold index as `BucketTable.locate`,
-/// and a value that finds no entry (its record read from the zero `absentRecord`) a plain miss.
-@Suite struct MatcherLocateTests {
-    @Test func branchFreeLocateEqualsTheLookupRule() throws {
-        func lo(_ home: Int, _ offset: UInt64) -> UInt64 { CraftedSnapshot.lo(home: home, of: 4, offset: offset) }
-        // Bucket 0 full, one of its digests spilled into bucket 1; bucket 2 partly used.
-        let full0 = (0..<7).map { (lo: lo(0, UInt64(10 + 2 * $0)), hi: UInt64($0)) }
-        let buckets: [[(lo: UInt64, hi: UInt64)]] = [
-            full0, [(lo(0, 40), 7), (lo(1, 5), 8)], [(lo(2, 1), 9), (lo(2, 3), 10)], [],
-        ]
-        let crafted = CraftedSnapshot(homeBuckets: 4, buckets: buckets, maxSpill: 1)
-        let directory = TemporaryDirectory()
-        defer { directory.remove() }
-        let snapshot = try CorruptSnapshotTests.open(crafted.bytes(), in: directory, verification: .full).get()
-        let table = snapshot.table
-        var probes: [UInt64] = [0, 1, UInt64.max, UInt64.max - 1]
-        for bucket in buckets { for entry in bucket { probes += [entry.lo - 1, entry.lo, entry.lo + 1] } }
-        for home in 0..<4 { for offset in 0..<50 { probes.append(lo(home, UInt64(offset))) } }
-        var found = 0
-        for probe in probes {
-            let expected = table.locate(lo: probe)
-            #expect(Matcher.locate(table, lo: probe) == expected, "lo \(probe)")
-            if expected >= 0 { found += 1 }
-        }
-        #expect(found >= 11)
-        #expect(Matcher.locate(table, lo: lo(0, 40)) == 7)  // the spilled digest, found in bucket 1
-        #expect(Matcher.locate(table, lo: lo(0, 41)) == -1)
-    }
-
+/// The matcher's batch path (one fast-path call per batch, `FastDigestBatch`): an empty table,
+/// a mix of hits, misses and refusals in batches smaller than the input, and miss records
+/// equal to `.miss` in every field.
+@Suite struct MatcherBatchTests {
     @Test func anEmptySnapshotAnswersMisses() throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
