@@ -32,10 +32,9 @@ struct ValueState {
 extension Matcher {
     /// First stage: canonicalises and digests the values in `range` into the probe and state
     /// buffers of `stage`. Returns the number of probes. Plain IPv4 addresses and LDH domains
-    /// take the canonicaliser's one-pass fast path, the whole batch at once (canonicalised
-    /// first, then digested two at a time: `DigestKey.canonicalDigestFast(_:types:range:into:)`);
-    /// a value it declines goes through the general path, and a refused one is only marked (its
-    /// reason is rebuilt on demand).
+    /// take the canonicaliser's one-pass fast path, one call for the whole batch
+    /// (`DigestKey.canonicalDigestFast(_:types:range:into:)`); a value it declines goes through
+    /// the general path, and a refused one is only marked (its reason is rebuilt on demand).
     func digestBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, stage: Int
