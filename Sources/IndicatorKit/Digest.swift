@@ -124,8 +124,7 @@ public final class DigestKey: @unchecked Sendable {
         let base = buffer.baseAddress!
         base[0] = Canonicalizer.version
         base[1] = type.rawValue
-        let k0 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
-        let k1 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let (k0, k1) = sipKey
         let (lo, hi) = SipHash.hash128(k0: k0, k1: k1, UnsafeRawPointer(base), count: buffer.count)
         return IndicatorDigest(lo: lo, hi: hi)
     }
@@ -139,13 +138,20 @@ public final class DigestKey: @unchecked Sendable {
     public func canonicalDigestFast(
         _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: UnsafeMutablePointer<UInt8>
     ) -> (result: Canonicalizer.FastResult, digest: IndicatorDigest)? {
-        let k0 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self))
-        let k1 = UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        let (k0, k1) = sipKey
         guard let scan = Canonicalizer.fastScan(input, as: type, into: out, hashing: true, k0: k0, k1: k1) else {
             return nil
         }
         let result = Canonicalizer.FastResult(type: scan.type, count: scan.count)
         return (result, IndicatorDigest(lo: scan.digest.0, hi: scan.digest.1))
+    }
+
+    /// The key as SipHash's two words (key bytes 0–7 and 8–15, little-endian), for the Swift
+    /// SipHash of the hot paths.
+    @inline(__always)
+    var sipKey: (UInt64, UInt64) {
+        (UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(as: UInt64.self)),
+         UInt64(littleEndian: UnsafeRawPointer(key).loadUnaligned(fromByteOffset: 8, as: UInt64.self)))
     }
 
     /// The digest of a whole canonical form (`bytes` as produced by `Canonicalizer`).

@@ -32,9 +32,53 @@ struct ValueState {
 extension Matcher {
     /// First stage: canonicalises and digests the values in `range` into the probe and state
     /// buffers of `stage`. Returns the number of probes. Plain IPv4 addresses and LDH domains
-    /// take the canonicaliser's one-pass fast path; a value it declines goes through the general
-    /// path, and a refused one is only marked (its reason is rebuilt on demand).
+    /// take the canonicaliser's one-pass fast path, one call for the whole batch
+    /// (`DigestKey.canonicalDigestFast(_:types:range:into:)`); a value it declines goes through
+    /// the general path, and a refused one is only marked (its reason is rebuilt on demand).
     func digestBatch(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, stage: Int
+    ) -> Int {
+        if rawDigests { return digestRawBatch(values, types: types, range: range, stage: stage) }
+        let states = self.states.baseAddress! + stage * batchSize
+        let probeBase = stage * batchSize * Self.maxProbesPerValue
+        var probeCount = probeBase
+        key.canonicalDigestFast(values, types: types, range: range, into: fast)
+        let results = fast.results
+        for slot in 0..<range.count {
+            let result = results[slot]
+            let first = probeCount
+            if result.count > 0 {
+                addProbe(IndicatorDigest(lo: result.lo, hi: result.hi), kind: Probe.exact, detail: 0, at: &probeCount)
+                // No branch on the type (random in traffic, and far from the scanner's own
+                // dispatch, so the predictor cannot correlate them): a bit per type.
+                if coveringTypes &>> UInt32(truncatingIfNeeded: result.type.rawValue) & 1 != 0 {
+                    // Covering probes read (and parents overwrite) the bytes in `canonical`.
+                    let bytes = fast.canonical(slot)
+                    (canonical.baseAddress! + 2).update(from: bytes.baseAddress!, count: bytes.count)
+                    addCoveringProbes(result.form, count: bytes.count, at: &probeCount)
+                }
+                states[slot] = ValueState(type: result.type, first: Int32(first), count: Int32(probeCount - first))
+                continue
+            }
+            let index = range.lowerBound + slot
+            var writer = ByteWriter(UnsafeMutableBufferPointer(rebasing: canonical[2...]))
+            let form: CanonicalForm
+            do {
+                form = try Canonicalizer.canonicalize(values[index], as: types?[index] ?? nil, into: &writer)
+            } catch {
+                states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
+                continue
+            }
+            addProbes(form, count: writer.count, at: &probeCount)
+            states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
+        }
+        return probeCount - probeBase
+    }
+
+    /// `digestBatch` in benchmark mode (`rawDigests`): a typed value's bytes digested as given;
+    /// an untyped one canonicalised value by value.
+    private func digestRawBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, stage: Int
     ) -> Int {
@@ -46,28 +90,21 @@ extension Matcher {
             let slot = index - range.lowerBound
             let type = types?[index] ?? nil
             let value = values[index]
-            if rawDigests, let type {
+            let first = probeCount
+            if let type {
                 let count = min(value.count, output.count)
                 if let source = value.baseAddress, count > 0 {
                     UnsafeMutableRawPointer(output.baseAddress!).copyMemory(from: source, byteCount: count)
                 }
-                let first = probeCount
                 let whole = UnsafeMutableBufferPointer(rebasing: canonical[..<(count + 2)])
                 addProbe(key.digest(type, headroom: whole), kind: Probe.exact, detail: 0, at: &probeCount)
                 states[slot] = ValueState(type: type, first: Int32(first), count: 1)
                 continue
             }
-            let first = probeCount
-            if let (fast, digest) = key.canonicalDigestFast(value, as: type, into: output.baseAddress!) {
-                addProbe(digest, kind: Probe.exact, detail: 0, at: &probeCount)
-                addCoveringProbes(fast.form, count: fast.count, at: &probeCount)
-                states[slot] = ValueState(type: fast.type, first: Int32(first), count: Int32(probeCount - first))
-                continue
-            }
             var writer = ByteWriter(output)
             let form: CanonicalForm
             do {
-                form = try Canonicalizer.canonicalize(value, as: type, into: &writer)
+                form = try Canonicalizer.canonicalize(value, as: nil, into: &writer)
             } catch {
                 states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
                 continue

@@ -54,6 +54,11 @@ public final class Matcher {
     /// Scratch space for one canonical form, after two bytes of headroom for the digest's
     /// `version ‖ type` prefix (so digests are computed without copying).
     let canonical: UnsafeMutableBufferPointer<UInt8>
+    /// The fast path's scratch and results for one batch.
+    let fast: FastDigestBatch
+    /// Bit `type.rawValue` set for the types the fast path accepts whose values have covering
+    /// probes in this snapshot (IPv4 networks, parent domains).
+    let coveringTypes: UInt32
     /// Headroom + masked address + prefix byte of a network probe.
     let networkBody: UnsafeMutableBufferPointer<UInt8>
     /// Probes of the current batch, in priority order per value; room for the most a batch
@@ -91,6 +96,9 @@ public final class Matcher {
         self.coldStage = coldStage
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
+        fast = FastDigestBatch(capacity: batchSize)
+        coveringTypes = (prefixes.ipv4 != 0 ? 1 << UInt32(IndicatorType.ipv4.rawValue) : 0)
+            | (probeParents ? 1 << UInt32(IndicatorType.domain.rawValue) : 0)
         networkBody = .allocate(capacity: 2 + 16 + 1)
         probes = .allocate(capacity: Self.stages * Self.maxProbesPerValue * batchSize)
         states = .allocate(capacity: Self.stages * batchSize)
