@@ -322,10 +322,12 @@ final class PartnerSession: EventHandler {
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
         }
-        shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
+        if shared.logQueries {
+            shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
                                   ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
                                   ("latency_us", String(record.latencyMicros))])
+        }
         // The other answers of the same audit group are queued on the loop right behind this
         // one: flush them all with one write, then read on, once per group.
         guard !completionsPending else { return }
