@@ -168,7 +168,8 @@ public final class AuditLog: @unchecked Sendable {
             return
         }
         queue.append((record, completion))
-        condition.broadcast()  // the writer (the syncer waits on the same condition)
+        // The writer waits only for an empty queue; the syncer does not wait for appends.
+        if queue.count == 1 { condition.broadcast() }
         condition.unlock()
     }
 

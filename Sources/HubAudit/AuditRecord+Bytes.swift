@@ -48,9 +48,11 @@ extension AuditRecord {
         AuditBytes.key("counts", to: &out)
         out.append(UInt8(ascii: "{"))
         var firstCount = true
-        if !countsByType.isEmpty {
-            for type in IndicatorType.allCases {
-                guard let count = countsByType[type], count > 0 else { continue }
+        if countsByType.count == 1, let (type, count) = countsByType.first {
+            // The common case (one type per batch): no walk over every type.
+            if count > 0 { AuditBytes.countMember(type.name, count, first: &firstCount, to: &out) }
+        } else if !countsByType.isEmpty {
+            for (type, count) in countsByType.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
                 AuditBytes.countMember(type.name, count, first: &firstCount, to: &out)
             }
         }
