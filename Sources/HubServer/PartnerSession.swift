@@ -8,7 +8,8 @@ import IndicatorKit
 /// One partner connection on one event loop (docs/PROTOCOL.md, "Connection lifecycle"): the
 /// non-blocking TLS handshake, then frames through a `FrameDecoder` and the `ServerSession`
 /// state machine. A QUERY is decided by the loop's `QueryService`; its audit record is appended
-/// and the answer is sent only once the record is durable, back on this loop.
+/// and the answer is sent only once the record is appended as the audit sync mode says (written,
+/// or written and synced: docs/AUDIT-LOG.md, "Writing"), back on this loop.
 ///
 /// Back-pressure: at the in-flight limit, or with more than `highWater` bytes waiting to be
 /// written, the session stops reading (and resumes below the limit / `lowWater`). Reading

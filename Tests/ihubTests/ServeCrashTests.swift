@@ -16,7 +16,7 @@ import Testing
         process.arguments = ["serve", "--data", data, "--policies", policies, "--listen", "127.0.0.1:0", "--loops", "1",
                              "--audit-sync", sync]
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = try #require(FileHandle(forWritingAtPath: log))
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let deadline = Date().addingTimeInterval(20)
