@@ -239,6 +239,12 @@ public final class AuditLog: @unchecked Sendable {
         }
         let newHead = AuditChain.Head(seq: seq, hash: String(decoding: prevHex, as: UTF8.self))
         condition.lock()
+        // A sync that failed meanwhile (the syncer thread) stops answers from here on.
+        if let failure {
+            condition.unlock()
+            fail(group, failure)
+            return
+        }
         head = newHead
         tally.writes += 1
         tally.unsyncedRecords += group.count
