@@ -54,6 +54,8 @@ enum Bench {
         // 2. The hub, as `ihub serve` would run in production: its own process.
         var serveArguments = ["serve", "--data", data, "--policies", policies, "--listen", "127.0.0.1:0"]
         if let loops = options.loops { serveArguments += ["--loops", String(loops)] }
+        if let auditSync = options.auditSync { serveArguments += ["--audit-sync", auditSync] }
+        if options.logQueries { serveArguments.append("--log-queries") }
         let hubServer = try Child(name: "ihub serve", executable: options.ihub, arguments: serveArguments,
                                   logPath: root + "/ihub-serve.log")
         servers.append(hubServer)
@@ -180,6 +182,7 @@ enum Bench {
             ("store_bytes_per_entry", number(Double(fileSize(snapshotPath)) / Double(max(summary.entries, 1)), 2)),
             ("redis_bytes_per_member", number(Double(redisMemory) / Double(options.entries), 2)),
             ("audit_bytes", "\(auditBytes)"),
+            ("audit_sync", "\"\(options.auditSync ?? "default")\""),
             ("redis_version", "\"\(redisVersion)\""),
             ("data_directory_filesystem", "\"\(filesystemType(root))\""),
             ("load_average", "\"\(loadAverage)\""),

@@ -25,11 +25,15 @@ struct Options {
     var redisServer = "redis-server"
     var keep = false
     var parent = "/tmp"
+    /// `ihub serve --audit-sync` (nil: the server's default, `interval:10`).
+    var auditSync: String?
+    var logQueries = false
 
     static let usage = """
         usage: E2EBench [--entries N] [--connections C] [--batch B] [--no-single] [--depth D]
                         [--seconds S] [--warmup S] [--idle-requests N] [--loops N]
                         [--ihub PATH] [--redis-server PATH] [--tmp DIR] [--keep]
+                        [--audit-sync interval[:MS]|group] [--log-queries]
           --entries N        indicators in the store and in the Redis set, half IPv4, half domains (1000000)
           --connections C    client connections, one thread each, to each server (8)
           --batch B          values per QUERY / per SMISMEMBER (64)
@@ -41,7 +45,9 @@ struct Options {
           --ihub PATH        the ihub binary (default: next to this program)
           --redis-server P   the Redis server binary (default: redis-server on PATH)
           --tmp DIR          where the temporary directory goes (/tmp); the hub's audit log is
-                             fdatasync'ed there before each answer, so its disk sets the latency floor
+                             written there (and, with --audit-sync group, fdatasync'ed before each answer)
+          --audit-sync MODE  passed to `ihub serve --audit-sync` (default: the server's, interval:10)
+          --log-queries      passed to `ihub serve` (one log line per request)
           --keep             keep the temporary directory (data, policies, server logs)
         """
 
@@ -74,6 +80,8 @@ struct Options {
             case "--redis-server": redisServer = text(argument)
             case "--keep": keep = true
             case "--tmp": parent = text(argument)
+            case "--audit-sync": auditSync = text(argument)
+            case "--log-queries": logQueries = true
             case "--help", "-h":
                 print(Self.usage)
                 exit(0)

@@ -19,14 +19,32 @@ public enum AuditChain {
     /// Seals `record` as the record after `head`: returns its line (with the final LF) and
     /// the new head.
     package static func seal(_ record: AuditRecord, after head: Head, recoveredBytes: Int = 0) -> (line: [UInt8], head: Head) {
-        let seq = head.seq + 1
-        var line = record.body(seq: seq, prev: head.hash, recoveredBytes: recoveredBytes)
-        let hash = AuditJSON.hex(line.withUnsafeBytes { BLAKE2b.hash($0) })
-        line.removeLast()  // the body's closing brace
-        line.append(contentsOf: AuditFormat.hashPrefix)
-        line.append(contentsOf: hash.utf8)
-        line.append(contentsOf: Array("\"}\n".utf8))
-        return (line, Head(seq: seq, hash: hash))
+        var line: [UInt8] = []
+        var hash = Array(head.hash.utf8)
+        seal(record, seq: head.seq + 1, prevHex: &hash, recoveredBytes: recoveredBytes, appendingTo: &line)
+        return (line, Head(seq: head.seq + 1, hash: String(decoding: hash, as: UTF8.self)))
+    }
+
+    /// Appends `record`'s line (with its LF) as record `seq` after the record whose hash is
+    /// `prevHex` (64 hex digits), and leaves the new record's hash in `prevHex`. The body is
+    /// written and hashed in place in `buffer`: the writer reuses both and allocates nothing
+    /// per record but the hasher.
+    package static func seal(_ record: AuditRecord, seq: UInt64, prevHex: inout [UInt8], recoveredBytes: Int,
+                             appendingTo buffer: inout [UInt8]) {
+        precondition(prevHex.count == AuditFormat.hashHexDigits, "prev is 64 hex digits")
+        let start = buffer.count
+        prevHex.withUnsafeBufferPointer { record.appendBody(to: &buffer, seq: seq, prevHex: $0, recoveredBytes: recoveredBytes) }
+        let hash = buffer.withUnsafeBytes { BLAKE2b.hash(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+        buffer.removeLast()  // the body's closing brace
+        buffer.append(contentsOf: AuditFormat.hashPrefix)
+        for (index, byte) in hash.enumerated() {
+            prevHex[2 * index] = AuditBytes.nibble(byte >> 4)
+            prevHex[2 * index + 1] = AuditBytes.nibble(byte & 0x0F)
+        }
+        buffer.append(contentsOf: prevHex)
+        buffer.append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "}"))
+        buffer.append(0x0A)
     }
 
     /// Why a line does not continue the chain. `line` is 1-based within its segment.
@@ -58,7 +76,7 @@ public enum AuditChain {
         guard storedHash.utf8.allSatisfy({ isLowerHex($0) }) else { throw broken("\"hash\" is not 64 lower-case hex digits") }
         var body = Array(line[0..<hashStart])
         body.append(UInt8(ascii: "}"))
-        let computed = AuditJSON.hex(body.withUnsafeBytes { BLAKE2b.hash($0) })
+        let computed = AuditHex.string(body.withUnsafeBytes { BLAKE2b.hash($0) })
         guard computed == storedHash else { throw broken("hash mismatch: the record was altered") }
         guard let seq = unsignedMember("seq", in: body), seq == head.seq + 1 else {
             throw broken("\"seq\" is not \(head.seq + 1): a record is missing or out of order")

@@ -1,11 +1,57 @@
 import Foundation
 
 /// The append-only audit log of a data directory (docs/AUDIT-LOG.md), written by one thread
-/// with group commit: records queued by any number of connections are sealed in queue order,
-/// written with one `write` and made durable with one `fdatasync`; only then are their
-/// completions called, so a server sends an answer only after its record is on disk.
+/// with group commit: records queued by any number of connections are sealed in queue order
+/// and written with one `write`. When their completions are called depends on `SyncMode`:
+/// after the `write` (`interval`: the bytes survive a crash of the process, and `fdatasync`
+/// follows within the interval) or after the `fdatasync` (`group`). A failed write or sync
+/// fails every later append, so a server never answers unaudited.
 public final class AuditLog: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<UInt64, AuditError>) -> Void
+
+    /// When a record counts as appended (docs/AUDIT-LOG.md, "Writing").
+    public enum SyncMode: Equatable, Sendable, CustomStringConvertible {
+        /// Completed once written (`write(2)` returned); `fdatasync` at most every
+        /// `milliseconds` while there are unsynced bytes, and always before rotation and close.
+        case interval(milliseconds: Int)
+        /// Completed only after the group's `fdatasync`.
+        case group
+
+        /// The default: written before answered, on stable storage within 10 ms.
+        public static let standard = SyncMode.interval(milliseconds: 10)
+
+        /// Parses `interval`, `interval:MS` (1–60000) or `group` (`ihub serve --audit-sync`).
+        public init?(_ text: String) {
+            if text == "group" {
+                self = .group
+            } else if text == "interval" {
+                self = .standard
+            } else if text.hasPrefix("interval:"), let ms = Int(text.dropFirst("interval:".count)), (1...60_000).contains(ms) {
+                self = .interval(milliseconds: ms)
+            } else {
+                return nil
+            }
+        }
+
+        public var description: String {
+            switch self {
+            case .interval(let ms): "interval:\(ms)"
+            case .group: "group"
+            }
+        }
+    }
+
+    /// What the writer thread has done so far (tests and metrics).
+    public struct Counters: Equatable, Sendable {
+        /// `write(2)` calls (one per group).
+        public var writes = 0
+        /// `fdatasync(2)` calls.
+        public var syncs = 0
+        /// Records written but not yet synced.
+        public var unsyncedRecords = 0
+    }
+
+    public let syncMode: SyncMode
 
     /// The directory holding the segments.
     public let directory: String
@@ -16,6 +62,9 @@ public final class AuditLog: @unchecked Sendable {
     private var closing = false
     private var failure: AuditError?
     private var writerDone = false
+    /// True when no syncer thread runs (group mode) or it has ended.
+    private var syncerDone = true
+    private var tally = Counters()
 
     // Owned by the writer thread after init:
     private var head: AuditChain.Head
@@ -23,18 +72,30 @@ public final class AuditLog: @unchecked Sendable {
     private var segmentSize: Int
     private var fd: Int32
     private var recoveredBytes: Int
+    /// The hash of the last sealed record, as hex (the writer's working copy of `head.hash`).
+    private var prevHex: [UInt8]
+    /// The group being written (reused).
+    private var buffer: [UInt8] = []
+    /// Held around `fdatasync` and rotation, so the syncer never syncs a closed descriptor.
+    private let syncLock = NSLock()
+    // Guarded by `condition` too: groups written, groups covered by an `fdatasync`, when the
+    // last one ended (monotonic seconds).
+    private var written = 0
+    private var synced = 0
+    private var lastSync = 0.0
     private let segmentLimit: Int
 
     /// Opens (creating if needed) the log in `directory`, continuing the chain from the last
     /// complete record. A torn last line (a crash mid-write) is cut off and reported in the
     /// next record's `recovered_bytes`.
-    public convenience init(directory: String) throws(AuditError) {
-        try self.init(directory: directory, segmentLimit: AuditFormat.segmentLimit)
+    public convenience init(directory: String, sync: SyncMode = .standard) throws(AuditError) {
+        try self.init(directory: directory, segmentLimit: AuditFormat.segmentLimit, sync: sync)
     }
 
     /// `segmentLimit`: bytes after which a new segment starts (tests use small ones).
-    package init(directory: String, segmentLimit: Int) throws(AuditError) {
+    package init(directory: String, segmentLimit: Int, sync: SyncMode = .standard) throws(AuditError) {
         self.directory = directory
+        self.syncMode = sync
         self.segmentLimit = segmentLimit
         try AuditFile.makeDirectory(directory)
         let segments = try AuditFile.list(directory).compactMap(AuditFormat.segmentNumber).sorted()
@@ -58,6 +119,7 @@ public final class AuditLog: @unchecked Sendable {
             }
         }
         self.head = head
+        self.prevHex = Array(head.hash.utf8)
         self.recoveredBytes = recovered
         self.segment = segments.last ?? 1
         self.segmentSize = size
@@ -67,6 +129,12 @@ public final class AuditLog: @unchecked Sendable {
         let thread = Thread { [unowned self] in self.writerLoop() }
         thread.name = "audit-writer"
         thread.start()
+        if case .interval(let ms) = sync {
+            syncerDone = false
+            let syncer = Thread { [unowned self] in self.syncerLoop(interval: Double(ms) / 1000) }
+            syncer.name = "audit-sync"
+            syncer.start()
+        }
     }
 
     deinit { AuditFile.close(fd) }
@@ -78,8 +146,15 @@ public final class AuditLog: @unchecked Sendable {
         return head.seq
     }
 
-    /// Queues `record`; `completion` is called on the writer thread once it is durable (with
-    /// its `seq`) or failed.
+    /// What the writer has done so far.
+    public var counters: Counters {
+        condition.lock()
+        defer { condition.unlock() }
+        return tally
+    }
+
+    /// Queues `record`; `completion` is called on the writer thread once it is appended as
+    /// `syncMode` says (with its `seq`) or failed.
     public func append(_ record: AuditRecord, completion: @escaping Completion) {
         condition.lock()
         if let failure {
@@ -93,11 +168,12 @@ public final class AuditLog: @unchecked Sendable {
             return
         }
         queue.append((record, completion))
-        condition.signal()
+        // The writer waits only for an empty queue; the syncer does not wait for appends.
+        if queue.count == 1 { condition.broadcast() }
         condition.unlock()
     }
 
-    /// Appends `record` and waits until it is durable; returns its `seq`.
+    /// Appends `record` and waits for its completion; returns its `seq`.
     public func appendAndWait(_ record: AuditRecord) throws(AuditError) -> UInt64 {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: Result<UInt64, AuditError> = .failure(.closed)
@@ -114,7 +190,7 @@ public final class AuditLog: @unchecked Sendable {
         condition.lock()
         closing = true
         condition.broadcast()
-        while !writerDone { condition.wait() }
+        while !writerDone || !syncerDone { condition.wait() }
         condition.unlock()
     }
 
@@ -123,6 +199,12 @@ public final class AuditLog: @unchecked Sendable {
             condition.lock()
             while queue.isEmpty && !closing { condition.wait() }
             if queue.isEmpty {
+                condition.unlock()
+                // Everything written reaches the disk before close returns.
+                syncLock.lock()
+                if unsyncedWrites() { _ = sync() }
+                syncLock.unlock()
+                condition.lock()
                 writerDone = true
                 condition.broadcast()
                 condition.unlock()
@@ -135,35 +217,141 @@ public final class AuditLog: @unchecked Sendable {
         }
     }
 
-    /// Seals, writes and syncs one group, then completes it.
+    /// Seals and writes one group; completes it after the write (interval mode: the syncer
+    /// thread calls `fdatasync` within the interval) or after its own `fdatasync` (group).
     private func commit(_ group: [(AuditRecord, Completion)]) {
-        var buffer: [UInt8] = []
-        var seqs: [UInt64] = []
-        var next = head
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 16 << 20)
+        let firstSeq = head.seq + 1
+        var seq = head.seq
+        let startHash = prevHex
         for (record, _) in group {
-            let sealed = AuditChain.seal(record, after: next, recoveredBytes: recoveredBytes)
+            seq += 1
+            AuditChain.seal(record, seq: seq, prevHex: &prevHex, recoveredBytes: recoveredBytes, appendingTo: &buffer)
             recoveredBytes = 0
-            buffer.append(contentsOf: sealed.line)
-            next = sealed.head
-            seqs.append(next.seq)
         }
         let path = directory + "/" + AuditFormat.segmentName(segment)
         do throws(AuditError) {
             try AuditFile.write(fd, buffer, path: path)
-            try AuditFile.fdatasync(fd, path: path)
-            segmentSize += buffer.count
-            if segmentSize >= segmentLimit { try rotate() }
         } catch {
-            condition.lock()
-            failure = .failed(error.description)
-            condition.unlock()
-            for (_, completion) in group { completion(.failure(.failed(error.description))) }
+            prevHex = startHash
+            fail(group, error)
             return
         }
+        let newHead = AuditChain.Head(seq: seq, hash: String(decoding: prevHex, as: UTF8.self))
         condition.lock()
-        head = next
+        // A sync that failed meanwhile (the syncer thread) stops answers from here on.
+        if let failure {
+            condition.unlock()
+            fail(group, failure)
+            return
+        }
+        head = newHead
+        tally.writes += 1
+        tally.unsyncedRecords += group.count
+        written += 1
+        condition.broadcast()  // the syncer
         condition.unlock()
-        for ((_, completion), seq) in zip(group, seqs) { completion(.success(seq)) }
+        segmentSize += buffer.count
+        if syncMode == .group {
+            syncLock.lock()
+            let synced = sync()
+            syncLock.unlock()
+            guard synced else {
+                fail(group, .failed("fdatasync failed"))
+                return
+            }
+        }
+        // Interval mode: the answers may leave now, the bytes are in the kernel, in order.
+        for (offset, (_, completion)) in group.enumerated() { completion(.success(firstSeq + UInt64(offset))) }
+        if segmentSize >= segmentLimit {
+            syncLock.lock()
+            defer { syncLock.unlock() }
+            do throws(AuditError) {
+                guard !unsyncedWrites() || sync() else { return }
+                try rotate()
+            } catch {
+                stop(error)
+            }
+        }
+    }
+
+    /// Whether a write has not been synced yet.
+    private func unsyncedWrites() -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return written > synced
+    }
+
+    /// `fdatasync` of the current segment, covering every write so far. Call with `syncLock`
+    /// held (it keeps `fd` from being rotated away). Returns false when it failed: the log
+    /// has then stopped.
+    private func sync() -> Bool {
+        condition.lock()
+        let target = written
+        condition.unlock()
+        do throws(AuditError) {
+            try AuditFile.fdatasync(fd, path: directory + "/" + AuditFormat.segmentName(segment))
+        } catch {
+            stop(error)
+            return false
+        }
+        condition.lock()
+        if target > synced {
+            synced = target
+            tally.syncs += 1
+            tally.unsyncedRecords = 0  // approximately: records written during the sync count as synced
+        }
+        lastSync = Self.monotonic()
+        condition.unlock()
+        return true
+    }
+
+    /// Interval mode: `fdatasync` at most every interval while writes are unsynced, on its
+    /// own thread so that writing (and answering) never waits for the disk.
+    private func syncerLoop(interval: Double) {
+        while true {
+            condition.lock()
+            while true {
+                if writerDone || failure != nil {
+                    syncerDone = true
+                    condition.broadcast()
+                    condition.unlock()
+                    return
+                }
+                if written > synced {
+                    let now = Self.monotonic()
+                    let due = lastSync + interval
+                    if now >= due { break }
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: due - now))
+                } else {
+                    condition.wait()
+                }
+            }
+            condition.unlock()
+            syncLock.lock()
+            _ = sync()
+            syncLock.unlock()
+        }
+    }
+
+    /// Records a failure: every later append fails (no unaudited answers).
+    private func stop(_ error: AuditError) {
+        condition.lock()
+        if failure == nil { failure = .failed(error.description) }
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    private func fail(_ group: [(AuditRecord, Completion)], _ error: AuditError) {
+        stop(error)
+        let reason: AuditError = if case .failed = error { error } else { .failed(error.description) }
+        for (_, completion) in group { completion(.failure(reason)) }
+    }
+
+    private static func monotonic() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// Starts the next segment file.

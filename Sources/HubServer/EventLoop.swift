@@ -58,6 +58,9 @@ public final class EventLoop: @unchecked Sendable {
     private var pending: [@Sendable () -> Void] = []  // guarded by `lock`
     private let wakeupCount = Atomic<Int>(0)
     private var stopping = false  // guarded by `lock`
+    /// An eventfd write is outstanding that the loop has not yet answered by taking `pending`:
+    /// further `execute` calls only queue (one wake-up per burst, e.g. per audit group).
+    private var wakeupPosted = false  // guarded by `lock`
 
     public init() throws(NetError) {
         epoll = try Sockets.check(chub_epoll_create(), "epoll_create1", "event loop")
@@ -155,7 +158,13 @@ public final class EventLoop: @unchecked Sendable {
 
     /// Runs `task` on the loop's thread soon. Safe from any thread.
     public func execute(_ task: @escaping @Sendable () -> Void) {
-        lock.withLock { pending.append(task) }
+        let post = lock.withLock { () -> Bool in
+            pending.append(task)
+            if wakeupPosted { return false }
+            wakeupPosted = true
+            return true
+        }
+        guard post else { return }
         var one: UInt64 = 1
         _ = Glibc.write(wakeup, &one, 8)
     }
@@ -191,6 +200,7 @@ public final class EventLoop: @unchecked Sendable {
             let (tasks, stop) = lock.withLock { () -> ([@Sendable () -> Void], Bool) in
                 let tasks = pending
                 pending.removeAll()
+                wakeupPosted = false
                 return (tasks, stopping)
             }
             for task in tasks { task() }

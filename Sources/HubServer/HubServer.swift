@@ -1,7 +1,7 @@
 import CHubSys
 import Foundation
 import Glibc
-import HubAudit
+public import HubAudit
 import HubPolicy
 import HubTLS
 import IndicatorKit
@@ -34,15 +34,23 @@ public final class HubServer: @unchecked Sendable {
         public var port: UInt16
         public var loops: Int
         public var limits: SessionLimits
+        /// When an audit record counts as written (docs/AUDIT-LOG.md, "Writing"); `--audit-sync`.
+        public var auditSync: AuditLog.SyncMode
+        /// Whether every request gets an `event=query` log line (`--log-queries`; off by
+        /// default: the audit trail already records every request).
+        public var logQueries: Bool
 
         public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
-                    loops: Int? = nil, limits: SessionLimits = SessionLimits()) {
+                    loops: Int? = nil, limits: SessionLimits = SessionLimits(),
+                    auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false) {
             self.dataDirectory = dataDirectory
             self.policiesDirectory = policiesDirectory
             self.host = host
             self.port = port
             self.loops = max(1, loops ?? ProcessInfo.processInfo.activeProcessorCount)
             self.limits = limits
+            self.auditSync = auditSync
+            self.logQueries = logQueries
         }
     }
 
@@ -97,11 +105,15 @@ public final class HubServer: @unchecked Sendable {
         }
         let audit: AuditLog
         do {
-            audit = try AuditLog(directory: configuration.dataDirectory + "/audit")
+            audit = try AuditLog(directory: configuration.dataDirectory + "/audit", sync: configuration.auditSync)
         } catch {
             throw ServerConfigurationError(path: configuration.dataDirectory + "/audit", reason: error.description)
         }
-        shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits)
+        shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits,
+                              logQueries: configuration.logQueries)
+        log.info("audit_opened", [("directory", audit.directory), ("sync", audit.syncMode.description),
+                                  ("next_seq", String(audit.lastSeq + 1)),
+                                  ("log_queries", configuration.logQueries ? "yes" : "no")])
     }
 
     /// Starts the loops and their listeners; returns the bound port. Block the signals the

@@ -8,7 +8,8 @@ import IndicatorKit
 /// One partner connection on one event loop (docs/PROTOCOL.md, "Connection lifecycle"): the
 /// non-blocking TLS handshake, then frames through a `FrameDecoder` and the `ServerSession`
 /// state machine. A QUERY is decided by the loop's `QueryService`; its audit record is appended
-/// and the answer is sent only once the record is durable, back on this loop.
+/// and the answer is sent only once the record is appended as the audit sync mode says (written,
+/// or written and synced: docs/AUDIT-LOG.md, "Writing"), back on this loop.
 ///
 /// Back-pressure: at the in-flight limit, or with more than `highWater` bytes waiting to be
 /// written, the session stops reading (and resumes below the limit / `lowWater`). Reading
@@ -326,10 +327,12 @@ final class PartnerSession: EventHandler {
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
         }
-        shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
+        if shared.logQueries {
+            shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
                                   ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
                                   ("latency_us", String(record.latencyMicros))])
+        }
         // The other answers of the same audit group are queued on the loop right behind this
         // one: flush them all with one write, then read on, once per group.
         guard !completionsPending else { return }

@@ -86,6 +86,8 @@ public final class ServerShared: @unchecked Sendable {
     public let log: ServerLog
     public let limits: SessionLimits
     public let partnerLimits = PartnerLimitsTable()
+    /// Whether each request is logged (`event=query`); the audit trail records them anyway.
+    public let logQueries: Bool
 
     private let lock = NSLockless()
     private var currentPolicies: PolicySet
@@ -94,7 +96,9 @@ public final class ServerShared: @unchecked Sendable {
     private var requestsInFlight = 0
     private var peakOutput = 0
 
-    public init(policies: PolicySet, tls: TLSServerContext, audit: AuditLog, log: ServerLog, limits: SessionLimits) {
+    public init(policies: PolicySet, tls: TLSServerContext, audit: AuditLog, log: ServerLog, limits: SessionLimits,
+                logQueries: Bool = false) {
+        self.logQueries = logQueries
         self.currentPolicies = policies
         self.currentTLS = tls
         self.audit = audit

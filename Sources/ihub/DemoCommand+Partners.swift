@@ -123,7 +123,7 @@ extension DemoCommand {
         let port: UInt16
         do {
             server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
-                                                           host: "127.0.0.1", port: 0, loops: 1),
+                                                           host: "127.0.0.1", port: 0, loops: 1, logQueries: true),
                                    log: ServerLog(sink: { lines.append($0) }))
             port = try server.start()
         } catch {

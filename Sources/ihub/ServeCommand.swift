@@ -1,12 +1,16 @@
+import HubAudit
 import HubServer
 
-/// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N]`: serves partners over
-/// mutual TLS until SIGTERM/SIGINT; SIGHUP reloads policies and revocations.
+/// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] [--audit-sync MODE]
+/// [--log-queries]`: serves partners over mutual TLS until SIGTERM/SIGINT; SIGHUP reloads
+/// policies and revocations.
 enum ServeCommand {
-    static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N]"
+    static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] "
+        + "[--audit-sync interval[:MS]|group] [--log-queries]"
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops"], booleans: [])
+        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync"],
+                                 booleans: ["log-queries"])
         let listen = try args.required("listen")
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
             throw UsageError("--listen: '\(listen)' is not HOST:PORT (usage: \(usage))")
@@ -16,6 +20,13 @@ enum ServeCommand {
         if let text = args.value("loops") {
             guard let count = Int(text), (1...1024).contains(count) else { throw UsageError("--loops: '\(text)' is not 1–1024") }
             loops = count
+        }
+        var auditSync = AuditLog.SyncMode.standard
+        if let text = args.value("audit-sync") {
+            guard let mode = AuditLog.SyncMode(text) else {
+                throw UsageError("--audit-sync: '\(text)' is not interval, interval:MS (1–60000) or group")
+            }
+            auditSync = mode
         }
         let signals: SignalWatcher
         do {
@@ -27,7 +38,8 @@ enum ServeCommand {
         do {
             server = try HubServer(HubServer.Configuration(dataDirectory: try args.required("data"),
                                                            policiesDirectory: try args.required("policies"),
-                                                           host: host, port: port, loops: loops))
+                                                           host: host, port: port, loops: loops,
+                                                           auditSync: auditSync, logQueries: args.flag("log-queries")))
             let bound = try server.start()
             Console.err("listening on \(host):\(bound)")
         } catch {

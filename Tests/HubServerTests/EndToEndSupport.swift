@@ -161,7 +161,8 @@ final class EndToEndHub {
             _ = try pki.issuePartner(name: name, role: .bank, identityDirectory: temp.path + "/id-" + name)
         }
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
-                                                       host: "127.0.0.1", port: 0, loops: 1, limits: limits),
+                                                       host: "127.0.0.1", port: 0, loops: 1, limits: limits,
+                                                       logQueries: true),
                                log: ServerLog(sink: log.sink))
         port = try server.start()
     }

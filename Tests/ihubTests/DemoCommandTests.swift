@@ -18,7 +18,7 @@ import Testing
             "stopped: 0 connections, 0 requests in flight",
             "3 records (demo-bank: 1, demo-isp: 2); 2 accepted, 1 refused; 7 hits",
             "chain verified OK: seq 1…3",
-            "and 16 server log lines: none contains a sample or queried value",
+            "and 17 server log lines: none contains a sample or queried value",
             "demo finished",
         ] {
             #expect(out.contains(expected), "missing line: \(expected)")
