@@ -285,15 +285,13 @@ public enum RecordRefusal: UInt8, CaseIterable, Sendable, Hashable, CustomString
     /// The value looks defanged (`hxxp`, `[.]`) and the upload is not flagged defanged.
     case looksDefanged = 7
 
+    /// Codes 1–5 take `ValueRefusal`'s names, so a value refused in a query and in an upload
+    /// for the same reason is named the same.
     public var name: String {
         switch self {
-        case .empty: "empty"
-        case .tooLong: "too_long"
-        case .unrecognised: "unrecognised"
-        case .invalidValue: "invalid_value"
-        case .typeNotAllowed: "type_not_allowed"
         case .expired: "expired"
         case .looksDefanged: "looks_defanged"
+        default: ValueRefusal(rawValue: rawValue)!.name
         }
     }
 
