@@ -79,6 +79,20 @@ enum JSONFeed {
         .json(file: file, line: error.line, column: error.column, reason: error.reason)
     }
 
+    /// Runs a reader's pass over `file`: its own `FeedError`s pass through, a JSON syntax error
+    /// becomes `.json` with line and column, anything else means the file is not this format.
+    static func reading<R>(_ file: String, _ pass: () throws -> R) throws(FeedError) -> R {
+        do {
+            return try pass()
+        } catch let error as FeedError {
+            throw error
+        } catch let error as JSONSyntaxError {
+            throw fileError(error, file: file)
+        } catch {
+            throw FeedError.unknownFormat(file: file)
+        }
+    }
+
     /// `members` named `key`: the first, or a reason when it is given twice.
     static func field(_ members: [JSONValue.Member], _ key: String) -> Result<JSONValue?, FieldTwice> {
         var found: JSONValue?

@@ -14,7 +14,7 @@ public enum MISPReader {
         _ bytes: UnsafeBufferPointer<UInt8>, file: String,
         _ body: (FeedRecord) -> Void, problem: (FeedProblem) -> Void, skipped: (String) -> Void
     ) throws(FeedError) {
-        do {
+        try JSONFeed.reading(file) {
             // Pass 1: the event's own tags and date.
             var event = EventContext()
             var parser = try JSONParser(bytes, maxDepth: JSONFeed.maxDepth)
@@ -52,19 +52,13 @@ public enum MISPReader {
             }
             while try parser.nextKey() != nil { try parser.skipValue() }  // after "Event"
             try parser.finish()
-        } catch let error as FeedError {
-            throw error
-        } catch let error as JSONSyntaxError {
-            throw JSONFeed.fileError(error, file: file)
-        } catch {
-            throw FeedError.unknownFormat(file: file)
         }
     }
 
     /// The event uuids a feed's `manifest.json` lists, in file order. Each must be a uuid (it
     /// names a file beside the manifest; anything else could name a path elsewhere).
     public static func manifestEvents(_ bytes: UnsafeBufferPointer<UInt8>, file: String) throws(FeedError) -> [String] {
-        do {
+        return try JSONFeed.reading(file) {
             var parser = try JSONParser(bytes, maxDepth: JSONFeed.maxDepth)
             guard parser.nextByte == UInt8(ascii: "{") else {
                 throw FeedError.notFeed(file: file, format: .misp, reason: "a manifest is a JSON object of event uuids")
@@ -81,12 +75,6 @@ public enum MISPReader {
             }
             try parser.finish()
             return uuids
-        } catch let error as FeedError {
-            throw error
-        } catch let error as JSONSyntaxError {
-            throw JSONFeed.fileError(error, file: file)
-        } catch {
-            throw FeedError.unknownFormat(file: file)
         }
     }
 

@@ -17,7 +17,7 @@ public enum STIXReader {
         var topType: JSONValue?
         var topMembers: [JSONValue.Member] = []
         var sawObjects = false
-        do {
+        try JSONFeed.reading(file) {
             var parser = try JSONParser(bytes, maxDepth: JSONFeed.maxDepth)
             guard parser.nextByte == UInt8(ascii: "{") else {
                 throw FeedError.notFeed(file: file, format: .stix, reason: "the top level is not a JSON object")
@@ -45,12 +45,6 @@ public enum STIXReader {
                 }
             }
             try parser.finish()
-        } catch let error as FeedError {
-            throw error
-        } catch let error as JSONSyntaxError {
-            throw JSONFeed.fileError(error, file: file)
-        } catch {
-            throw FeedError.unknownFormat(file: file)
         }
         switch topType {
         case .string("bundle"):
