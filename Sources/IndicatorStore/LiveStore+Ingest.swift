@@ -9,6 +9,9 @@ extension LiveStore {
         public var receipts: [UploadReceipt]
         /// The compaction that folded them into the snapshot.
         public var compaction: CompactionSummary
+        /// Reports of values the store already listed (a live entry in the snapshot or the
+        /// delta) before this ingest: `ihub ingest` counts them as duplicates.
+        public var existing: Int
     }
 
     /// Ingests `requests` (each at most `JournalFormat.maxReports` reports) as uploads at
@@ -107,14 +110,20 @@ extension LiveStore {
         var fresh: [(DigestReport, upload: UInt32)] = []
         fresh.reserveCapacity(bodies.reduce(0) { $0 + $1.reports.count })
         var prefixes = NetworkPrefixes()
+        var existing = 0
         for body in bodies {
             prefixes.formUnion(body.prefixes)
             var known = body
             known.reports = []
             for report in body.reports {
-                let merge = (!changed.isEmpty && changed[report.digest] != nil)
-                    || (!repeated.isEmpty && repeated.contains(report.digest))
-                    || current?.storedEntry(report.digest) != nil
+                var merge = !repeated.isEmpty && repeated.contains(report.digest)
+                if !changed.isEmpty, let delta = changed[report.digest] {
+                    merge = true
+                    if delta.entry != nil { existing += 1 }
+                } else if current?.storedEntry(report.digest) != nil {
+                    merge = true
+                    existing += 1
+                }
                 if merge { known.reports.append(report) } else { fresh.append((report, body.number)) }
             }
             if !known.reports.isEmpty { builder.applyUpload(known) }
@@ -131,6 +140,6 @@ extension LiveStore {
         try journal.deleteFilesBeforeCurrent()
         let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(self.storeDirectory) }
         Self.removeTables(in: storeDirectory, except: summary.sequence, names: names)
-        return IngestSummary(receipts: receipts, compaction: summary)
+        return IngestSummary(receipts: receipts, compaction: summary, existing: existing)
     }
 }

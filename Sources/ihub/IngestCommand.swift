@@ -1,6 +1,7 @@
 import FeedFormats
 import Glibc
 import HubPOSIX
+import HubWire
 import IndicatorKit
 import IndicatorStore
 
@@ -32,44 +33,61 @@ enum IngestCommand {
         let now = Clock.unixSeconds()
         var defaults = try parseDefaults(args, now: now)
 
+        let store: LiveStore
         do {
-            return try directory.withWriterLock { () throws -> ExitStatus in
-                defaults.sourceID = try directory.sourceID(for: source)
-                let progress = Console.showsProgress(json: json)
-                if progress { Console.progress("opening the store…") }
-                directory.removeStaleTemporaryFiles()
-                let existing = try Snapshot.open(directory.snapshotPath, key: key, verification: .full)
-                var writer = SnapshotWriter(key: key, reservingCapacity: existing.entryCount)
-                try writer.add(contentsOf: existing, liveAt: now)
-                var digester = FeedDigester(key: key, defaults: defaults, now: now, defanged: args.flag("defanged"))
-                defer { digester.release() }
-                for argument in args.positionals {
-                    for (path, fileFormat) in try feedFiles(argument, format: format) {
-                        if progress { Console.progress("reading \(path)…") }
-                        var bytes = path == "-" ? Console.readStandardInput() : try FileBytes.read(path)
-                        defer { bytes.wipe() }
-                        try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
-                            try digester.add(buffer, file: path, format: fileFormat, type: type,
-                                             valueColumn: args.value("value-column")) { entry in
-                                writer.add(entry.digest, entry.metadata, form: entry.form)
-                            }
+            store = try LiveStore.open(data: directory, keyID: key.id, verification: .full)
+        } catch .storeInUse(let path, let pid) {
+            throw UsageError(LiveStoreError.storeInUse(lockPath: path, pid: pid).description
+                + "; while a hub serves this data directory, upload with 'ihub push' instead")
+        } catch {
+            throw UsageError(error.description)
+        }
+        defer { store.close() }
+        do {
+            defaults.sourceID = try directory.sourceID(for: source)
+            let progress = Console.showsProgress(json: json)
+            var reports: [DigestReport] = []
+            var prefixes = NetworkPrefixes()
+            var digester = FeedDigester(key: key, defaults: defaults, now: now, defanged: args.flag("defanged"))
+            defer { digester.release() }
+            for argument in args.positionals {
+                for (path, fileFormat) in try feedFiles(argument, format: format) {
+                    if progress { Console.progress("reading \(path)…") }
+                    var bytes = path == "-" ? Console.readStandardInput() : try FileBytes.read(path)
+                    defer { bytes.wipe() }
+                    try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
+                        try digester.add(buffer, file: path, format: fileFormat, type: type,
+                                         valueColumn: args.value("value-column")) { entry in
+                            reports.append(DigestReport(entry.digest, entry.metadata))
+                            if entry.form.isNetwork { prefixes.insert(entry.form) }
                         }
                     }
                 }
-                var report = digester.currentReport
-                if args.flag("strict"), report.rejected > 0 {
-                    if progress { Console.endProgress() }
-                    printReport(report, json: json, entries: nil)
-                    return .someRefused
-                }
-                if progress { Console.progress("writing the snapshot (\(writer.count) entries before merging)…") }
-                let summary = try writer.write(to: directory.snapshotPath, droppingExpiredAt: now)
-                // Old entries are unique among themselves, so every merge involved a new record.
-                report.countDuplicates(summary.duplicates)
-                if progress { Console.endProgress() }
-                printReport(report, json: json, entries: summary.entries)
-                return report.rejected > 0 ? .someRefused : .success
             }
+            var report = digester.currentReport
+            if args.flag("strict"), report.rejected > 0 {
+                if progress { Console.endProgress() }
+                printReport(report, json: json, entries: nil)
+                return .someRefused
+            }
+            if progress { Console.progress("merging \(reports.count) records into the store…") }
+            // One upload per journal record's worth of reports (JournalFormat.maxReports).
+            var requests: [LiveStore.UploadRequest] = []
+            var start = 0
+            while start < reports.count {
+                let end = min(reports.count, start + JournalFormat.maxReports)
+                requests.append(LiveStore.UploadRequest(
+                    id: UploadID.random(), source: defaults.sourceID, format: format.map { UploadFormat($0).rawValue } ?? 0,
+                    reports: Array(reports[start..<end]), prefixes: prefixes,
+                    refused: requests.isEmpty ? UInt32(clamping: report.rejected) : 0))
+                start = end
+            }
+            reports = []
+            let summary = try store.ingest(requests, time: UInt64(now), now: now)
+            report.countDuplicates(summary.receipts.reduce(0) { $0 + Int($1.duplicates) } + summary.existing)
+            if progress { Console.endProgress() }
+            printReport(report, json: json, entries: summary.compaction.entries)
+            return report.rejected > 0 ? .someRefused : .success
         } catch let error as UsageError {
             throw error
         } catch {

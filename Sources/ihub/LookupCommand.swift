@@ -13,13 +13,13 @@ enum LookupCommand {
         let type = try args.value("type").map { (name) throws(UsageError) in try CanonicalCommand.parseType(name) }
         let values = Console.values(from: args.positionals)
         guard !values.isEmpty else { throw UsageError("no values given (usage: \(usage))") }
+        let verification: Snapshot.Verification = args.flag("no-verify") ? .header : .full
         let results: [MatchResult]
         do {
-            let snapshot = try Snapshot.open(
-                directory.snapshotPath, key: key, verification: args.flag("no-verify") ? .header : .full)
-            results = try Matcher(snapshot: snapshot, key: key).match(values, type: type, now: Clock.unixSeconds())
+            results = try Matcher(state: try liveState(directory, key: key, verification: verification), key: key)
+                .match(values, type: type, now: Clock.unixSeconds())
         } catch {
-            throw UsageError(error.description)
+            throw UsageError(String(describing: error))
         }
         var refused = 0
         var rows: [[String]] = []
@@ -33,6 +33,22 @@ enum LookupCommand {
         }
         if !args.flag("json") { Table.print(header: ["INPUT", "TYPE", "RESULT", "DETAILS"], rows: rows) }
         return refused > 0 ? .someRefused : .success
+    }
+
+    /// The store as a hub would answer: the snapshot and the journal replayed on top (the live
+    /// store, opened under the writer lock and closed again). While a hub serves the directory
+    /// (the lock is held), the snapshot alone, with a note: uploads since its last compaction
+    /// are not seen (ask the hub with `ihub query`).
+    static func liveState(_ directory: DataDirectory, key: DigestKey, verification: Snapshot.Verification) throws -> LiveState {
+        do {
+            let store = try LiveStore.open(data: directory, keyID: key.id, verification: verification)
+            defer { store.close() }
+            return store.view()
+        } catch .storeInUse {
+            Console.err("ihub lookup: a hub is serving \(directory.path): answering from its snapshot alone "
+                + "(uploads since the last compaction are not seen; 'ihub query' asks the hub)")
+            return LiveState(snapshot: try Snapshot.open(directory.snapshotPath, key: key, verification: verification))
+        }
     }
 
     static func jsonFields(_ input: String, _ result: MatchResult) -> [(String, JSON.Value)] {

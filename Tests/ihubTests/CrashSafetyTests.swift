@@ -45,8 +45,13 @@ import Testing
         #expect(finished.status == 0)
         let lookup = try Ihub.run(["lookup", "--data", data, "--json", "10.3.13.63", "kept-1.example"])
         #expect(try lookup.jsonLines().map { $0["match"] as? Bool } == [true, true])
-        // No temporary files are left behind once a later ingest completed.
-        let leftovers = try FileManager.default.contentsOfDirectory(atPath: data + "/store").filter { $0 != "indicators.snap" }
-        #expect(leftovers.isEmpty, "\(leftovers)")
+        // No temporary files are left behind once a later ingest completed, and the journal
+        // is compacted away (one empty file after the snapshot's sequence).
+        let names = try FileManager.default.contentsOfDirectory(atPath: data + "/store")
+        #expect(names.filter { $0.contains(".tmp") }.isEmpty, "\(names)")
+        let journals = names.filter { $0.hasPrefix("journal.") }
+        #expect(journals.count == 1, "\(names)")
+        let journalSize = try journals.first.map { try FileManager.default.attributesOfItem(atPath: data + "/store/" + $0)[.size] as? Int }
+        #expect(journalSize == 0)
     }
 }
