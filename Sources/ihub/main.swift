@@ -7,6 +7,7 @@ nonisolated(unsafe) let commands: [(name: String, summary: String, run: ([String
     ("canonical", "show how values will be matched, or why they are refused", CanonicalCommand.run),
     ("ingest", "add feed files to the local store", IngestCommand.run),
     ("lookup", "look values up in the local store (operator side)", LookupCommand.run),
+    ("compact", "fold the journal into a new snapshot (offline; a hub compacts on SIGUSR1)", CompactCommand.run),
     ("verify", "check a data directory's store end to end", VerifyCommand.run),
     ("query", "ask a hub about values (partner side, mutual TLS)", QueryCommand.run),
     ("push", "upload feed files to a hub (CERT side, mutual TLS)", PushCommand.run),
