@@ -8,6 +8,8 @@
 // lookups (half hits, half misses) through `Snapshot.lookup`, `LiveState.lookup` with an empty
 // delta, and `LiveState.lookup` after DELTA (default 100,000) reports arrived in uploads of
 // UPLOAD_SIZE (default 1,000: one journal group and one delta layer each, before merging).
+// `LiveBench --compaction-latency [ENTRIES] [DELTA]` (CompactionLatency.swift) measures the
+// batched matcher's per-batch latency over a live state, idle and during a compaction.
 // Also reports upload throughput (one fdatasync per upload here: sequential, no grouping) and
 // the compaction time. Synthetic digests only.
 import Foundation
@@ -19,6 +21,10 @@ print("WARNING: debug build; run with -c release for numbers")
 #endif
 
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+if CommandLine.arguments.contains("--compaction-latency") {
+    try compactionLatency(entries: arguments.first ?? 10_000_000, delta: arguments.count > 1 ? arguments[1] : 100_000)
+    exit(0)
+}
 let entries = arguments.count > 0 ? arguments[0] : 1_000_000
 let deltaSize = arguments.count > 1 ? arguments[1] : 100_000
 let uploadSize = arguments.count > 2 ? arguments[2] : 1_000
