@@ -49,7 +49,8 @@ let package = Package(
         .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX", "IndicatorKit"], swiftSettings: strict),
         // Sockets, event loops, TLS sessions, the request pipeline: policy, matcher, audit.
         .target(name: "HubServer",
-                dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS"],
+                dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS",
+                               "FeedFormats"],
                 swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),

@@ -57,7 +57,10 @@ public final class HubServer: @unchecked Sendable {
     public let configuration: Configuration
     public let log: ServerLog
     public let shared: ServerShared
+    /// The snapshot the query matchers answer from (the live store's at start).
     public let snapshot: Snapshot
+    /// The live store over the data directory's `store/` (uploads, withdrawals; docs/LIVE-UPDATES.md).
+    public let live: LiveStore
     private let key: DigestKey
     private let pki: HubPKI
 
@@ -85,15 +88,23 @@ public final class HubServer: @unchecked Sendable {
             throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
         }
         do {
-            snapshot = try Snapshot.open(data.snapshotPath, key: key, verification: .header)
+            live = try LiveStore.open(storeDirectory: data.storeDirectory, keyID: key.id, verification: .header)
         } catch {
-            throw ServerConfigurationError(path: data.snapshotPath, reason: error.description
-                                           + " (ingest a feed with `ihub ingest` first)")
+            throw ServerConfigurationError(path: data.storeDirectory, reason: error.description)
+        }
+        guard let opened = live.view().snapshot else {
+            live.close()
+            throw ServerConfigurationError(path: data.snapshotPath, reason: "no snapshot (ingest a feed with `ihub ingest` first)")
+        }
+        snapshot = opened
+        if let torn = live.recoveredTornTail {
+            log.warn("journal_torn_tail", [("path", torn.path), ("offset", String(torn.offset)), ("bytes", String(torn.bytes))])
         }
         let policies: PolicySet
         do {
             policies = try PolicySet.load(directory: configuration.policiesDirectory)
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.policiesDirectory, reason: error.description)
         }
         let tls: TLSServerContext
@@ -101,16 +112,20 @@ public final class HubServer: @unchecked Sendable {
             pki = try HubPKI.open(dataDirectory: configuration.dataDirectory)
             tls = try pki.serverContext()
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.dataDirectory + "/tls", reason: error.description)
         }
         let audit: AuditLog
         do {
             audit = try AuditLog(directory: configuration.dataDirectory + "/audit", sync: configuration.auditSync)
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.dataDirectory + "/audit", reason: error.description)
         }
+        let feeds = FeedService(live: live, key: key, data: data)
         shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits,
-                              logQueries: configuration.logQueries)
+                              logQueries: configuration.logQueries, feeds: feeds)
+        registerSources(policies)
         log.info("audit_opened", [("directory", audit.directory), ("sync", audit.syncMode.description),
                                   ("next_seq", String(audit.lastSeq + 1)),
                                   ("log_queries", configuration.logQueries ? "yes" : "no")])
@@ -225,8 +240,19 @@ public final class HubServer: @unchecked Sendable {
             throw ServerConfigurationError(path: pki.directory, reason: error.description)
         }
         shared.replace(policies: next, tls: tls)
+        registerSources(next)
         log.info("reloaded", [("partners", String(next.policies.count)), ("revoked", String(tls.revokedCount))])
         closeRevokedSessions(tls)
+    }
+
+    /// Gives every partner whose policy lets it upload a source id now, so that a bad
+    /// `sources` file is logged at start (or reload), not found at the first upload.
+    private func registerSources(_ policies: PolicySet) {
+        let sources = policies.policies.filter { $0.upload != nil }.map(\.partner)
+        guard let feeds = shared.feeds, !sources.isEmpty else { return }
+        for (partner, failure) in feeds.register(sources) {
+            log.error("source_registration_failed", [("partner", partner), ("reason", "\(failure)")])
+        }
     }
 
     /// Ends every established session whose certificate `tls` lists as revoked (ERROR
@@ -264,6 +290,7 @@ public final class HubServer: @unchecked Sendable {
             }
         }
         stopLoops()
+        shared.feeds?.close()
         shared.audit.close()
         log.info("stopped", [])
     }

@@ -21,7 +21,7 @@ final class PartnerSession: EventHandler {
     let loop: EventLoop
     let shared: ServerShared
     let service: QueryService
-    private let limits: SessionLimits
+    let limits: SessionLimits
     private let tls: TLSConnection
     private let onClose: (PartnerSession) -> Void
     private var token: EventLoop.Token?
@@ -29,7 +29,9 @@ final class PartnerSession: EventHandler {
     private var peer: PeerIdentity?
 
     private var decoder = FrameDecoder()
-    private var session = ServerSession()
+    var session: ServerSession
+    /// Uploads open or refused on this connection (PartnerSession+Upload.swift).
+    var feedState = FeedSessionState()
     private var maxBatchValues = WireFormat.maxBatchValues
     /// Frames decoded but not handled yet (reading paused at the in-flight limit).
     private var frames: [Frame] = []
@@ -62,6 +64,8 @@ final class PartnerSession: EventHandler {
         self.service = service
         self.limits = shared.limits
         self.onClose = onClose
+        // Version 2 (uploads) only when the hub has a live store to apply them to.
+        session = ServerSession(versions: WireFormat.minVersion...(shared.feeds == nil ? WireFormat.minVersion : WireFormat.feedVersion))
         if let bytes = limits.socketSendBuffer { Sockets.setSendBuffer(fd, bytes: bytes) }
         tls = try TLSConnection(server: shared.tls, socket: fd)
         token = try loop.register(fd, interest: .read, handler: self)
@@ -243,12 +247,12 @@ final class PartnerSession: EventHandler {
                     shared.log.info("client_error", [("partner", partnerName), ("code", error.code.name)])
                     if error.code.closesConnection { close(event: "client_closed") }
                 }
-            case .welcome, .result:
+            case .welcome, .result, .uploadResult, .withdrawResult:
                 throw WireError.unexpectedMessage(frame.type, reason: .wrongDirection)
-            case .uploadBegin, .uploadRecords, .uploadCommit, .uploadResult, .withdraw, .withdrawResult:
-                // Protocol version 2 (uploads): this hub negotiates version 1, so its decoder and
-                // `session.admit` refuse these before they get here.
-                throw WireError.messageTypeNotInVersion(frame.type, version: session.version)
+            case .uploadBegin, .uploadRecords, .uploadCommit, .withdraw:
+                // Version 2 only: on a version 1 connection the decoder and `session.admit`
+                // refuse these before they get here.
+                try handleFeed(frame)
             }
         } catch {
             fail(error)
@@ -302,7 +306,7 @@ final class PartnerSession: EventHandler {
     }
 
     /// Appends the record; the answer is sent from the completion, on this loop.
-    private func audit(_ record: AuditRecord, answer: Message) {
+    func audit(_ record: AuditRecord, answer: Message) {
         let requestID = record.requestID
         nonisolated(unsafe) let owner = self
         let log = shared.log
@@ -321,13 +325,14 @@ final class PartnerSession: EventHandler {
     private func complete(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
         shared.requestEnded()
         guard phase != .closed else { return }
-        session.finish(requestID)
+        // An upload refused before its COMMIT may have been freed by that COMMIT already.
+        if record.kind == .query || session.inFlight.contains(requestID) { session.finish(requestID) }
         do {
             try answer.encode(into: &output)
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
         }
-        if shared.logQueries {
+        if shared.logQueries && record.kind == .query {
             shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
                                   ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
@@ -510,6 +515,7 @@ final class PartnerSession: EventHandler {
         if let timer { loop.cancel(timer) }
         timer = nil
         Sockets.close(fd)
+        discardOpenUploads()
         shared.sessionClosed()
         if let event { shared.log.info(event, [("partner", partnerName)]) }
         onClose(self)
@@ -543,6 +549,7 @@ final class PartnerSession: EventHandler {
             timeout(.frameTimeout, "a frame was not completed within \(Int(limits.frameTimeout)) s of its first byte")
             return
         }
+        if phase == .established, !feedState.open.isEmpty { checkUploadTimeouts(now: now) }
         if phase == .established, session.inFlight.isEmpty, frames.isEmpty, now - lastFrameAt >= limits.idleTimeout {
             timeout(.idleTimeout, "nothing received for \(Int(limits.idleTimeout)) s")
             return
