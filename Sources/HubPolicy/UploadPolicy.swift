@@ -93,10 +93,12 @@ public struct UploadPolicy: Equatable, Hashable, Sendable {
         types.contains(type) && categories.contains(category)
     }
 
-    /// The expiry of a record without one, uploaded at `now` (Unix seconds), clamped to the
-    /// 32-bit field.
+    /// The expiry of a record without one, uploaded at `now` (Unix seconds): 00:00 UTC
+    /// `ttl_days` days after the day of the upload, clamped to the 32-bit field. Whole days, as
+    /// first and last seen are, so that a retry of the upload the same day has the same content
+    /// (docs/PROTOCOL.md, "Retries").
     public func defaultExpiry(now: Int64) -> UInt32 {
-        UInt32(clamping: max(0, now) + Int64(defaults.ttlDays) * 86_400)
+        UInt32(clamping: (max(0, now) / 86_400 + Int64(defaults.ttlDays)) * 86_400)
     }
 }
 

@@ -276,6 +276,7 @@ final class PartnerSession: EventHandler {
                               partner: peer.name)
         send(.welcome(message))
         decoder.maxPayloadBytes = limits.maxPayloadBytes
+        decoder.version = version
         phase = .established
         shared.log.info("hello", [("partner", peer.name), ("software", hello.software), ("version", String(version)),
                                   ("policy_version", String(policy.version))])
