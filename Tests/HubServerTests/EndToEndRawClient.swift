@@ -205,6 +205,7 @@ final class RawClient {
         guard case .frame(let frame) = event, case .welcome(let welcome) = try Message(frame: frame) else {
             throw EndToEndFailure("expected WELCOME, got \(event)")
         }
+        decoder.version = welcome.version
         return welcome
     }
 
