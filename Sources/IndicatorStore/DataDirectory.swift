@@ -22,7 +22,8 @@ public struct DataDirectory: Sendable {
     public var sourcesPath: String { path + "/sources" }
     public var storeDirectory: String { path + "/store" }
     public var snapshotPath: String { storeDirectory + "/indicators.snap" }
-    var lockPath: String { path + "/.lock" }
+    /// The writer lock (`flock(2)` target; a `LiveStore` holds it while open).
+    public var lockPath: String { path + "/.lock" }
 
     /// Creates a data directory at `path` (which must not exist, or be an empty directory)
     /// with a fresh digest key. Returns the directory and the key.
@@ -84,11 +85,13 @@ public struct DataDirectory: Sendable {
         }
     }
 
-    /// Runs `body` holding the directory's writer lock (`flock(LOCK_EX)` on `.lock`), so two
-    /// ingests never interleave. Readers need no lock: they map whole snapshots.
+    /// Runs `body` holding the directory's writer lock (`flock(LOCK_EX | LOCK_NB)` on
+    /// `.lock`, the lock a `LiveStore` holds while open). Never waits: when another writer
+    /// holds it, throws `LiveStoreError.storeInUse`. Readers need no lock: they map whole
+    /// snapshots.
     public func withWriterLock<R>(_ body: () throws -> R) throws -> R {
-        let fd = try Syscalls.lockExclusive(lockPath)
-        defer { Syscalls.close(fd) }
+        let lock = try WriterLock.acquire(lockPath)
+        defer { lock.release() }
         return try body()
     }
 

@@ -2,46 +2,83 @@ import IndicatorKit
 
 /// The lookup index of one immutable delta layer: open addressing on the stored digest's
 /// `lo` half — already a keyed pseudo-random value, so it needs no further hashing — with
-/// linear probing at a load of at most 1/2. A `Dictionary` probe hashes the 16 bytes with
-/// SipHash first; this reads one slot word and one key in the common case.
-struct DeltaIndex: Sendable {
+/// linear probing at a load of at most 1/2. Each 32-byte slot holds the digest and the
+/// entry's two metadata words as the snapshot's cold record encodes them (a tombstone has
+/// `tombstoneWord3`), so a lookup, the matcher's included, reads one slot — one cache line,
+/// which the matcher prefetches — in the common case. A `Dictionary` probe hashes the 16 bytes
+/// with SipHash first and follows references.
+///
+/// Owns its slot memory (allocated once, immutable after `init`, freed with the index); the
+/// raw pointer never leaves this type.
+final class DeltaIndex: @unchecked Sendable {
     private let mask: Int
-    /// Per slot: 1 + the position in `keys`/`values`, or 0 when empty.
-    private let slots: [UInt32]
-    private let keys: [IndicatorDigest]
+    /// `capacity` slots of four words: `lo` (0 = empty; a stored digest's `lo` is ≥ 1), `hi`,
+    /// metadata word 2, metadata word 3.
+    private let slots: UnsafeMutablePointer<UInt64>
+    /// Per slot: the position in `values` of its entry.
+    private let positions: [UInt32]
     private let values: [DeltaEntry]
+
+    /// `word3` of a tombstone: bit 39 (flags bit 7) is reserved in every metadata word a writer
+    /// produces, so no entry has it.
+    static let tombstoneWord3: UInt64 = 1 << 39
 
     init(_ entries: [IndicatorDigest: DeltaEntry]) {
         var capacity = 4
         while capacity < 2 * entries.count { capacity <<= 1 }
-        var slots = [UInt32](repeating: 0, count: capacity)
-        var keys: [IndicatorDigest] = []
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: 4 * capacity)
+        slots.initialize(repeating: 0, count: 4 * capacity)
+        var positions = [UInt32](repeating: 0, count: capacity)
         var values: [DeltaEntry] = []
-        keys.reserveCapacity(entries.count)
         values.reserveCapacity(entries.count)
         let mask = capacity - 1
         for (digest, entry) in entries {
+            precondition(digest.lo != 0, "delta digests are stored digests (lo ≥ 1)")
             var slot = Int(truncatingIfNeeded: digest.lo) & mask
-            while slots[slot] != 0 { slot = (slot + 1) & mask }
-            keys.append(digest)
+            while slots[4 * slot] != 0 { slot = (slot + 1) & mask }
+            let (word2, word3) = entry.entry.map(Slot.encode) ?? (0, Self.tombstoneWord3)
+            slots[4 * slot] = digest.lo
+            slots[4 * slot + 1] = digest.hi
+            slots[4 * slot + 2] = word2
+            slots[4 * slot + 3] = word3
+            positions[slot] = UInt32(values.count)
             values.append(entry)
-            slots[slot] = UInt32(keys.count)
         }
         self.mask = mask
         self.slots = slots
-        self.keys = keys
+        self.positions = positions
         self.values = values
     }
 
-    /// The entry of a stored digest, nil when the layer does not have it.
+    deinit { slots.deallocate() }
+
+    /// The slot of a stored digest, or -1 when the layer does not have it.
     @inline(__always)
-    func find(_ digest: IndicatorDigest) -> DeltaEntry? {
-        var slot = Int(truncatingIfNeeded: digest.lo) & mask
+    func slot(lo: UInt64, hi: UInt64) -> Int {
+        var slot = Int(truncatingIfNeeded: lo) & mask
         while true {
-            let position = Int(slots[slot])
-            if position == 0 { return nil }
-            if keys[position - 1] == digest { return values[position - 1] }
-            slot = (slot + 1) & mask
+            let key = slots[4 &* slot]
+            if key == 0 { return -1 }
+            if key == lo && slots[4 &* slot &+ 1] == hi { return slot }
+            slot = (slot &+ 1) & mask
         }
+    }
+
+    /// The home slot's address of a stored digest's `lo` (for prefetching).
+    @inline(__always)
+    func homeAddress(lo: UInt64) -> UnsafeRawPointer {
+        UnsafeRawPointer(slots + 4 &* (Int(truncatingIfNeeded: lo) & mask))
+    }
+
+    /// The metadata words of slot `slot` (`word3 == tombstoneWord3`: a tombstone).
+    @inline(__always)
+    func words(at slot: Int) -> (UInt64, UInt64) {
+        (slots[4 &* slot &+ 2], slots[4 &* slot &+ 3])
+    }
+
+    /// The entry of a stored digest, nil when the layer does not have it.
+    func find(_ digest: IndicatorDigest) -> DeltaEntry? {
+        let slot = slot(lo: digest.lo, hi: digest.hi)
+        return slot < 0 ? nil : values[Int(positions[slot])]
     }
 }

@@ -24,7 +24,9 @@ public final class LiveState: @unchecked Sendable {
     public let hasSubdomainEntries: Bool
     /// The snapshot's table (valid while `snapshot` is held, which this state does), read
     /// directly so that a lookup does not touch the snapshot object's reference count.
-    private let table: BucketTable?
+    let table: BucketTable?
+    /// The layers' lookup indexes, newest first (what the matcher probes).
+    let deltaIndexes: [DeltaIndex]
 
     init(snapshot: Snapshot?, live: [DeltaLayer], frozen: [DeltaLayer], sequence: UInt64) {
         self.snapshot = snapshot
@@ -41,6 +43,12 @@ public final class LiveState: @unchecked Sendable {
         self.prefixes = prefixes
         self.hasSubdomainEntries = subdomains
         self.table = snapshot?.table
+        self.deltaIndexes = layers.map(\.index)
+    }
+
+    /// A state of `snapshot` alone (no delta), at its header's sequence; nil: an empty store.
+    public convenience init(snapshot: Snapshot?) {
+        self.init(snapshot: snapshot, live: [], frozen: [], sequence: snapshot?.header.sequence ?? 0)
     }
 
     /// Whether the delta is empty: lookups are then exactly the snapshot's.
@@ -51,6 +59,10 @@ public final class LiveState: @unchecked Sendable {
 
     /// Entries in the delta's layers (a digest changed in several layers counts once per layer).
     public var deltaCount: Int { layers.reduce(0) { $0 + $1.entries.count } }
+
+    /// Entries in the live layers (written since the last compaction's freeze): what the
+    /// background compactor's threshold is compared with.
+    public var liveCount: Int { live.reduce(0) { $0 + $1.entries.count } }
 
     /// The delta's state of a stored digest (newest layer first), nil when the delta does not
     /// know it.

@@ -9,10 +9,14 @@ extension LiveStore {
     /// 4. reads the journal: records after *S* are replayed into the delta and the upload
     ///    index; a torn tail of the last file is cut off (`recoveredTornTail`); damage
     ///    elsewhere and sequence gaps are refused, naming the file and offset.
+    ///
+    /// With `lockPath`, first takes that writer lock without blocking (`storeInUse` when
+    /// another process or opener holds it) and holds it until `close()`.
     public static func open(
-        storeDirectory: String, keyID: UInt64, verification: Snapshot.Verification = .header,
+        storeDirectory: String, keyID: UInt64, lockPath: String? = nil, verification: Snapshot.Verification = .header,
         memory: Snapshot.Memory = .fileMapping(populate: false)
     ) throws(LiveStoreError) -> LiveStore {
+        let lock = try lockPath.map { (path) throws(LiveStoreError) in try WriterLock.acquire(path) }
         let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(storeDirectory) }
         for name in names where name.contains(".tmp-") { Syscalls.unlinkQuietly(storeDirectory + "/" + name) }
 
@@ -64,7 +68,17 @@ extension LiveStore {
             snapshot: snapshot, live: builder.layer().map { [$0] } ?? [], frozen: [], sequence: journal.lastSequence)
         return LiveStore(
             storeDirectory: storeDirectory, keyID: keyID, memory: memory, journal: journal, table: table,
-            uploads: uploads, state: state, recoveredTornTail: recovery.truncated)
+            uploads: uploads, state: state, recoveredTornTail: recovery.truncated, writerLock: lock)
+    }
+
+    /// Opens the live store of a data directory (`DATA/store`), holding its writer lock
+    /// (`DATA/.lock`) until `close()`: the way a hub, `ihub ingest` and `ihub compact` open it.
+    public static func open(
+        data: DataDirectory, keyID: UInt64, verification: Snapshot.Verification = .header,
+        memory: Snapshot.Memory = .fileMapping(populate: false)
+    ) throws(LiveStoreError) -> LiveStore {
+        try open(storeDirectory: data.storeDirectory, keyID: keyID, lockPath: data.lockPath, verification: verification,
+                 memory: memory)
     }
 
     /// Deletes reports tables and upload indexes of sequences other than `sequence`.

@@ -16,7 +16,9 @@ public import IndicatorKit
 ///   journal's last sequence, writes a new snapshot, reports table and upload index beside
 ///   the old ones, and publishes the new snapshot through the writer thread.
 ///
-/// One `LiveStore` per store directory (the caller holds the data directory's writer lock).
+/// One `LiveStore` per store directory: opened with a lock path (`open(data:keyID:)` passes
+/// the data directory's `.lock`), it holds that lock until `close()`, and a second opener is
+/// refused with `storeInUse`.
 public final class LiveStore: @unchecked Sendable {
     /// The `store/` directory: snapshot, journal, reports table, upload index.
     public let storeDirectory: String
@@ -43,8 +45,13 @@ public final class LiveStore: @unchecked Sendable {
 
     /// Serialises compactions.
     let compactionLock = NSLock()
+    /// The background compactor's state (`startCompactor`).
+    let compactor = Compactor()
     /// What recovery cut off the journal's last file (a write that was never acknowledged).
     public let recoveredTornTail: (path: String, offset: Int, bytes: Int)?
+    /// The data directory's writer lock, held until `close()` (nil: the caller opened the
+    /// store without one).
+    let writerLock: WriterLock?
 
     /// The snapshot's path in `storeDirectory`.
     public var snapshotPath: String { Self.snapshotPath(storeDirectory) }
@@ -52,8 +59,10 @@ public final class LiveStore: @unchecked Sendable {
 
     init(
         storeDirectory: String, keyID: UInt64, memory: Snapshot.Memory, journal: Journal, table: ReportsTable,
-        uploads: UploadIndex, state: LiveState, recoveredTornTail: (path: String, offset: Int, bytes: Int)?
+        uploads: UploadIndex, state: LiveState, recoveredTornTail: (path: String, offset: Int, bytes: Int)?,
+        writerLock: WriterLock?
     ) {
+        self.writerLock = writerLock
         self.storeDirectory = storeDirectory
         self.keyID = keyID
         self.memory = memory
@@ -170,11 +179,13 @@ public final class LiveStore: @unchecked Sendable {
     /// Writes what is queued, then stops the writer thread. Later requests fail with `.closed`;
     /// states already handed out stay valid.
     public func close() {
+        stopCompactor()
         condition.lock()
         closing = true
         condition.broadcast()
         while !writerDone { condition.wait() }
         condition.unlock()
+        writerLock?.release()
     }
 
     // MARK: Writer thread
@@ -392,6 +403,7 @@ public final class LiveStore: @unchecked Sendable {
             for id in withdrawnUploads { uploads.markWithdrawn(id) }
             let live = builder.layer().map { DeltaLayer.pushing($0, onto: state.live) } ?? state.live
             publish(LiveState(snapshot: state.snapshot, live: live, frozen: state.frozen, sequence: sequence))
+            compactor.note(liveEntries: state.liveCount)
         }
         for answer in answers { answer() }
     }

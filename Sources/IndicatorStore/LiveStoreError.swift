@@ -28,6 +28,9 @@ public enum LiveStoreError: Error, Equatable, Sendable, CustomStringConvertible 
     case failed(String)
     /// `close()` was called.
     case closed
+    /// Another writer holds the data directory's lock (`lockPath`): a serving hub, an ingest
+    /// or a compaction. `pid` is the holder's, as it recorded it in the lock file.
+    case storeInUse(lockPath: String, pid: Int32?)
 
     public var description: String {
         switch self {
@@ -43,6 +46,9 @@ public enum LiveStoreError: Error, Equatable, Sendable, CustomStringConvertible 
         case .uploadTooLarge(let reports, let limit): "upload of \(reports) reports exceeds the limit of \(limit)"
         case .failed(let reason): "live store stopped after a failed journal write: \(reason)"
         case .closed: "live store is closed"
+        case .storeInUse(let path, let pid):
+            "\(path): the store is in use by another process\(pid.map { " (pid \($0))" } ?? "") — a running 'ihub serve', "
+                + "'ihub ingest' or 'ihub compact'; it was not opened"
         }
     }
 }

@@ -10,11 +10,23 @@ struct Probe {
     /// Prefix length (network), labels removed (parent) or expression index (URL).
     var detail: UInt8
     /// Set by the scan stage: the cold index of the first entry whose fingerprint is `lo`,
-    /// `absent` when there is none, `unscanned` before (the last stage then scans itself).
+    /// `absent` when there is none, `unscanned` before (the last stage then scans itself);
+    /// or, when a delta layer has the digest, `deltaReference(layer:slot:)` (≤ -3).
     var entry: Int
 
     static let absent = -1
     static let unscanned = -2
+
+    /// `entry` for slot `slot` of delta layer `layer` (newest first).
+    @inline(__always)
+    static func deltaReference(layer: Int, slot: Int) -> Int { -3 &- (layer &<< 48 | slot) }
+
+    /// The layer and slot of an `entry` ≤ -3.
+    @inline(__always)
+    static func deltaLocation(_ entry: Int) -> (layer: Int, slot: Int) {
+        let packed = -3 &- entry
+        return (packed &>> 48, packed & ((1 << 48) - 1))
+    }
 
     static let exact: UInt8 = 0
     static let network: UInt8 = 1
@@ -116,33 +128,70 @@ extension Matcher {
     }
 
     /// Second part of the first stage: prefetches the home bucket of every probe of `stage`,
-    /// back to back — issued between digests, each prefetch would wait for its page walk.
+    /// back to back — issued between digests, each prefetch would wait for its page walk —
+    /// and, with a delta, each layer's home slot.
     func prefetchHomeBuckets(stage: Int, count: Int) {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
         for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
+        guard !delta.isEmpty else { return }
+        for layer in delta {
+            for index in 0..<count { chub_prefetch(layer.homeAddress(lo: probes[index].lo)) }
+        }
     }
 
     /// Second stage: scans the (prefetched) bucket of every probe of `stage` for its
     /// fingerprint and prefetches the cold record of a match — both of its lines, as one in
-    /// four 24-byte records straddles a line boundary.
+    /// four 24-byte records straddles a line boundary. With a delta, a probe the delta knows
+    /// records its layer slot instead (its snapshot entry, if any, is not read).
     func locateBatch(stage: Int, count: Int) {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
-        for index in 0..<count {
-            let entry = table.locate(lo: probes[index].lo)
-            probes[index].entry = entry
-            if entry >= 0 {
-                let record = table.recordAddress(entry)
-                chub_prefetch(record)
-                chub_prefetch(record + (StoreFormat.recordSize - 1))
+        if !delta.isEmpty {
+            for index in 0..<count {
+                let reference = locateInDelta(lo: probes[index].lo, hi: probes[index].hi)
+                if reference != Probe.absent {
+                    probes[index].entry = reference
+                    continue
+                }
+                probes[index].entry = locateInSnapshot(table, lo: probes[index].lo)
             }
+            return
         }
+        for index in 0..<count { probes[index].entry = locateInSnapshot(table, lo: probes[index].lo) }
+    }
+
+    @inline(__always)
+    private func locateInSnapshot(_ table: BucketTable, lo: UInt64) -> Int {
+        let entry = table.locate(lo: lo)
+        if entry >= 0 {
+            let record = table.recordAddress(entry)
+            chub_prefetch(record)
+            chub_prefetch(record + (StoreFormat.recordSize - 1))
+        }
+        return entry
+    }
+
+    /// The delta reference of a stored digest (the newest layer that has it), or `absent`.
+    @inline(__always)
+    private func locateInDelta(lo: UInt64, hi: UInt64) -> Int {
+        for (layer, index) in delta.enumerated() {
+            let slot = index.slot(lo: lo, hi: hi)
+            if slot >= 0 { return Probe.deltaReference(layer: layer, slot: slot) }
+        }
+        return Probe.absent
     }
 
     /// Third stage: writes the record of every value of `stage`, in order, to `records`.
     func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
         let states = self.states.baseAddress! + stage * batchSize
+        if !delta.isEmpty {
+            for slot in 0..<count {
+                let state = states[slot]
+                records[slot] = state.count < 0 ? .refused : resolveLive(state, now: now)
+            }
+            return
+        }
         for slot in 0..<count {
             let state = states[slot]
             records[slot] = state.count < 0 ? .refused : resolve(state, now: now)
@@ -150,9 +199,10 @@ extension Matcher {
     }
 
     /// The first probe of `state` that finds a live entry (a parent only if it covers
-    /// subdomains). A located fingerprint is confirmed by the cold record's `hi`; when that
-    /// differs (another digest with the same `lo`), the full lookup decides. Reads the entry's
-    /// metadata words once; decoding waits for the caller.
+    /// subdomains), from the snapshot alone (the delta is empty). A located fingerprint is
+    /// confirmed by the cold record's `hi`; when that differs (another digest with the same
+    /// `lo`), the full lookup decides. Reads the entry's metadata words once; decoding waits
+    /// for the caller.
     @inline(__always)
     func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
         let table = self.table
@@ -168,14 +218,55 @@ extension Matcher {
             }
             guard entry >= 0 else { continue }
             let (word2, word3) = table.words(at: entry)
-            let expires = UInt32(truncatingIfNeeded: word2)
-            if expires != 0 && now >= expires { continue }
-            if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { continue }
-            return MatchRecord(
-                status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3,
-                digestLo: probe.lo, digestHi: probe.hi)
+            if let record = Self.record(state, probe, word2: word2, word3: word3, now: now) { return record }
         }
         return .miss(state.type)
+    }
+
+    /// `resolve` with a delta: a probe the delta knows is answered by the delta's entry alone
+    /// (a tombstone or an expired entry does not match, and the snapshot is not consulted),
+    /// any other probe by the snapshot — `LiveState.lookup` per probe.
+    func resolveLive(_ state: ValueState, now: UInt32) -> MatchRecord {
+        let table = self.table
+        let probes = self.probes
+        var index = Int(state.first)
+        let end = index + Int(state.count)
+        while index < end {
+            let probe = probes[index]
+            index += 1
+            var entry = probe.entry
+            if entry == Probe.unscanned {
+                entry = locateInDelta(lo: probe.lo, hi: probe.hi)
+                if entry == Probe.absent { entry = table.find(lo: probe.lo, hi: probe.hi) }
+            } else if entry >= 0 && table.hi(at: entry) != probe.hi {
+                entry = table.find(lo: probe.lo, hi: probe.hi)
+            }
+            let word2: UInt64
+            let word3: UInt64
+            if entry <= Probe.deltaReference(layer: 0, slot: 0) {
+                let (layer, slot) = Probe.deltaLocation(entry)
+                (word2, word3) = delta[layer].words(at: slot)
+                if word3 == DeltaIndex.tombstoneWord3 { continue }
+            } else if entry >= 0 {
+                (word2, word3) = table.words(at: entry)
+            } else {
+                continue
+            }
+            if let record = Self.record(state, probe, word2: word2, word3: word3, now: now) { return record }
+        }
+        return .miss(state.type)
+    }
+
+    /// The hit record of `probe` for an entry's metadata words, nil when the entry has expired
+    /// at `now` or is a parent domain that does not cover its subdomains.
+    @inline(__always)
+    private static func record(_ state: ValueState, _ probe: Probe, word2: UInt64, word3: UInt64, now: UInt32) -> MatchRecord? {
+        let expires = UInt32(truncatingIfNeeded: word2)
+        if expires != 0 && now >= expires { return nil }
+        if probe.kind == Probe.parent && !Slot.coversSubdomains(word3) { return nil }
+        return MatchRecord(
+            status: .hit, type: state.type, kindCode: probe.kind, detail: probe.detail, word2: word2, word3: word3,
+            digestLo: probe.lo, digestHi: probe.hi)
     }
 
     /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
@@ -288,7 +379,8 @@ extension Matcher {
     package func match(canonical bytes: [UInt8], form: CanonicalForm, now: UInt32) -> MatchResult {
         var count = 0
         addProbes(form, count: loadCanonical(bytes), at: &count)
-        let record = resolve(ValueState(type: form.type, first: 0, count: Int32(count)), now: now)
+        let state = ValueState(type: form.type, first: 0, count: Int32(count))
+        let record = delta.isEmpty ? resolve(state, now: now) : resolveLive(state, now: now)
         return MatchResult(record, refusal: .unrecognised)
     }
 
@@ -322,7 +414,8 @@ extension Matcher {
         var count = 0
         addProbe(digest, kind: Probe.exact, detail: 0, at: &count)
         locateBatch(stage: 0, count: count)
-        let record = resolve(ValueState(type: type, first: 0, count: Int32(count)), now: now)
+        let state = ValueState(type: type, first: 0, count: Int32(count))
+        let record = delta.isEmpty ? resolve(state, now: now) : resolveLive(state, now: now)
         return MatchResult(record, refusal: .unrecognised)
     }
 }

@@ -23,18 +23,24 @@ public enum MatchResult: Equatable, Sendable {
     case hit(IndicatorType, EntryMetadata, MatchKind)
 }
 
-/// Answers batches of raw values against a snapshot: canonicalise, digest every probe (the
-/// value, its covering networks, its parent domains), prefetch the home buckets of the whole
-/// batch; then scan each probe's bucket and prefetch the cold record of a matching
-/// fingerprint; then confirm and resolve. Expired entries never match.
+/// Answers batches of raw values against a live state — a snapshot (or none) and the delta
+/// layers of a `LiveStore` — or a snapshot alone: canonicalise, digest every probe (the value,
+/// its covering networks, its parent domains), prefetch the home buckets (and the delta
+/// layers' home slots) of the whole batch; then scan each probe's bucket and prefetch the cold
+/// record of a matching fingerprint; then confirm and resolve. The answer for every probe is
+/// `LiveState.lookup`'s: the delta's entry wins, a tombstone hides the snapshot's entry, and
+/// expired entries never match. With an empty delta the stages are the snapshot-only ones,
+/// chosen by one branch per stage and batch.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
-/// the snapshot). The record API (`match(_:types:now:into:)` with `MatchRecord`s) does not
-/// allocate per lookup; the `MatchResult` conveniences allocate, and rebuild the reason of a
-/// refused value.
+/// the state). Switch to a newer state between two calls with `use(_:)`. The record API
+/// (`match(_:types:now:into:)` with `MatchRecord`s) does not allocate per lookup; the
+/// `MatchResult` conveniences allocate, and rebuild the reason of a refused value.
 public final class Matcher {
-    /// The snapshot answered from.
-    public let snapshot: Snapshot
+    /// The live state answered from (`use(_:)` replaces it).
+    public private(set) var state: LiveState
+    /// The snapshot answered from (nil: none, only the delta).
+    public var snapshot: Snapshot? { state.snapshot }
     /// Values whose probes are prefetched together. Batches are pipelined three deep: while
     /// one batch is canonicalised and digested (its home buckets prefetched), the previous
     /// one's buckets are scanned (the cold records of matching fingerprints prefetched) and the
@@ -42,9 +48,16 @@ public final class Matcher {
     public let batchSize: Int
 
     let key: DigestKey
-    let table: BucketTable
-    let prefixes: NetworkPrefixes
-    let probeParents: Bool
+    /// Derived from `state` (`use(_:)` recomputes them): the snapshot's bucket table (an
+    /// empty one without a snapshot), the delta layers' indexes (newest first), the network
+    /// lengths and subdomain flag of snapshot and delta together.
+    private(set) var table: BucketTable
+    private(set) var delta: [DeltaIndex]
+    private(set) var prefixes: NetworkPrefixes
+    private(set) var probeParents: Bool
+    /// Bit `type.rawValue` set for the types the fast path accepts whose values have covering
+    /// probes in this state (IPv4 networks, parent domains).
+    private(set) var coveringTypes: UInt32
     /// Scan the buckets and prefetch cold records in a stage of their own (the default);
     /// without it, the last stage scans and reads the cold record at once (benchmark mode).
     let coldStage: Bool
@@ -56,9 +69,6 @@ public final class Matcher {
     let canonical: UnsafeMutableBufferPointer<UInt8>
     /// The fast path's scratch and results for one batch.
     let fast: FastDigestBatch
-    /// Bit `type.rawValue` set for the types the fast path accepts whose values have covering
-    /// probes in this snapshot (IPv4 networks, parent domains).
-    let coveringTypes: UInt32
     /// Headroom + masked address + prefix byte of a network probe.
     let networkBody: UnsafeMutableBufferPointer<UInt8>
     /// Probes of the current batch, in priority order per value; room for the most a batch
@@ -73,35 +83,65 @@ public final class Matcher {
 
     /// A matcher for `snapshot`, which must have been built with `key`.
     public convenience init(snapshot: Snapshot, key: DigestKey, batchSize: Int = 32) throws(StoreError) {
-        try self.init(snapshot: snapshot, key: key, batchSize: batchSize, rawDigests: false)
+        try self.init(state: LiveState(snapshot: snapshot), key: key, batchSize: batchSize, rawDigests: false)
+    }
+
+    /// A matcher for a live store's `state` (`LiveStore.view()`), whose snapshot, if any, must
+    /// have been built with `key`.
+    public convenience init(state: LiveState, key: DigestKey, batchSize: Int = 32) throws(StoreError) {
+        try self.init(state: state, key: key, batchSize: batchSize, rawDigests: false)
     }
 
     /// With `rawDigests`, values are digested as given (typed, not canonicalised): the
     /// benchmark's `--no-canonicalize` mode, to measure digest + probe alone. Without
     /// `coldStage`, buckets are scanned and cold records read in the last stage (benchmark
     /// `--no-cold-stage`).
-    package init(
+    package convenience init(
         snapshot: Snapshot, key: DigestKey, batchSize: Int, rawDigests: Bool, coldStage: Bool = true
     ) throws(StoreError) {
-        guard snapshot.header.keyID == key.id else {
+        try self.init(state: LiveState(snapshot: snapshot), key: key, batchSize: batchSize, rawDigests: rawDigests,
+                      coldStage: coldStage)
+    }
+
+    package init(
+        state: LiveState, key: DigestKey, batchSize: Int, rawDigests: Bool, coldStage: Bool = true
+    ) throws(StoreError) {
+        if let snapshot = state.snapshot, snapshot.header.keyID != key.id {
             throw .keyMismatch(path: snapshot.path, expected: key.id, found: snapshot.header.keyID)
         }
         precondition(batchSize > 0, "batch size must be positive")
-        self.snapshot = snapshot
+        self.state = state
         self.key = key
         self.batchSize = batchSize
-        self.table = snapshot.table
-        self.prefixes = snapshot.header.prefixes
-        self.probeParents = snapshot.header.hasSubdomainEntries
+        (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
         self.coldStage = coldStage
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
         fast = FastDigestBatch(capacity: batchSize)
-        coveringTypes = (prefixes.ipv4 != 0 ? 1 << UInt32(IndicatorType.ipv4.rawValue) : 0)
-            | (probeParents ? 1 << UInt32(IndicatorType.domain.rawValue) : 0)
         networkBody = .allocate(capacity: 2 + 16 + 1)
         probes = .allocate(capacity: Self.stages * Self.maxProbesPerValue * batchSize)
         states = .allocate(capacity: Self.stages * batchSize)
+    }
+
+    /// Answers from `state` from the next call on (call between batches, never during one).
+    /// Costs one identity comparison when `state` is the one in use; otherwise recomputes the
+    /// bucket table, the delta layers, the network lengths to probe and the subdomain flag.
+    /// The state must come from the same store (a snapshot built with this matcher's key).
+    public func use(_ state: LiveState) {
+        guard state !== self.state else { return }
+        precondition(state.snapshot.map { $0.header.keyID == key.id } ?? true, "a state of another store's key")
+        self.state = state
+        (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
+    }
+
+    private static func derived(
+        from state: LiveState
+    ) -> (BucketTable, [DeltaIndex], NetworkPrefixes, Bool, UInt32) {
+        let prefixes = state.prefixes
+        let parents = state.hasSubdomainEntries
+        let covering: UInt32 = (prefixes.ipv4 != 0 ? 1 << UInt32(IndicatorType.ipv4.rawValue) : 0)
+            | (parents ? 1 << UInt32(IndicatorType.domain.rawValue) : 0)
+        return (state.table ?? .empty, state.deltaIndexes, prefixes, parents, covering)
     }
 
     deinit {

@@ -80,6 +80,22 @@ struct BucketTable {
         self.entryCount = header.entryCount
     }
 
+    private init(buckets: UnsafeRawPointer, homeBuckets: UInt64) {
+        self.buckets = buckets
+        self.records = buckets
+        self.homeBuckets = homeBuckets
+        self.lastBucket = 0
+        self.entryCount = 0
+    }
+
+    /// A table of one empty bucket and no records (what a store without a snapshot probes:
+    /// every lookup misses). Its memory lives as long as the process.
+    nonisolated(unsafe) static let empty: BucketTable = {
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: StoreFormat.bucketSize, alignment: 64)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: StoreFormat.bucketSize)
+        return BucketTable(buckets: memory, homeBuckets: 1)
+    }()
+
     /// Address of bucket `index`.
     @inline(__always)
     func bucket(_ index: Int) -> UnsafeRawPointer { buckets + index &* StoreFormat.bucketSize }

@@ -112,8 +112,29 @@ enum Syscalls {
         try posix { () throws(SystemCallError) in try POSIX.writeFileAtomically(path, bytes, mode: mode) }
     }
 
-    static func lockExclusive(_ path: String) throws(StoreError) -> Int32 {
-        try posix { () throws(SystemCallError) in try POSIX.lockExclusive(path) }
+    /// `open(2)` (creating it, mode 0600) and `flock(LOCK_EX | LOCK_NB)` of `path`: the
+    /// descriptor holding the lock, or nil when another open file description holds it (another
+    /// process, or another opener in this one). Never blocks.
+    static func tryLockExclusive(_ path: String) throws(StoreError) -> Int32? {
+        let fd = try open(path, O_RDWR | O_CREAT, mode: 0o600)
+        while true {
+            if flock(fd, LOCK_EX | LOCK_NB) == 0 { return fd }
+            let code = errno
+            if code == EINTR { continue }
+            close(fd)
+            if code == EWOULDBLOCK { return nil }
+            throw .system(operation: "flock", path: path, errno: code)
+        }
+    }
+
+    /// Replaces the contents of the (locked) file `fd` with `bytes`: the lock holder's pid.
+    static func replaceContents(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StoreError) {
+        try truncate(fd, to: 0, path: path)
+        var failure: StoreError?
+        bytes.withUnsafeBytes { raw in
+            do throws(StoreError) { try write(fd, raw, at: 0, path: path) } catch { failure = error }
+        }
+        if let failure { throw failure }
     }
 
     /// The process id (names temporary files).
