@@ -39,10 +39,15 @@ public final class HubServer: @unchecked Sendable {
         /// Whether every request gets an `event=query` log line (`--log-queries`; off by
         /// default: the audit trail already records every request).
         public var logQueries: Bool
+        /// The background compaction starts when the delta written since the last one holds
+        /// more entries than this (`--compact-after`; docs/LIVE-UPDATES.md, "Compaction").
+        public var compactAfter: Int
 
         public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
                     loops: Int? = nil, limits: SessionLimits = SessionLimits(),
-                    auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false) {
+                    auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false,
+                    compactAfter: Int = 1_000_000) {
+            self.compactAfter = max(1, compactAfter)
             self.dataDirectory = dataDirectory
             self.policiesDirectory = policiesDirectory
             self.host = host
@@ -57,8 +62,9 @@ public final class HubServer: @unchecked Sendable {
     public let configuration: Configuration
     public let log: ServerLog
     public let shared: ServerShared
-    /// The snapshot the query matchers answer from (the live store's at start).
-    public let snapshot: Snapshot
+    /// The snapshot the live store answers from now (nil until the first compaction of an
+    /// empty store).
+    public var snapshot: Snapshot? { live.view().snapshot }
     /// The live store over the data directory's `store/` (uploads, withdrawals; docs/LIVE-UPDATES.md).
     public let live: LiveStore
     private let key: DigestKey
@@ -88,15 +94,10 @@ public final class HubServer: @unchecked Sendable {
             throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
         }
         do {
-            live = try LiveStore.open(storeDirectory: data.storeDirectory, keyID: key.id, verification: .header)
+            live = try LiveStore.open(data: data, keyID: key.id, verification: .header)
         } catch {
             throw ServerConfigurationError(path: data.storeDirectory, reason: error.description)
         }
-        guard let opened = live.view().snapshot else {
-            live.close()
-            throw ServerConfigurationError(path: data.snapshotPath, reason: "no snapshot (ingest a feed with `ihub ingest` first)")
-        }
-        snapshot = opened
         if let torn = live.recoveredTornTail {
             log.warn("journal_torn_tail", [("path", torn.path), ("offset", String(torn.offset)), ("bytes", String(torn.bytes))])
         }
@@ -157,8 +158,8 @@ public final class HubServer: @unchecked Sendable {
         for index in 0..<count {
             let outcome = onLoop(index) { () -> Result<UInt16, ServerConfigurationError> in
                 do {
-                    let matcher = try Matcher(snapshot: self.snapshot, key: self.key)
-                    let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits)
+                    let matcher = try Matcher(state: self.live.view(), key: self.key)
+                    let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits, live: self.live)
                     let loop = self.loops[index]
                     let acceptor = try Acceptor(host: self.configuration.host, port: wanted, loop: loop) { [unowned self] fd in
                         self.accept(fd, loop: index, service: service)
@@ -180,9 +181,10 @@ public final class HubServer: @unchecked Sendable {
         }
         port = wanted
         log.info("listening", [("host", configuration.host), ("port", String(port)), ("loops", String(count)),
-                               ("entries", String(snapshot.entryCount)),
+                               ("entries", String(snapshot?.entryCount ?? 0)), ("delta", String(live.view().deltaCount)),
                                ("partners", String(shared.policies.policies.count))])
         verifySnapshotInBackground()
+        startCompactor()
         return port
     }
 
@@ -295,6 +297,27 @@ public final class HubServer: @unchecked Sendable {
         log.info("stopped", [])
     }
 
+    /// Compacts now in the background (`SIGUSR1`); the outcome is logged.
+    public func compactNow() {
+        log.info("compaction_requested", [])
+        live.requestCompaction()
+    }
+
+    /// The background compactor: over `compactAfter` delta entries or on `compactNow()`.
+    private func startCompactor() {
+        let log = self.log
+        live.startCompactor(deltaEntries: configuration.compactAfter,
+                            now: { UInt32(clamping: RequestClock.now().wallMicros / 1_000_000) }) { outcome in
+            switch outcome {
+            case .success(let summary):
+                log.info("compacted", [("sequence", String(summary.sequence)), ("entries", String(summary.entries)),
+                                       ("reports", String(summary.reports)), ("dropped", String(summary.dropped))])
+            case .failure(let error):
+                log.error("compaction_failed", [("reason", error.description)])
+            }
+        }
+    }
+
     private func stopLoops() {
         for loop in loops { loop.stop() }
         stopped.wait()
@@ -304,7 +327,7 @@ public final class HubServer: @unchecked Sendable {
     /// Checks the whole snapshot (body checksum and invariants) off the serving path; a failure
     /// is logged loudly (the server keeps serving what the header check accepted).
     private func verifySnapshotInBackground() {
-        let path = snapshot.path
+        guard let path = snapshot?.path else { return }
         let keyID = key.id
         let log = self.log
         let thread = Thread {
@@ -323,12 +346,12 @@ public final class HubServer: @unchecked Sendable {
 /// SIGHUP, SIGTERM and SIGINT as a descriptor (`signalfd`): block them first, in the main thread
 /// before any other starts, then wait.
 public final class SignalWatcher {
-    public enum Signal: Sendable { case reload, stop }
+    public enum Signal: Sendable { case reload, stop, compact }
     private let fd: Int32
 
-    /// Blocks SIGHUP, SIGTERM and SIGINT for this thread and the threads it starts later.
+    /// Blocks SIGHUP, SIGTERM, SIGINT and SIGUSR1 for this thread and the threads it starts later.
     public init() throws(NetError) {
-        let signals: [Int32] = [SIGHUP, SIGTERM, SIGINT]
+        let signals: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
         fd = signals.withUnsafeBufferPointer { chub_signalfd($0.baseAddress, Int32($0.count)) }
         guard fd >= 0 else { throw NetError(operation: "signalfd", target: "SIGHUP SIGTERM SIGINT", errno: errno) }
     }
@@ -342,6 +365,7 @@ public final class SignalWatcher {
             _ = poll(&poller, 1, -1)
             let signal = chub_signalfd_read(fd)
             if signal == SIGHUP { return .reload }
+            if signal == SIGUSR1 { return .compact }
             if signal == SIGTERM || signal == SIGINT { return .stop }
         }
     }

@@ -71,9 +71,14 @@ public final class QueryService {
     private var wireTypes: [IndicatorType?] = []
     private var records: [MatchRecord] = []
 
-    public init(matcher: Matcher, limits: PartnerLimitsTable) {
+    /// The live store whose newest state each batch is answered from (nil: the matcher's
+    /// state, fixed).
+    public let live: LiveStore?
+
+    public init(matcher: Matcher, limits: PartnerLimitsTable, live: LiveStore? = nil) {
         self.matcher = matcher
         self.limits = limits
+        self.live = live
     }
 
     /// Decides and answers `batch` from `peer` under `policies` at `clock`.
@@ -130,6 +135,9 @@ public final class QueryService {
                 values.append(UnsafeBufferPointer(rebasing: wire[start..<(start + length)]))
                 pos = start + length
             }
+            // Acknowledged means visible: every batch sees the newest published state
+            // (docs/LIVE-UPDATES.md); switching costs nothing when it has not changed.
+            if let live { matcher.use(live.view()) }
             values.withUnsafeBufferPointer { valueBuffers in
                 wireTypes.withUnsafeBufferPointer { types in
                     records.withUnsafeMutableBufferPointer { out in
