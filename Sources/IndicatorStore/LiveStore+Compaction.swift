@@ -60,21 +60,32 @@ extension LiveStore {
     }
 
     /// Writes the reports table and upload index for `state.sequence`, then the snapshot
-    /// (its rename is the commit point), and maps it.
-    private func merge(
-        _ state: LiveState, table: ReportsTable, uploads: UploadIndex, now: UInt32, createdAt: UInt64?
+    /// (its rename is the commit point), and maps it. `changed` (if given) replaces the
+    /// frozen layers' merge; `fresh` are single-report entries of digests neither the snapshot
+    /// nor `changed` has (a local ingest's new values, see `ingest`).
+    func merge(
+        _ state: LiveState, table: ReportsTable, uploads: UploadIndex, now: UInt32, createdAt: UInt64?,
+        changed given: [IndicatorDigest: DeltaEntry]? = nil, fresh: [(DigestReport, upload: UInt32)] = [],
+        prefixes extra: NetworkPrefixes = NetworkPrefixes()
     ) throws(LiveStoreError) -> (CompactionSummary, Snapshot, ReportsTable) {
-        var changed: [IndicatorDigest: DeltaEntry] = [:]
-        for layer in state.frozen.reversed() {
-            changed.merge(layer.entries) { _, newer in newer }
-        }
-        var writer = SnapshotWriter(keyID: keyID, reservingCapacity: (state.snapshot?.entryCount ?? 0) + changed.count)
+        let changed = given ?? Self.mergedLayers(state.frozen)
+        var writer = SnapshotWriter(
+            keyID: keyID, reservingCapacity: (state.snapshot?.entryCount ?? 0) + changed.count + fresh.count)
         writer.sequence = state.sequence
         writer.prefixes = state.prefixes
+        writer.prefixes.formUnion(extra)
         var reports: [IndicatorDigest: [Report]] = [:]
         var dropped = 0
+        for (report, upload) in fresh {
+            if report.metadata.isExpired(at: now) {
+                dropped += 1
+            } else {
+                writer.add(report.digest, report.metadata, upload: upload, multi: false)
+            }
+        }
+        let checkChanged = !changed.isEmpty
         state.snapshot?.forEachStoredEntry { digest, entry in
-            guard changed[digest] == nil else { return }
+            guard !checkChanged || changed[digest] == nil else { return }
             if entry.metadata.isExpired(at: now) {
                 dropped += 1
             } else if entry.multi {
@@ -114,5 +125,14 @@ extension LiveStore {
         return (
             CompactionSummary(sequence: sequence, entries: summary.entries, reports: reports.values.reduce(0) { $0 + $1.count }, dropped: dropped),
             snapshot, newTable)
+    }
+
+    /// The entries of `layers` (newest first), newer layers winning.
+    static func mergedLayers(_ layers: [DeltaLayer]) -> [IndicatorDigest: DeltaEntry] {
+        var changed: [IndicatorDigest: DeltaEntry] = [:]
+        for layer in layers.reversed() {
+            changed.merge(layer.entries) { _, newer in newer }
+        }
+        return changed
     }
 }

@@ -28,11 +28,11 @@ public final class LiveStore: @unchecked Sendable {
     /// The published state: read by any thread, replaced by the writer thread.
     private let current: Mutex<LiveState>
 
-    private let condition = NSCondition()
+    let condition = NSCondition()
     // Guarded by `condition`:
     private var queue: [Request] = []
     private var closing = false
-    private var failure: LiveStoreError?
+    var failure: LiveStoreError?
     private var writerDone = false
 
     // Owned by the writer thread after init (compaction reaches them through `onWriter`):
