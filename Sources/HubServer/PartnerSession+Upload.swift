@@ -237,7 +237,7 @@ extension PartnerSession {
             record.feed = .upload(id: upload.begin.uploadID, format: upload.begin.format.name, flags: upload.flagNames,
                                   discarded: true, accepted: Int(result.accepted), duplicates: repeated,
                                   rejected: upload.rejected)
-            audit(record, answer: .uploadResult(result))
+            auditNow(record, answer: .uploadResult(result))
             return
         }
         guard let peer = verifiedPeer, let feeds = shared.feeds else { return }
@@ -270,7 +270,7 @@ extension PartnerSession {
                                        ("upload_number", String(receipt.uploadNumber)),
                                        ("accepted", String(receipt.accepted)), ("duplicates", String(receipt.duplicates)),
                                        ("rejected", String(receipt.refused)), ("already_applied", alreadyApplied ? "yes" : "no")])
-            audit(record, answer: .uploadResult(result))
+            auditNow(record, answer: .uploadResult(result))
         case .failure(let failure):
             let (code, reason) = Self.answer(to: failure, upload: id)
             if code == .internalError { shared.log.error("upload_failed", [("partner", partnerName), ("reason", "\(failure)")]) }
@@ -303,7 +303,7 @@ extension PartnerSession {
                                  policyVersion: policyVersion, latencyMicros: 0,
                                  feed: .upload(id: begin?.uploadID, format: begin?.format.name ?? "",
                                                flags: begin.map { OpenUpload.flagNames($0.flags) } ?? []))
-        audit(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
+        auditNow(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
     }
 
     /// An open upload refused before its COMMIT (a malformed chunk, the order rules, the
@@ -321,7 +321,7 @@ extension PartnerSession {
         var record = uploadRecord(requestID, upload, decision: .refused, code: code.name, started: started)
         record.feed = .upload(id: upload.begin.uploadID, format: upload.begin.format.name, flags: upload.flagNames,
                               rejected: upload.rejected)
-        audit(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
+        auditNow(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
     }
 
     private func uploadRecord(_ requestID: UInt64, _ upload: OpenUpload, decision: AuditRecord.Decision, code: String,

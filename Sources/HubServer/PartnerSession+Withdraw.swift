@@ -115,7 +115,7 @@ extension PartnerSession {
             shared.log.info("withdraw", [("partner", partnerName), ("request_id", String(requestID)),
                                          ("withdrawn", String(result.withdrawn)), ("not_found", String(result.notFound)),
                                          ("refused", String(refusals.count))])
-            audit(record, answer: .withdrawResult(result))
+            auditNow(record, answer: .withdrawResult(result))
         }
     }
 
@@ -125,7 +125,7 @@ extension PartnerSession {
         var uploadID: UploadID?
         if case .upload(let id) = request.target { uploadID = id }
         record.feed = .withdraw(target: uploadID == nil ? .values : .upload, uploadID: uploadID)
-        audit(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
+        auditNow(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
     }
 
     /// A WITHDRAW too malformed to read: refused, audited with what is known (nothing).
@@ -136,7 +136,7 @@ extension PartnerSession {
                                  valueCount: 0, decision: .refused, code: code.name,
                                  policyVersion: policyVersion, latencyMicros: 0,
                                  feed: .withdraw(target: target ?? .values))
-        audit(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
+        auditNow(record, answer: .error(ErrorMessage(requestID: requestID, code: code, reason: ErrorMessage.truncatedReason(reason))))
     }
 
     private func withdrawRecord(_ request: WithdrawRequest, decision: AuditRecord.Decision, code: String,

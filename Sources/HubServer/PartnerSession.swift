@@ -9,7 +9,10 @@ import IndicatorKit
 /// non-blocking TLS handshake, then frames through a `FrameDecoder` and the `ServerSession`
 /// state machine. A QUERY is decided by the loop's `QueryService`; its audit record is appended
 /// and the answer is sent only once the record is appended as the audit sync mode says (written,
-/// or written and synced: docs/AUDIT-LOG.md, "Writing"), back on this loop.
+/// or written and synced: docs/AUDIT-LOG.md, "Writing"). In interval mode the session writes
+/// the records of all the frames it handled in one pass itself, with one `write`, and then
+/// sends their answers with one TLS write; in group mode the audit writer thread completes
+/// them, back on this loop.
 ///
 /// Back-pressure: at the in-flight limit, or with more than `highWater` bytes waiting to be
 /// written, the session stops reading (and resumes below the limit / `lowWater`). Reading
@@ -36,6 +39,10 @@ final class PartnerSession: EventHandler {
     /// Frames decoded but not handled yet (reading paused at the in-flight limit).
     private var frames: [Frame] = []
     private var frameIndex = 0
+    /// Interval mode: the records of the requests handled in this pass and their answers,
+    /// written and sent together at the end of the pass (`commitAudits`).
+    private var pendingRecords: [AuditRecord] = []
+    private var pendingAnswers: [Message] = []
 
     private var output: [UInt8] = []
     private var outputStart = 0
@@ -204,14 +211,20 @@ final class PartnerSession: EventHandler {
         }
     }
 
-    /// Handles queued frames while the in-flight limit allows.
+    /// Handles queued frames while the in-flight limit allows; in interval mode, writes the
+    /// pass's audit records and sends their answers after each pass (which frees the in-flight
+    /// slots, so the next pass can go on).
     private func handleQueuedFrames() {
-        while frameIndex < frames.count, phase == .awaitingHello || phase == .established {
-            if session.inFlight.count >= limits.maxInFlight || draining { break }
-            let frame = frames[frameIndex]
-            frameIndex += 1
-            lastFrameAt = Monotonic.now()
-            handle(frame)
+        var pass = true
+        while pass {
+            while frameIndex < frames.count, phase == .awaitingHello || phase == .established {
+                if session.inFlight.count >= limits.maxInFlight || draining { break }
+                let frame = frames[frameIndex]
+                frameIndex += 1
+                lastFrameAt = Monotonic.now()
+                handle(frame)
+            }
+            pass = commitAudits() && frameIndex < frames.count
         }
         if frameIndex == frames.count {
             frames.removeAll(keepingCapacity: frames.capacity <= 256)
@@ -306,8 +319,15 @@ final class PartnerSession: EventHandler {
         audit(record, answer: .error(error.errorMessage(requestID: requestID)))
     }
 
-    /// Appends the record; the answer is sent from the completion, on this loop.
+    /// Appends the record; the answer is sent once it is appended. Interval mode: queued for
+    /// `commitAudits` at the end of this pass. Group mode: from the writer's completion, on
+    /// this loop.
     func audit(_ record: AuditRecord, answer: Message) {
+        if shared.audit.writesInline {
+            pendingRecords.append(record)
+            pendingAnswers.append(answer)
+            return
+        }
         let requestID = record.requestID
         nonisolated(unsafe) let owner = self
         let log = shared.log
@@ -323,8 +343,54 @@ final class PartnerSession: EventHandler {
         }
     }
 
+    /// Audits and answers at once, also outside a read pass (an upload or withdrawal answered
+    /// from the live store's completion, on this loop): interval mode writes what is queued now.
+    func auditNow(_ record: AuditRecord, answer: Message) {
+        audit(record, answer: answer)
+        if shared.audit.writesInline { _ = commitAudits() }
+    }
+
+    /// Interval mode: writes the records of this pass's requests (one `write`, on this loop),
+    /// encodes their answers and sends them with one flush. Returns whether there were any.
+    private func commitAudits() -> Bool {
+        guard !pendingRecords.isEmpty else { return false }
+        let written = shared.audit.write(pendingRecords)
+        if case .failure(let error) = written {
+            shared.log.error("audit_failed", [("reason", error.description)])
+        }
+        shared.requestsEnded(pendingRecords.count)
+        for (record, answer) in zip(pendingRecords, pendingAnswers) {
+            let requestID = record.requestID
+            if case .failure = written {
+                let refusal = Message.error(ErrorMessage(requestID: requestID, code: .internalError,
+                                                         reason: "the request could not be audited; it was not answered"))
+                encodeAnswer(requestID, refusal, record: record)
+            } else {
+                encodeAnswer(requestID, answer, record: record)
+            }
+        }
+        pendingRecords.removeAll(keepingCapacity: pendingRecords.capacity <= 1024)
+        pendingAnswers.removeAll(keepingCapacity: pendingAnswers.capacity <= 1024)
+        guard phase != .closed else { return true }
+        flush()
+        if draining && phase != .closed { finishDraining() }
+        return true
+    }
+
+    /// Group mode: the writer's completion for one request, on this loop.
     private func complete(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
-        shared.requestEnded()
+        shared.requestsEnded(1)
+        encodeAnswer(requestID, answer, record: record)
+        // The other answers of the same audit group are queued on the loop right behind this
+        // one: flush them all with one write, then read on, once per group.
+        guard phase != .closed, !completionsPending else { return }
+        completionsPending = true
+        nonisolated(unsafe) let owner = self
+        loop.execute { owner.completionsDone() }
+    }
+
+    /// Ends request `requestID` and encodes its answer into the output (sent by the next flush).
+    private func encodeAnswer(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
         guard phase != .closed else { return }
         // An upload refused before its COMMIT may have been freed by that COMMIT already.
         if record.kind == .query || session.inFlight.contains(requestID) { session.finish(requestID) }
@@ -339,12 +405,6 @@ final class PartnerSession: EventHandler {
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
                                   ("latency_us", String(record.latencyMicros))])
         }
-        // The other answers of the same audit group are queued on the loop right behind this
-        // one: flush them all with one write, then read on, once per group.
-        guard !completionsPending else { return }
-        completionsPending = true
-        nonisolated(unsafe) let owner = self
-        loop.execute { owner.completionsDone() }
     }
 
     /// Set while a `completionsDone` is queued on the loop.

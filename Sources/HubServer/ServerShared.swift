@@ -139,5 +139,5 @@ public final class ServerShared: @unchecked Sendable {
     func sessionOpened() { lock.withLock { openSessions += 1 } }
     func sessionClosed() { lock.withLock { openSessions -= 1 } }
     func requestBegan() { lock.withLock { requestsInFlight += 1 } }
-    func requestEnded() { lock.withLock { requestsInFlight -= 1 } }
+    func requestsEnded(_ count: Int) { lock.withLock { requestsInFlight -= count } }
 }
