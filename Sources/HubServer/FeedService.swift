@@ -112,12 +112,12 @@ public final class FeedService: @unchecked Sendable {
     // MARK: Sources
 
     /// The source id of `partner`, registering the name in the data directory's `sources`
-    /// file under its writer lock when it is new (worker queue only: the lock may wait for an
-    /// `ihub ingest`).
+    /// file when it is new (worker queue only). The hub's live store holds the directory's
+    /// writer lock for as long as the hub runs, so no other writer can race this one.
     private func sourceID(for partner: String) -> Result<UInt16, Failure> {
         if let id = sourceIDs[partner] { return .success(id) }
         do {
-            let id = try data.withWriterLock { try data.sourceID(for: partner) }
+            let id = try data.sourceID(for: partner)
             sourceIDs[partner] = id
             return .success(id)
         } catch {
