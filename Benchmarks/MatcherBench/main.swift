@@ -21,12 +21,13 @@ struct Options {
     var hitRate = 0.5
     var coldStage = true
     var interleave = false
+    var scalarSipHash = false
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
                             [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
-                            [--interleave] [--dir DIRECTORY]
+                            [--interleave] [--scalar-siphash] [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --lookups N        lookups per timed run (default 2000000)
@@ -38,6 +39,9 @@ struct Options {
           --no-cold-stage    scan buckets and read cold records in the last stage (no stage
                              of their own that prefetches the cold record of a match)
           --interleave       alternate our runs with the reference's (default: all ours first)
+          --scalar-siphash   ours: digest one value at a time in Swift even where the CPU has
+                             AVX2 (default there: four at a time, CHubSipHash; sets
+                             IHUB_SCALAR_SIPHASH=1)
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
 
@@ -65,6 +69,7 @@ struct Options {
                 }
                 hitRate = value
             case "--interleave": interleave = true
+            case "--scalar-siphash": scalarSipHash = true
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -115,6 +120,9 @@ let buildKind = "release"
 #endif
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
+// Before any matcher exists: each reads the kernel choice when it creates its batch.
+if options.scalarSipHash { setenv(SipHashKernel.scalarVariable, "1", 1) }
+let sipHashKernel = SipHashKernel.preferred
 let keyBytes: [UInt8] = (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
 let key = DigestKey(bytes: keyBytes)!
 let now = UInt32(Date().timeIntervalSince1970)
@@ -317,6 +325,7 @@ let fields: [(String, String)] = [
     ("best_cpu_reference_lookups_per_second", json(referenceBestCPU, 0)),
     ("best_cpu_ratio", json(oursBestCPU / referenceBestCPU)),
     ("interleave", "\(options.interleave)"),
+    ("siphash", "\"\(sipHashKernel.rawValue)\""),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),

@@ -48,6 +48,11 @@ static void sip128_words_portable(uint64_t k0, uint64_t k1, const uint64_t *word
     }
 }
 
+static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                   uint64_t *digests) {
+    for (size_t i = 0; i < count; i++) sip128_one(k0, k1, finals + i, 1, digests + 2 * i);
+}
+
 #if defined(__x86_64__)
 #include <cpuid.h>
 #include <immintrin.h>
@@ -135,49 +140,89 @@ CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint
     _mm_storeu_si128((__m128i *)out[3], _mm256_extracti128_si256(odd, 1));
 }
 
-/* Word counts above this share the last sorting bucket (the fast path's longest message,
-   2 + 253 bytes, is 32 words). */
-#define CHUB_BUCKETS 64
+/* Sorting buckets: word counts 1 ... CHUB_BUCKETS - 1 each have one (an address is 1 word, a
+   typical name 3-6), longer messages share the last (such groups are masked). */
+#define CHUB_BUCKETS 17
 /* Messages sorted per call of the AVX2 batch loop. */
 #define CHUB_CHUNK 256
 
 /* Sorts the messages by word count (counting sort, so groups of four mostly need no
-   masking), then hashes them four at a time; a last group of fewer than four repeats its
-   first message in the empty lanes and drops their output. */
+   masking) into lane arrays, pads the last group by repeating its last message (output to a
+   spare slot), then hashes them four at a time. */
 CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
                                         const uint32_t *counts, size_t count, uint64_t *digests) {
-    uint16_t order[CHUB_CHUNK];
+    const uint64_t *lanes[CHUB_CHUNK + 3];
+    uint32_t laneCounts[CHUB_CHUNK + 3];
+    uint64_t *outs[CHUB_CHUNK + 3];
     uint16_t start[CHUB_BUCKETS + 1];
     uint64_t spare[2];
     for (size_t base = 0; base < count; base += CHUB_CHUNK) {
         size_t n = count - base < CHUB_CHUNK ? count - base : CHUB_CHUNK;
         const uint32_t *chunkCounts = counts + base;
         for (int b = 0; b <= CHUB_BUCKETS; b++) start[b] = 0;
-        size_t messages = 0;
         for (size_t i = 0; i < n; i++) {
             uint32_t c = chunkCounts[i];
-            if (c == 0) continue;
-            start[(c < CHUB_BUCKETS ? c : CHUB_BUCKETS - 1) + 1]++;
-            messages++;
+            start[c < CHUB_BUCKETS ? c : CHUB_BUCKETS]++;  /* bucket c - 1 counted at c */
         }
+        /* start[b] = first lane of bucket b (counts b + 1); count-0 messages are dropped. */
+        size_t messages = n - start[0];
+        start[0] = 0;
         for (int b = 1; b <= CHUB_BUCKETS; b++) start[b] = (uint16_t)(start[b] + start[b - 1]);
         for (size_t i = 0; i < n; i++) {
             uint32_t c = chunkCounts[i];
             if (c == 0) continue;
-            order[start[c < CHUB_BUCKETS ? c : CHUB_BUCKETS - 1]++] = (uint16_t)i;
+            size_t k = start[(c < CHUB_BUCKETS ? c : CHUB_BUCKETS) - 1]++;
+            lanes[k] = words + firsts[base + i];
+            laneCounts[k] = c;
+            outs[k] = digests + 2 * (base + i);
         }
-        for (size_t g = 0; g < messages; g += 4) {
-            const uint64_t *m[4];
-            uint32_t c[4];
-            uint64_t *out[4];
-            for (size_t lane = 0; lane < 4; lane++) {
-                size_t k = g + lane < messages ? g + lane : g;
-                size_t i = base + order[k];
-                m[lane] = words + firsts[i];
-                c[lane] = counts[i];
-                out[lane] = g + lane < messages ? digests + 2 * i : spare;
-            }
-            sip128_x4_avx2(k0, k1, m, c, out);
+        if (messages == 0) continue;
+        for (size_t k = messages; k % 4 != 0; k++) {
+            lanes[k] = lanes[messages - 1];
+            laneCounts[k] = laneCounts[messages - 1];
+            outs[k] = spare;
+        }
+        for (size_t g = 0; g < messages; g += 4) sip128_x4_avx2(k0, k1, lanes + g, laneCounts + g, outs + g);
+    }
+}
+
+/* One-word messages, four per load: one compression, the two finalisations, and the
+   (lo, hi) pairs stored back to back. A last group of 1-3 goes through a padded copy. */
+CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                         uint64_t *digests) {
+    const __m256i rot16 = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
+                                           6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+    const __m256i init0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
+    const __m256i init1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
+    const __m256i init2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
+    const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
+    for (size_t g = 0; g < count; g += 4) {
+        uint64_t padded[4], spare[8];
+        const uint64_t *source = finals + g;
+        uint64_t *target = digests + 2 * g;
+        size_t left = count - g;
+        if (left < 4) {
+            for (size_t i = 0; i < 4; i++) padded[i] = finals[g + (i < left ? i : 0)];
+            source = padded;
+            target = spare;
+        }
+        __m256i w = _mm256_loadu_si256((const __m256i *)source);
+        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = _mm256_xor_si256(init3, w);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        v0 = _mm256_xor_si256(v0, w);
+        v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        __m256i lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+        v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        __m256i hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+        __m256i even = _mm256_unpacklo_epi64(lo, hi); /* lo0 hi0 lo2 hi2 */
+        __m256i odd = _mm256_unpackhi_epi64(lo, hi);  /* lo1 hi1 lo3 hi3 */
+        _mm256_storeu_si256((__m256i *)target, _mm256_permute2x128_si256(even, odd, 0x20));
+        _mm256_storeu_si256((__m256i *)(target + 4), _mm256_permute2x128_si256(even, odd, 0x31));
+        if (left < 4) {
+            for (size_t i = 0; i < 2 * left; i++) digests[2 * g + i] = spare[i];
         }
     }
 }
@@ -215,6 +260,15 @@ void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *w
     }
 }
 
+void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                 uint64_t *digests) {
+    if (avx2 && chub_siphash128_avx2_available()) {
+        sip128_finals_avx2(k0, k1, finals, count, digests);
+    } else {
+        sip128_finals_portable(k0, k1, finals, count, digests);
+    }
+}
+
 CHUB_AVX2 static void sip128_x4_avx2_entry(uint64_t k0, uint64_t k1, const uint64_t *const messages[4],
                                            const uint32_t counts[4], uint64_t digests[8]) {
     uint64_t *out[4] = {digests, digests + 2, digests + 4, digests + 6};
@@ -238,6 +292,12 @@ void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *w
                            const uint32_t *counts, size_t count, uint64_t *digests) {
     (void)avx2;
     sip128_words_portable(k0, k1, words, firsts, counts, count, digests);
+}
+
+void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                 uint64_t *digests) {
+    (void)avx2;
+    sip128_finals_portable(k0, k1, finals, count, digests);
 }
 
 void chub_siphash128_x4(int avx2, uint64_t k0, uint64_t k1, const uint64_t *const messages[4],

@@ -65,37 +65,7 @@ extension Canonicalizer {
         return fastName(input, count, out, detecting: detecting, hashing: hashing, k0: k0, k1: k1)
     }
 
-    /// What `fastScanWords` found: the type, the canonical bytes written, and the SipHash
-    /// message words of `version ‖ type ‖ canonical bytes` stored (1 for an address).
-    struct FastWordsScan {
-        var type: IndicatorType
-        var count: Int
-        var words: Int
-    }
-
-    /// `canonicalizeFast` that also stores the digest's SipHash message words at `words`
-    /// (room for `fastPathMaxWords`) instead of hashing them, for the four-lane kernel
-    /// (`SipHashLanes`): an address is its one final word, a name's words come from its scan
-    /// (`fastDomain` with a `SipWords` sink). The same accept-only contract as `fastScan`.
-    @inline(__always)
-    static func fastScanWords(
-        _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: UnsafeMutablePointer<UInt8>,
-        words: UnsafeMutablePointer<UInt64>
-    ) -> FastWordsScan? {
-        guard let (input, count, ipv4, detecting) = fastDispatch(input, as: type) else { return nil }
-        if ipv4, let value = fastIPv4(input, count, out) {
-            words[0] = SipHash.ipv4Word(prefix: digestPrefix(.ipv4), address: value)
-            return FastWordsScan(type: .ipv4, count: 4, words: 1)
-        }
-        guard type != .ipv4 else { return nil }
-        var sink = SipWords(words)
-        guard fastDomain(input, count, out, detecting: detecting, hashing: true, sip: &sink, prefix: digestPrefix(.domain))
-            != nil
-        else { return nil }
-        return FastWordsScan(type: .domain, count: count, words: sink.count)
-    }
-
-    /// Most message words `fastScanWords` stores for one value: `version ‖ type` and a
+    /// Most SipHash message words the `.avx2` batch kernel stores for one value: `version ‖ type` and a
     /// 253-byte name are 255 bytes, 31 full words and the final one.
     static let fastPathMaxWords = (fastPathMaxBytes + 2) / 8 + 1
 

@@ -26,10 +26,20 @@ extension DigestKey {
         precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
         precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
         let (k0, k1) = sipKey
-        if batch.kernel == .avx2 {
-            canonicalDigestLanes(values, types: types, range: range, into: batch, k0: k0, k1: k1)
-            return
+        switch batch.kernel {
+        case .scalar: canonicalDigestFused(values, types: types, range: range, into: batch, k0: k0, k1: k1)
+        case .avx2: canonicalDigestLanes(values, types: types, range: range, into: batch, k0: k0, k1: k1)
         }
+    }
+
+    /// The `.scalar` kernel: each value scanned and hashed in one pass (`fastScan`). Its own
+    /// function, so that the scanner is inlined into this loop as before the `.avx2` kernel
+    /// existed (one body per loop keeps both within the inliner's budget).
+    @inline(never)
+    private func canonicalDigestFused(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, into batch: FastDigestBatch, k0: UInt64, k1: UInt64
+    ) {
         let results = batch.results
         var offset = 0
         for index in range {
@@ -48,44 +58,79 @@ extension DigestKey {
         }
     }
 
-    /// The `.avx2` kernel: scan every value, storing its message words (`fastScanWords`), then
-    /// hash all of them in one call to the four-lane kernel and copy the digests out.
-    @inline(__always)
+    /// The `.avx2` kernel: scan every value, storing its message words instead of hashing them
+    /// (the same scanners and accept-only contract as `Canonicalizer.fastScan`), then hash them
+    /// in two calls to the four-lane kernel and copy the digests out. An address is one word,
+    /// kept in `finals` (back to back: loaded four at once, no sorting); a name's words go to
+    /// `words` (`fastDomain` with a `SipWords` sink), hashed by the sorting kernel.
+    @inline(never)
     private func canonicalDigestLanes(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, into batch: FastDigestBatch, k0: UInt64, k1: UInt64
     ) {
         let results = batch.results
+        let words = batch.words
+        let finals = batch.finals
+        let finalSlots = batch.finalSlots
         let wordFirsts = batch.wordFirsts
         let wordCounts = batch.wordCounts
+        let wordSlots = batch.wordSlots
         var offset = 0
         var wordOffset = 0
+        var finalCount = 0
+        var longCount = 0
+        let declined = FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4)
         for index in range {
             let slot = index &- range.lowerBound
             let type = types.map { $0[index] } ?? nil
-            guard let scan = Canonicalizer.fastScanWords(
-                values[index], as: type, into: batch.bytes + offset, words: batch.words + wordOffset)
-            else {
-                results[slot] = FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4)
-                wordCounts[slot] = 0
+            // `Canonicalizer.fastScan`'s dispatch, with each scanner's branch filing its value
+            // in its own list (no second branch on the type).
+            guard let (input, count, ipv4, detecting) = Canonicalizer.fastDispatch(values[index], as: type) else {
+                results[slot] = declined
                 continue
             }
+            let out = batch.bytes + offset
+            if ipv4, let address = Canonicalizer.fastIPv4(input, count, out) {
+                finals[finalCount] = SipHash.ipv4Word(prefix: Canonicalizer.digestPrefix(.ipv4), address: address)
+                finalSlots[finalCount] = UInt32(truncatingIfNeeded: slot)
+                finalCount &+= 1
+                results[slot] = FastDigest(lo: 0, hi: 0, offset: Int32(truncatingIfNeeded: offset), count: 4, type: .ipv4)
+                offset &+= 4
+                continue
+            }
+            var sink = SipWords(words + wordOffset)
+            guard type != .ipv4, Canonicalizer.fastDomain(
+                input, count, out, detecting: detecting, hashing: true, sip: &sink,
+                prefix: Canonicalizer.digestPrefix(.domain)) != nil
+            else {
+                results[slot] = declined
+                continue
+            }
+            wordFirsts[longCount] = UInt32(truncatingIfNeeded: wordOffset)
+            wordCounts[longCount] = UInt32(truncatingIfNeeded: sink.count)
+            wordSlots[longCount] = UInt32(truncatingIfNeeded: slot)
+            longCount &+= 1
             results[slot] = FastDigest(
-                lo: 0, hi: 0, offset: Int32(truncatingIfNeeded: offset),
-                count: Int32(truncatingIfNeeded: scan.count), type: scan.type)
-            wordFirsts[slot] = UInt32(truncatingIfNeeded: wordOffset)
-            wordCounts[slot] = UInt32(truncatingIfNeeded: scan.words)
-            offset &+= scan.count
-            wordOffset &+= scan.words
+                lo: 0, hi: 0, offset: Int32(truncatingIfNeeded: offset), count: Int32(truncatingIfNeeded: count),
+                type: .domain)
+            wordOffset &+= sink.count
+            offset &+= count
         }
-        let count = range.count
         let digests = batch.digests
+        SipHashLanes.digestFinals(k0: k0, k1: k1, finals: finals, count: finalCount, avx2: true, into: digests)
+        let longDigests = digests + 2 &* finalCount
         SipHashLanes.digest(
-            k0: k0, k1: k1, words: batch.words, wordFirsts: wordFirsts, wordCounts: wordCounts, count: count,
-            avx2: true, into: digests)
-        for slot in 0..<count where wordCounts[slot] != 0 {
-            results[slot].lo = digests[2 &* slot]
-            results[slot].hi = digests[2 &* slot &+ 1]
+            k0: k0, k1: k1, words: words, wordFirsts: wordFirsts, wordCounts: wordCounts, count: longCount,
+            avx2: true, into: longDigests)
+        for index in 0..<finalCount {
+            let slot = Int(finalSlots[index])
+            results[slot].lo = digests[2 &* index]
+            results[slot].hi = digests[2 &* index &+ 1]
+        }
+        for index in 0..<longCount {
+            let slot = Int(wordSlots[index])
+            results[slot].lo = longDigests[2 &* index]
+            results[slot].hi = longDigests[2 &* index &+ 1]
         }
     }
 }
@@ -120,12 +165,16 @@ package final class FastDigestBatch {
     /// The canonical bytes of the accepted values, back to back; room for `capacity` names of
     /// `Canonicalizer.fastPathMaxBytes` (the most the fast path writes for one value).
     let bytes: UnsafeMutablePointer<UInt8>
-    /// `.avx2` only: the SipHash message words of the accepted values, back to back (room for
-    /// `capacity` × `Canonicalizer.fastPathMaxWords`), and per slot where its words start and
-    /// how many there are (0: declined), and the kernel's output, two words per slot.
+    /// `.avx2` only: the SipHash message words of the accepted values of more than one word,
+    /// back to back (room for `capacity` × `Canonicalizer.fastPathMaxWords`), with where each
+    /// value's words start, how many, and its slot; the one-word messages, back to back, with
+    /// their slots; and the kernel's output, two words per value (one-word messages first).
     let words: UnsafeMutablePointer<UInt64>
     let wordFirsts: UnsafeMutablePointer<UInt32>
     let wordCounts: UnsafeMutablePointer<UInt32>
+    let wordSlots: UnsafeMutablePointer<UInt32>
+    let finals: UnsafeMutablePointer<UInt64>
+    let finalSlots: UnsafeMutablePointer<UInt32>
     let digests: UnsafeMutablePointer<UInt64>
 
     package init(capacity: Int, kernel: SipHashKernel = .preferred) {
@@ -137,13 +186,19 @@ package final class FastDigestBatch {
         let byteCount = capacity * Canonicalizer.fastPathMaxBytes
         bytes = .allocate(capacity: byteCount)
         bytes.initialize(repeating: 0, count: byteCount)
-        let wordCount = kernel == .avx2 ? capacity * Canonicalizer.fastPathMaxWords : 0
-        words = .allocate(capacity: max(wordCount, 1))
-        words.initialize(repeating: 0, count: max(wordCount, 1))
+        let wordCount = kernel == .avx2 ? capacity * Canonicalizer.fastPathMaxWords : 1
+        words = .allocate(capacity: wordCount)
+        words.initialize(repeating: 0, count: wordCount)
         wordFirsts = .allocate(capacity: capacity)
         wordFirsts.initialize(repeating: 0, count: capacity)
         wordCounts = .allocate(capacity: capacity)
         wordCounts.initialize(repeating: 0, count: capacity)
+        wordSlots = .allocate(capacity: capacity)
+        wordSlots.initialize(repeating: 0, count: capacity)
+        finals = .allocate(capacity: capacity)
+        finals.initialize(repeating: 0, count: capacity)
+        finalSlots = .allocate(capacity: capacity)
+        finalSlots.initialize(repeating: 0, count: capacity)
         digests = .allocate(capacity: 2 * capacity)
         digests.initialize(repeating: 0, count: 2 * capacity)
     }
@@ -154,6 +209,9 @@ package final class FastDigestBatch {
         words.deallocate()
         wordFirsts.deallocate()
         wordCounts.deallocate()
+        wordSlots.deallocate()
+        finals.deallocate()
+        finalSlots.deallocate()
         digests.deallocate()
     }
 

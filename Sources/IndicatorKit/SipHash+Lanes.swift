@@ -79,6 +79,17 @@ enum SipHashLanes {
         chub_siphash128_words(avx2 ? 1 : 0, k0, k1, words, wordFirsts, wordCounts, count, digests)
     }
 
+    /// SipHash-2-4-128 of `count` one-word messages (each its final word: messages of 0–7
+    /// bytes, such as an IPv4 address's `version ‖ type ‖ 4 bytes`) at `finals`, output words
+    /// to `digests[2i]`, `digests[2i + 1]`: four per load, no sorting. `avx2` as in `digest`.
+    @inline(__always)
+    static func digestFinals(
+        k0: UInt64, k1: UInt64, finals: UnsafePointer<UInt64>, count: Int, avx2: Bool,
+        into digests: UnsafeMutablePointer<UInt64>
+    ) {
+        chub_siphash128_final_words(avx2 ? 1 : 0, k0, k1, finals, count, digests)
+    }
+
     /// Four messages in the four lanes as given (lanes of unequal length, no sorting): for
     /// tests of the masking. `messages[i]` has `counts[i]` ≥ 1 words. Returns (lo, hi) per lane.
     static func digest4(

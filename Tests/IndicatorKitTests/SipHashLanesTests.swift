@@ -174,6 +174,30 @@ struct SipHashLanesTests {
         }
     }
 
+    @Test("one-word messages (0…7 bytes) back to back, 0…40 of them, equal libsodium")
+    func oneWordMessages() {
+        var generator = Generator(seed: 0x0E1D)
+        for count in 0...40 {
+            let key = (0..<16).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            let (k0, k1) = Self.halves(key)
+            let messages = (0..<count).map { _ in
+                (0..<Int(generator.next() % 8)).map { _ in UInt8(truncatingIfNeeded: generator.next()) }
+            }
+            let finals = messages.map { Self.words($0)[0] } + [0]  // never empty
+            for avx2 in [true, false] {
+                var digests = [UInt64](repeating: 0x5EED, count: 2 * count + 2)
+                digests.withUnsafeMutableBufferPointer { out in
+                    SipHashLanes.digestFinals(k0: k0, k1: k1, finals: finals, count: count, avx2: avx2, into: out.baseAddress!)
+                }
+                for (index, message) in messages.enumerated() {
+                    #expect(Self.equal((digests[2 * index], digests[2 * index + 1]), Self.sodium(key, message)),
+                            "\(count) messages, message \(index), avx2 \(avx2)")
+                }
+                #expect(digests[2 * count] == 0x5EED && digests[2 * count + 1] == 0x5EED, "wrote past the end")
+            }
+        }
+    }
+
     @Test("the AVX2 check agrees with /proc/cpuinfo (x86-64 Linux)")
     func avx2CheckMatchesCPUInfo() throws {
         #if arch(x86_64) && os(Linux)

@@ -35,6 +35,14 @@ void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *w
                            uint64_t *digests);
 
 /*
+ * Digests `count` messages of one word each (messages of 0-7 bytes: each is its final word;
+ * an IPv4 address's `version || type || 4 bytes` is one), given back to back at `finals`:
+ * no sorting or gathering, four loaded at once. Digests as above.
+ */
+void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                 uint64_t *digests);
+
+/*
  * Four messages exactly as given, one per lane, without sorting (for tests of unequal lanes):
  * message i is counts[i] >= 1 words at messages[i]; digests as above, digests[0..<8].
  * Falls back to the portable code like chub_siphash128_words.
