@@ -182,14 +182,9 @@ extension PartnerPolicy {
         let dailyQuota = reader.required(fields, "daily_quota", path: "daily_quota").flatMap { value in
             reader.positiveInteger(value, at: "daily_quota", maximum: maxDailyQuotaLimit)
         }
-        let tlpCeiling = reader.required(fields, "tlp_ceiling", path: "tlp_ceiling").flatMap { value -> TLP? in
-            guard let name = reader.string(value, at: "tlp_ceiling") else { return nil }
-            guard let tlp = TLP(name: name) else {
-                reader.problem("tlp_ceiling", "unknown TLP level \(PolicyText.quoted(name)) "
-                               + "(one of: \(TLP.allCases.map(\.name).joined(separator: ", ")))")
-                return nil
-            }
-            return tlp
+        let tlpCeiling = reader.required(fields, "tlp_ceiling", path: "tlp_ceiling").flatMap { value in
+            reader.named(value, at: "tlp_ceiling", item: "TLP level", parse: { TLP(name: $0) },
+                         known: TLP.allCases.map(\.name))
         }
         let priorities = reader.required(fields, "priorities", path: "priorities").flatMap { value in
             reader.list(value, at: "priorities", item: "priority", emptyReason: empty,

@@ -46,35 +46,20 @@ extension PartnerPolicy {
     private static func readUploadDefaults(_ value: PolicyJSON, reader: inout PolicyFieldReader) -> UploadPolicy.Defaults? {
         let path = "upload.defaults"
         guard let fields = reader.members(of: value, at: path, known: uploadDefaultsFieldNames) else { return nil }
-        let category = reader.required(fields, "category", path: path + ".category").flatMap { value -> ThreatCategory? in
-            guard let name = reader.string(value, at: path + ".category") else { return nil }
-            guard let category = ThreatCategory(name: name) else {
-                reader.problem(path + ".category", "unknown category \(PolicyText.quoted(name)) "
-                               + "(one of: \(ThreatCategory.allCases.map(\.name).joined(separator: ", ")))")
-                return nil
-            }
-            return category
+        let category = reader.required(fields, "category", path: path + ".category").flatMap { value in
+            reader.named(value, at: path + ".category", item: "category", parse: { ThreatCategory(name: $0) },
+                         known: ThreatCategory.allCases.map(\.name))
         }
         let confidence = reader.required(fields, "confidence", path: path + ".confidence").flatMap { value in
             reader.integer(value, at: path + ".confidence", in: 0...100)
         }
-        let tlp = reader.required(fields, "tlp", path: path + ".tlp").flatMap { value -> TLP? in
-            guard let name = reader.string(value, at: path + ".tlp") else { return nil }
-            guard let tlp = TLP(name: name) else {
-                reader.problem(path + ".tlp", "unknown TLP level \(PolicyText.quoted(name)) "
-                               + "(one of: \(TLP.allCases.map(\.name).joined(separator: ", ")))")
-                return nil
-            }
-            return tlp
+        let tlp = reader.required(fields, "tlp", path: path + ".tlp").flatMap { value in
+            reader.named(value, at: path + ".tlp", item: "TLP level", parse: { TLP(name: $0) },
+                         known: TLP.allCases.map(\.name))
         }
-        let action = reader.required(fields, "action", path: path + ".action").flatMap { value -> ActionHint? in
-            guard let name = reader.string(value, at: path + ".action") else { return nil }
-            guard let action = ActionHint(name: name) else {
-                reader.problem(path + ".action", "unknown action \(PolicyText.quoted(name)) "
-                               + "(one of: \(ActionHint.allCases.map(\.name).joined(separator: ", ")))")
-                return nil
-            }
-            return action
+        let action = reader.required(fields, "action", path: path + ".action").flatMap { value in
+            reader.named(value, at: path + ".action", item: "action", parse: { ActionHint(name: $0) },
+                         known: ActionHint.allCases.map(\.name))
         }
         let ttlDays = reader.required(fields, "ttl_days", path: path + ".ttl_days").flatMap { value in
             reader.integer(value, at: path + ".ttl_days", in: 1...UploadPolicy.maxTTLDays)

@@ -62,6 +62,18 @@ struct PolicyFieldReader {
         return text
     }
 
+    /// One name turned into a value by `parse`; refuses a non-string and an unknown name
+    /// (`unknown <item> 'x' (one of: …)`, listing `known`). `item` is the noun for messages.
+    mutating func named<Value>(_ value: PolicyJSON, at path: String, item: String, parse: (String) -> Value?,
+                               known: [String]) -> Value? {
+        guard let name = string(value, at: path) else { return nil }
+        guard let parsed = parse(name) else {
+            problem(path, "unknown \(item) \(PolicyText.quoted(name)) (one of: \(known.joined(separator: ", ")))")
+            return nil
+        }
+        return parsed
+    }
+
     /// A positive integer no larger than `maximum`, written as plain digits.
     mutating func positiveInteger(_ value: PolicyJSON, at path: String, maximum: Int) -> Int? {
         guard case .number(let text) = value else {
