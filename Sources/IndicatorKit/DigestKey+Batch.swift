@@ -62,7 +62,7 @@ extension DigestKey {
     /// (the same scanners and accept-only contract as `Canonicalizer.fastScan`), then hash them
     /// in two calls to the four-lane kernel and copy the digests out. An address is one word,
     /// kept in `finals` (back to back: loaded four at once, no sorting); a name's words go to
-    /// `words` (`fastDomain` with a `SipWords` sink), hashed by the sorting kernel.
+    /// `words` (`Canonicalizer.fastNameWords`), hashed by the sorting kernel.
     @inline(never)
     private func canonicalDigestLanes(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
@@ -98,22 +98,20 @@ extension DigestKey {
                 offset &+= 4
                 continue
             }
-            var sink = SipWords(words + wordOffset)
-            guard type != .ipv4, Canonicalizer.fastDomain(
-                input, count, out, detecting: detecting, hashing: true, sip: &sink,
-                prefix: Canonicalizer.digestPrefix(.domain)) != nil
+            guard type != .ipv4, let wordCount = Canonicalizer.fastNameWords(
+                input, count, out, detecting: detecting, words: words + wordOffset)
             else {
                 results[slot] = declined
                 continue
             }
             wordFirsts[longCount] = UInt32(truncatingIfNeeded: wordOffset)
-            wordCounts[longCount] = UInt32(truncatingIfNeeded: sink.count)
+            wordCounts[longCount] = UInt32(truncatingIfNeeded: wordCount)
             wordSlots[longCount] = UInt32(truncatingIfNeeded: slot)
             longCount &+= 1
             results[slot] = FastDigest(
                 lo: 0, hi: 0, offset: Int32(truncatingIfNeeded: offset), count: Int32(truncatingIfNeeded: count),
                 type: .domain)
-            wordOffset &+= sink.count
+            wordOffset &+= wordCount
             offset &+= count
         }
         let digests = batch.digests
