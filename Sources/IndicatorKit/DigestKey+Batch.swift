@@ -7,8 +7,9 @@
 /// - `.scalar`: each value is canonicalised and digested in one pass, as
 ///   `DigestKey.canonicalDigestFast(_:as:into:)` does (Swift SipHash, one value at a time).
 /// - `.avx2` (the default where the CPU has AVX2): the scan stores each value's SipHash message
-///   words instead of hashing them, then one C call (`SipHashLanes`, AVX2) hashes the batch four
-///   values at a time — about the instructions of one and a half scalar digests for four.
+///   words instead of hashing them, then two C calls (`SipHashLanes`, AVX2) hash the batch four
+///   values at a time: ≈ 113 instead of ≈ 200 instructions per value for the digest, ≈ 47 per
+///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
