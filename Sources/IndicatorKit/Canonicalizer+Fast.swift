@@ -114,6 +114,22 @@ extension Canonicalizer {
         return FastScan(type: .domain, count: count, digest: digest)
     }
 
+    /// The name scanner for the `.avx2` batch kernel: `fastDomain` with its SipHash message
+    /// words (of `version ‖ type ‖ name`) stored at `words` instead of hashed. Returns the
+    /// number of words, or nil. Out of line, as `fastName` is: one call site keeps the batch
+    /// loop small enough for the IPv4 scanner to be inlined into it.
+    @inline(never)
+    static func fastNameWords(
+        _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, detecting: Bool,
+        words: UnsafeMutablePointer<UInt64>
+    ) -> Int? {
+        var sink = SipWords(words)
+        guard fastDomain(p, count, out, detecting: detecting, hashing: true, sip: &sink, prefix: digestPrefix(.domain))
+            != nil
+        else { return nil }
+        return sink.count
+    }
+
     /// The first two message bytes of a digest of `type`: `version ‖ type`, little-endian.
     @inline(__always)
     static func digestPrefix(_ type: IndicatorType) -> UInt16 {

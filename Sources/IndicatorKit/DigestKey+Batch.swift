@@ -7,8 +7,9 @@
 /// - `.scalar`: each value is canonicalised and digested in one pass, as
 ///   `DigestKey.canonicalDigestFast(_:as:into:)` does (Swift SipHash, one value at a time).
 /// - `.avx2` (the default where the CPU has AVX2): the scan stores each value's SipHash message
-///   words instead of hashing them, then one C call (`SipHashLanes`, AVX2) hashes the batch four
-///   values at a time — about the instructions of one and a half scalar digests for four.
+///   words instead of hashing them, then two C calls (`SipHashLanes`, AVX2) hash the batch four
+///   values at a time: ≈ 113 instead of ≈ 200 instructions per value for the digest, ≈ 47 per
+///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
@@ -62,7 +63,7 @@ extension DigestKey {
     /// (the same scanners and accept-only contract as `Canonicalizer.fastScan`), then hash them
     /// in two calls to the four-lane kernel and copy the digests out. An address is one word,
     /// kept in `finals` (back to back: loaded four at once, no sorting); a name's words go to
-    /// `words` (`fastDomain` with a `SipWords` sink), hashed by the sorting kernel.
+    /// `words` (`Canonicalizer.fastNameWords`), hashed by the sorting kernel.
     @inline(never)
     private func canonicalDigestLanes(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
@@ -98,22 +99,20 @@ extension DigestKey {
                 offset &+= 4
                 continue
             }
-            var sink = SipWords(words + wordOffset)
-            guard type != .ipv4, Canonicalizer.fastDomain(
-                input, count, out, detecting: detecting, hashing: true, sip: &sink,
-                prefix: Canonicalizer.digestPrefix(.domain)) != nil
+            guard type != .ipv4, let wordCount = Canonicalizer.fastNameWords(
+                input, count, out, detecting: detecting, words: words + wordOffset)
             else {
                 results[slot] = declined
                 continue
             }
             wordFirsts[longCount] = UInt32(truncatingIfNeeded: wordOffset)
-            wordCounts[longCount] = UInt32(truncatingIfNeeded: sink.count)
+            wordCounts[longCount] = UInt32(truncatingIfNeeded: wordCount)
             wordSlots[longCount] = UInt32(truncatingIfNeeded: slot)
             longCount &+= 1
             results[slot] = FastDigest(
                 lo: 0, hi: 0, offset: Int32(truncatingIfNeeded: offset), count: Int32(truncatingIfNeeded: count),
                 type: .domain)
-            wordOffset &+= sink.count
+            wordOffset &+= wordCount
             offset &+= count
         }
         let digests = batch.digests
