@@ -35,7 +35,10 @@ let package = Package(
         // Linux interfaces Glibc does not export to Swift (epoll, eventfd, signalfd).
         .target(name: "CHubSys"),
 
-        .target(name: "IndicatorKit", dependencies: ["CSodium"], swiftSettings: strict),
+        // SipHash-2-4-128 four messages at a time in AVX2 registers, runtime-dispatched
+        // (portable C elsewhere): the batch digest's kernel (docs/STORE-FORMAT.md, "Digest").
+        .target(name: "CHubSipHash", cSettings: [.unsafeFlags(["-O3"])]),
+        .target(name: "IndicatorKit", dependencies: ["CSodium", "CHubSipHash"], swiftSettings: strict),
         // The strict JSON parser policies and feeds share (tree and pull interfaces). No dependencies.
         .target(name: "HubJSON", dependencies: ["IndicatorKit"], swiftSettings: strict),
         .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "HubPOSIX"],
@@ -49,7 +52,8 @@ let package = Package(
         .target(name: "HubTLS", dependencies: ["COpenSSL", "HubPOSIX", "IndicatorKit"], swiftSettings: strict),
         // Sockets, event loops, TLS sessions, the request pipeline: policy, matcher, audit.
         .target(name: "HubServer",
-                dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS"],
+                dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS",
+                               "FeedFormats"],
                 swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),

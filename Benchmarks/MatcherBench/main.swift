@@ -21,12 +21,15 @@ struct Options {
     var hitRate = 0.5
     var coldStage = true
     var interleave = false
+    var scalarSipHash = false
+    var compareScalar = false
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
                             [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
-                            [--interleave] [--dir DIRECTORY]
+                            [--interleave] [--scalar-siphash] [--compare-scalar]
+                            [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --lookups N        lookups per timed run (default 2000000)
@@ -38,6 +41,11 @@ struct Options {
           --no-cold-stage    scan buckets and read cold records in the last stage (no stage
                              of their own that prefetches the cold record of a match)
           --interleave       alternate our runs with the reference's (default: all ours first)
+          --scalar-siphash   ours: digest one value at a time in Swift even where the CPU has
+                             AVX2 (default there: four at a time, CHubSipHash; sets
+                             IHUB_SCALAR_SIPHASH=1)
+          --compare-scalar   also time a second matcher with the scalar SipHash, its runs
+                             interleaved with ours and the reference's (scalar_* fields)
           --dir DIRECTORY    where to write the snapshot (default: a temporary directory)
         """
 
@@ -65,6 +73,8 @@ struct Options {
                 }
                 hitRate = value
             case "--interleave": interleave = true
+            case "--scalar-siphash": scalarSipHash = true
+            case "--compare-scalar": compareScalar = true
             case "--dir":
                 guard let value = iterator.next() else { fail("--dir needs a directory") }
                 directory = value
@@ -115,6 +125,9 @@ let buildKind = "release"
 #endif
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
+// Before any matcher exists: each reads the kernel choice when it creates its batch.
+if options.scalarSipHash { setenv(SipHashKernel.scalarVariable, "1", 1) }
+let sipHashKernel = SipHashKernel.preferred
 let keyBytes: [UInt8] = (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
 let key = DigestKey(bytes: keyBytes)!
 let now = UInt32(Date().timeIntervalSince1970)
@@ -168,6 +181,19 @@ do {
         coldStage: options.coldStage)
 } catch { fail("\(error)", status: 1) }
 
+// --compare-scalar: the same matcher with the scalar SipHash kernel (the kernel is chosen when
+// a matcher creates its batch, from IHUB_SCALAR_SIPHASH).
+var scalarMatcher: Matcher? = nil
+if options.compareScalar {
+    setenv(SipHashKernel.scalarVariable, "1", 1)
+    do {
+        scalarMatcher = try Matcher(
+            snapshot: snapshot, key: key, batchSize: options.batch, rawDigests: !options.canonicalize,
+            coldStage: options.coldStage)
+    } catch { fail("\(error)", status: 1) }
+    if !options.scalarSipHash { unsetenv(SipHashKernel.scalarVariable) }
+}
+
 progress("generating \(options.lookups) queries")
 let queries = QuerySet(count: options.lookups, entries: options.entries, hitRate: options.hitRate, seed: 42)
 
@@ -192,6 +218,8 @@ var oursCPUTimes: [Double] = []
 var referenceTimes: [Double] = []
 var referenceCPUTimes: [Double] = []
 var referenceSum: UInt64 = 0
+var scalarTimes: [Double] = []
+var scalarCPUTimes: [Double] = []
 let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 keyBytes.withUnsafeBufferPointer { keyBuffer in
     queries.offsets.withUnsafeBufferPointer { offsets in
@@ -221,8 +249,18 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
                         if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
                         progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
                     }
-                    if options.interleave {
-                        for run in 0...options.runs { oursRun(run); referenceRun(run) }
+                    let scalarRun = { (run: Int) in
+                        guard let scalarMatcher else { return }
+                        let start = seconds()
+                        let cpuStart = threadSeconds()
+                        scalarMatcher.match(values, types: types, now: now, into: records)
+                        let cpuElapsed = threadSeconds() - cpuStart
+                        let elapsed = seconds() - start
+                        if run > 0 { scalarTimes.append(elapsed); scalarCPUTimes.append(cpuElapsed) }
+                        progress("scalar run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                    }
+                    if options.interleave || options.compareScalar {
+                        for run in 0...options.runs { scalarRun(run); oursRun(run); referenceRun(run) }
                     } else {
                         for run in 0...options.runs { oursRun(run) }
                         for run in 0...options.runs { referenceRun(run) }
@@ -316,7 +354,13 @@ let fields: [(String, String)] = [
     ("best_cpu_lookups_per_second", json(oursBestCPU, 0)),
     ("best_cpu_reference_lookups_per_second", json(referenceBestCPU, 0)),
     ("best_cpu_ratio", json(oursBestCPU / referenceBestCPU)),
-    ("interleave", "\(options.interleave)"),
+    ("interleave", "\(options.interleave || options.compareScalar)"),
+    ("siphash", "\"\(sipHashKernel.rawValue)\""),
+    ("scalar_lookups_per_second", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimes), 0)),
+    ("scalar_ratio", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimes) / reference)),
+    ("scalar_cpu_ratio", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarCPUTimes) / referenceCPU)),
+    ("scalar_best_cpu_ratio",
+     scalarTimes.isEmpty ? "null" : json(Double(queries.count) / scalarCPUTimes.min()! / referenceBestCPU)),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),

@@ -2,9 +2,9 @@
 /// An upload that says it is defanged (`ihub ingest --defanged`) is refanged before reading;
 /// otherwise a value carrying a marker is refused with a hint. Markers: `hxxp://`, `hxxps://`
 /// (any case), `[.]`, `(.)`, `[dot]` (any case), `[:]`, `[@]`.
-enum Defang {
+package enum Defang {
     /// The first marker in `value`, as written, or nil. Allocation-free for clean values.
-    static func firstMarker(in value: UnsafeBufferPointer<UInt8>) -> String? {
+    package static func firstMarker(in value: UnsafeBufferPointer<UInt8>) -> String? {
         if schemeMarkerLength(value) != nil {
             return String(decoding: value.prefix(4), as: UTF8.self) + "://"
         }
@@ -21,7 +21,7 @@ enum Defang {
 
     /// `value` with every marker replaced, written into `buffer` (at least as long as `value`:
     /// refanging only shortens).
-    static func refang(_ value: UnsafeBufferPointer<UInt8>, into buffer: UnsafeMutableBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
+    package static func refang(_ value: UnsafeBufferPointer<UInt8>, into buffer: UnsafeMutableBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8> {
         var out = 0
         var index = 0
         if schemeMarkerLength(value) != nil {

@@ -155,7 +155,7 @@ public struct FeedDigester {
     /// real host, and no resolvable host name contains an escaped byte. Real MISP events hold
     /// `url` attributes such as "not a url at all", which canonicalise to
     /// `http://not%20a%20url%20at%20all/`: refused here rather than stored.
-    static func implausibleURLHost(_ canonical: UnsafeBufferPointer<UInt8>) -> String? {
+    package static func implausibleURLHost(_ canonical: UnsafeBufferPointer<UInt8>) -> String? {
         guard let schemeEnd = canonical.firstIndex(of: UInt8(ascii: ":")),
               schemeEnd + 3 <= canonical.count else { return nil }
         let hostStart = schemeEnd + 3

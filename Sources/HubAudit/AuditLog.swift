@@ -1,11 +1,14 @@
 import Foundation
 
-/// The append-only audit log of a data directory (docs/AUDIT-LOG.md), written by one thread
-/// with group commit: records queued by any number of connections are sealed in queue order
-/// and written with one `write`. When their completions are called depends on `SyncMode`:
-/// after the `write` (`interval`: the bytes survive a crash of the process, and `fdatasync`
-/// follows within the interval) or after the `fdatasync` (`group`). A failed write or sync
-/// fails every later append, so a server never answers unaudited.
+/// The append-only audit log of a data directory (docs/AUDIT-LOG.md), written with group
+/// commit: records queued by any number of connections (`append`) are sealed in queue order
+/// by a writer thread and written with one `write`; an event loop may instead seal and write
+/// its own records on its own thread (`write(_:)`, interval mode). Both hold one chain lock
+/// from sealing to the end of the `write`, so the file's order is the chain's order. When a
+/// record counts as appended depends on `SyncMode`: after the `write` (`interval`: the bytes
+/// survive a crash of the process, and `fdatasync` follows within the interval) or after the
+/// `fdatasync` (`group`). A failed write or sync fails every later append, so a server never
+/// answers unaudited.
 public final class AuditLog: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<UInt64, AuditError>) -> Void
 
@@ -66,7 +69,10 @@ public final class AuditLog: @unchecked Sendable {
     private var syncerDone = true
     private var tally = Counters()
 
-    // Owned by the writer thread after init:
+    /// Held from sealing a group to the end of its `write` (and around rotation), by the
+    /// writer thread or by a caller of `write(_:)`: it owns the chain state below.
+    private let chainLock = NSLock()
+    // Guarded by `chainLock` (and `head` also by `condition`, for readers):
     private var head: AuditChain.Head
     private var segment: Int
     private var segmentSize: Int
@@ -173,6 +179,92 @@ public final class AuditLog: @unchecked Sendable {
         condition.unlock()
     }
 
+    /// Whether `write(_:)` answers without waiting for the disk (interval mode): an event loop
+    /// then writes its own records instead of handing them to the writer thread.
+    public var writesInline: Bool { syncMode != .group }
+
+    /// Seals `records` as the next records of the chain and writes them with one `write(2)`
+    /// on the calling thread; returns the `seq` of the first. The records are appended when
+    /// this returns as `syncMode` says: written (interval mode: `fdatasync` follows within the
+    /// interval, from the syncer thread), or written and synced (`group`, which blocks the
+    /// caller for the sync: event loops use `append` there). No hand-off to another thread,
+    /// so an event loop can answer at once (docs/AUDIT-LOG.md, "Writing").
+    public func write(_ records: [AuditRecord]) -> Result<UInt64, AuditError> {
+        guard !records.isEmpty else { return .success(lastSeq + 1) }
+        chainLock.lock()
+        condition.lock()
+        let refusal: AuditError? = failure ?? (closing ? .closed : nil)
+        condition.unlock()
+        if let refusal {
+            chainLock.unlock()
+            return .failure(refusal)
+        }
+        let outcome = writeGroup(records.count) { seq in
+            records.withUnsafeBufferPointer { group in
+                for record in group {
+                    seq += 1
+                    AuditChain.seal(record, seq: seq, prevHex: &prevHex, recoveredBytes: recoveredBytes, appendingTo: &buffer)
+                    recoveredBytes = 0
+                }
+            }
+        }
+        chainLock.unlock()
+        guard case .success(let firstSeq) = outcome else { return outcome }
+        if syncMode == .group {
+            syncLock.lock()
+            let synced = sync()
+            syncLock.unlock()
+            guard synced else { return .failure(.failed("fdatasync failed")) }
+        }
+        return .success(firstSeq)
+    }
+
+    /// Seals a group (`seal` appends `count` records to `buffer`, advancing the `seq` it is
+    /// given), writes it with one `write`, moves the head, and rotates the segment when it is
+    /// full. Call with `chainLock` held. A failed write restores the chain and stops the log.
+    private func writeGroup(_ count: Int, seal: (inout UInt64) -> Void) -> Result<UInt64, AuditError> {
+        buffer.removeAll(keepingCapacity: buffer.capacity <= 16 << 20)
+        let firstSeq = head.seq + 1
+        var seq = head.seq
+        let startHash = prevHex
+        seal(&seq)
+        let path = directory + "/" + AuditFormat.segmentName(segment)
+        do throws(AuditError) {
+            try AuditFile.write(fd, buffer, path: path)
+        } catch {
+            prevHex = startHash
+            stop(error)
+            let reason: AuditError = if case .failed = error { error } else { .failed(error.description) }
+            return .failure(reason)
+        }
+        let newHead = AuditChain.Head(seq: seq, hash: String(decoding: prevHex, as: UTF8.self))
+        condition.lock()
+        // A sync that failed meanwhile (the syncer thread) stops answers from here on.
+        if let failure {
+            condition.unlock()
+            return .failure(failure)
+        }
+        head = newHead
+        tally.writes += 1
+        tally.unsyncedRecords += count
+        written += 1
+        // Wake the syncer only when this write is the first unsynced one: while it waits for
+        // its interval to pass it needs no wake-up per write.
+        if written == synced + 1 { condition.broadcast() }
+        condition.unlock()
+        segmentSize += buffer.count
+        if segmentSize >= segmentLimit {
+            syncLock.lock()
+            defer { syncLock.unlock() }
+            do throws(AuditError) {
+                if !unsyncedWrites() || sync() { try rotate() }
+            } catch {
+                stop(error)
+            }
+        }
+        return .success(firstSeq)
+    }
+
     /// Appends `record` and waits for its completion; returns its `seq`.
     public func appendAndWait(_ record: AuditRecord) throws(AuditError) -> UInt64 {
         let done = DispatchSemaphore(value: 0)
@@ -200,10 +292,13 @@ public final class AuditLog: @unchecked Sendable {
             while queue.isEmpty && !closing { condition.wait() }
             if queue.isEmpty {
                 condition.unlock()
-                // Everything written reaches the disk before close returns.
+                // Everything written reaches the disk before close returns (`chainLock`: a
+                // `write(_:)` that began before `closing` was set has finished).
+                chainLock.lock()
                 syncLock.lock()
                 if unsyncedWrites() { _ = sync() }
                 syncLock.unlock()
+                chainLock.unlock()
                 condition.lock()
                 writerDone = true
                 condition.broadcast()
@@ -220,38 +315,22 @@ public final class AuditLog: @unchecked Sendable {
     /// Seals and writes one group; completes it after the write (interval mode: the syncer
     /// thread calls `fdatasync` within the interval) or after its own `fdatasync` (group).
     private func commit(_ group: [(AuditRecord, Completion)]) {
-        buffer.removeAll(keepingCapacity: buffer.capacity <= 16 << 20)
-        let firstSeq = head.seq + 1
-        var seq = head.seq
-        let startHash = prevHex
-        for (record, _) in group {
-            seq += 1
-            AuditChain.seal(record, seq: seq, prevHex: &prevHex, recoveredBytes: recoveredBytes, appendingTo: &buffer)
-            recoveredBytes = 0
+        chainLock.lock()
+        let outcome = writeGroup(group.count) { seq in
+            for (record, _) in group {
+                seq += 1
+                AuditChain.seal(record, seq: seq, prevHex: &prevHex, recoveredBytes: recoveredBytes, appendingTo: &buffer)
+                recoveredBytes = 0
+            }
         }
-        let path = directory + "/" + AuditFormat.segmentName(segment)
-        do throws(AuditError) {
-            try AuditFile.write(fd, buffer, path: path)
-        } catch {
-            prevHex = startHash
+        chainLock.unlock()
+        let firstSeq: UInt64
+        switch outcome {
+        case .success(let seq): firstSeq = seq
+        case .failure(let error):
             fail(group, error)
             return
         }
-        let newHead = AuditChain.Head(seq: seq, hash: String(decoding: prevHex, as: UTF8.self))
-        condition.lock()
-        // A sync that failed meanwhile (the syncer thread) stops answers from here on.
-        if let failure {
-            condition.unlock()
-            fail(group, failure)
-            return
-        }
-        head = newHead
-        tally.writes += 1
-        tally.unsyncedRecords += group.count
-        written += 1
-        condition.broadcast()  // the syncer
-        condition.unlock()
-        segmentSize += buffer.count
         if syncMode == .group {
             syncLock.lock()
             let synced = sync()
@@ -263,16 +342,6 @@ public final class AuditLog: @unchecked Sendable {
         }
         // Interval mode: the answers may leave now, the bytes are in the kernel, in order.
         for (offset, (_, completion)) in group.enumerated() { completion(.success(firstSeq + UInt64(offset))) }
-        if segmentSize >= segmentLimit {
-            syncLock.lock()
-            defer { syncLock.unlock() }
-            do throws(AuditError) {
-                guard !unsyncedWrites() || sync() else { return }
-                try rotate()
-            } catch {
-                stop(error)
-            }
-        }
     }
 
     /// Whether a write has not been synced yet.

@@ -89,6 +89,7 @@ extension AuditRecord {
         AuditBytes.appendDecimal(UInt64(max(0, policyVersion)), to: &out)
         AuditBytes.key("latency_us", to: &out)
         AuditBytes.appendDecimal(latencyMicros, to: &out)
+        feed?.append(to: &out)
         AuditBytes.key("recovered_bytes", to: &out)
         AuditBytes.appendDecimal(UInt64(max(0, recoveredBytes)), to: &out)
         AuditBytes.key("prev", to: &out)

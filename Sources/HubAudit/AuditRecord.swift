@@ -36,12 +36,14 @@ public struct AuditRecord: Equatable, Sendable {
     public var code: String
     public var policyVersion: Int
     public var latencyMicros: UInt64
+    /// An upload's or a withdrawal's details (kinds `upload` and `withdraw`); nil for a query.
+    public var feed: FeedAudit?
 
     public init(
         timeMicros: UInt64, kind: Kind = .query, partner: String, certificateSHA256: [UInt8], requestID: UInt64,
         fields: RequestFields, valueCount: Int, countsByType: [IndicatorType: Int] = [:], unknownTypeCount: Int = 0,
         refusedValues: [String: Int] = [:], hitDigests: [IndicatorDigest] = [], decision: Decision,
-        code: String = "", policyVersion: Int, latencyMicros: UInt64
+        code: String = "", policyVersion: Int, latencyMicros: UInt64, feed: FeedAudit? = nil
     ) {
         self.timeMicros = timeMicros
         self.kind = kind
@@ -58,6 +60,7 @@ public struct AuditRecord: Equatable, Sendable {
         self.code = code
         self.policyVersion = policyVersion
         self.latencyMicros = latencyMicros
+        self.feed = feed
     }
 }
 

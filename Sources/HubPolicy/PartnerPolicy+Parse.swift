@@ -5,10 +5,13 @@ extension PartnerPolicy {
     /// Every field a policy file may hold, in the order docs/POLICY.md lists them.
     public static let fieldNames = [
         "partner", "role", "version", "comment", "valid_until", "types", "categories", "purposes", "legal_bases",
-        "required_fields", "reveal", "max_batch", "rate", "daily_quota", "tlp_ceiling", "priorities",
+        "required_fields", "reveal", "max_batch", "rate", "daily_quota", "tlp_ceiling", "priorities", "upload",
     ]
     /// The fields only a querying role (bank, isp, cert) may have.
-    public static let queryFieldNames = Array(fieldNames.dropFirst(5))
+    public static let queryFieldNames = [
+        "types", "categories", "purposes", "legal_bases", "required_fields", "reveal", "max_batch", "rate",
+        "daily_quota", "tlp_ceiling", "priorities",
+    ]
 
     public static let maxBatchLimit = 1_000_000
     public static let maxRateLimit = 1_000_000_000
@@ -62,6 +65,14 @@ extension PartnerPolicy {
                                + "\"YYYY-MM-DDTHH:MM:SSZ\" (a real one, year 1970 or later), got \(PolicyText.quoted(text))")
             }
         }
+        // Only a cert may upload; the section's own rules are checked whatever the role.
+        var upload: UploadPolicy?
+        if let value = fields["upload"] {
+            if let role, role != .cert {
+                reader.problem("upload", "only a cert may upload or withdraw (role is \(role.rawValue)); remove this field")
+            }
+            upload = readUpload(value, reader: &reader)
+        }
         guard let role else {
             // The query fields' rules depend on the role: check their syntax as for a querying one.
             _ = readQueryRights(fields, reader: &reader)
@@ -81,6 +92,7 @@ extension PartnerPolicy {
         policy.version = version
         policy.comment = comment
         policy.validUntil = validUntil
+        policy.upload = upload
         return policy
     }
 
@@ -170,14 +182,9 @@ extension PartnerPolicy {
         let dailyQuota = reader.required(fields, "daily_quota", path: "daily_quota").flatMap { value in
             reader.positiveInteger(value, at: "daily_quota", maximum: maxDailyQuotaLimit)
         }
-        let tlpCeiling = reader.required(fields, "tlp_ceiling", path: "tlp_ceiling").flatMap { value -> TLP? in
-            guard let name = reader.string(value, at: "tlp_ceiling") else { return nil }
-            guard let tlp = TLP(name: name) else {
-                reader.problem("tlp_ceiling", "unknown TLP level \(PolicyText.quoted(name)) "
-                               + "(one of: \(TLP.allCases.map(\.name).joined(separator: ", ")))")
-                return nil
-            }
-            return tlp
+        let tlpCeiling = reader.required(fields, "tlp_ceiling", path: "tlp_ceiling").flatMap { value in
+            reader.named(value, at: "tlp_ceiling", item: "TLP level", parse: { TLP(name: $0) },
+                         known: TLP.allCases.map(\.name))
         }
         let priorities = reader.required(fields, "priorities", path: "priorities").flatMap { value in
             reader.list(value, at: "priorities", item: "priority", emptyReason: empty,

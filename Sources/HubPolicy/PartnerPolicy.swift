@@ -85,13 +85,15 @@ public struct PartnerPolicy: Equatable, Hashable, Sendable {
     /// Entries marked above this answer as a miss.
     public var tlpCeiling: TLP
     public var priorities: Set<RequestPriority>
+    /// What the partner may upload and withdraw (only a `cert`); nil: neither.
+    public var upload: UploadPolicy?
 
     public init(
         partner: String, role: Role, version: UInt32, comment: String? = nil, validUntil: Int64? = nil,
         types: Set<IndicatorType>, categories: Set<ThreatCategory>, purposes: [String], legalBases: [String],
         requiredFields: Set<RequestField> = Set(RequestField.allCases), reveals: Set<RevealedField> = [],
         maxBatch: Int, rate: Rate, dailyQuota: Int, tlpCeiling: TLP,
-        priorities: Set<RequestPriority> = Set(RequestPriority.allCases)
+        priorities: Set<RequestPriority> = Set(RequestPriority.allCases), upload: UploadPolicy? = nil
     ) {
         self.partner = partner
         self.role = role
@@ -109,6 +111,7 @@ public struct PartnerPolicy: Equatable, Hashable, Sendable {
         self.dailyQuota = dailyQuota
         self.tlpCeiling = tlpCeiling
         self.priorities = priorities
+        self.upload = upload
     }
 
     /// An analyst's policy: identity, version and validity only; every query is refused.

@@ -62,6 +62,18 @@ struct PolicyFieldReader {
         return text
     }
 
+    /// One name turned into a value by `parse`; refuses a non-string and an unknown name
+    /// (`unknown <item> 'x' (one of: …)`, listing `known`). `item` is the noun for messages.
+    mutating func named<Value>(_ value: PolicyJSON, at path: String, item: String, parse: (String) -> Value?,
+                               known: [String]) -> Value? {
+        guard let name = string(value, at: path) else { return nil }
+        guard let parsed = parse(name) else {
+            problem(path, "unknown \(item) \(PolicyText.quoted(name)) (one of: \(known.joined(separator: ", ")))")
+            return nil
+        }
+        return parsed
+    }
+
     /// A positive integer no larger than `maximum`, written as plain digits.
     mutating func positiveInteger(_ value: PolicyJSON, at path: String, maximum: Int) -> Int? {
         guard case .number(let text) = value else {
@@ -83,6 +95,38 @@ struct PolicyFieldReader {
             number = sum
         }
         return number
+    }
+
+    /// An integer in `range`, written as plain digits (0 allowed when the range holds it).
+    mutating func integer(_ value: PolicyJSON, at path: String, in range: ClosedRange<Int>) -> Int? {
+        guard case .number(let text) = value, !text.isEmpty, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            problem(path, "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(value.shortDescription)")
+            return nil
+        }
+        var number = 0
+        for digit in text.utf8 {
+            let (times, overflow1) = number.multipliedReportingOverflow(by: 10)
+            let (sum, overflow2) = times.addingReportingOverflow(Int(digit - 0x30))
+            guard !overflow1, !overflow2, sum <= range.upperBound else {
+                problem(path, "must be at most \(range.upperBound), got \(text)")
+                return nil
+            }
+            number = sum
+        }
+        guard number >= range.lowerBound else {
+            problem(path, "must be at least \(range.lowerBound), got \(text)")
+            return nil
+        }
+        return number
+    }
+
+    /// `true` or `false` (not `1`, not `"true"`).
+    mutating func bool(_ value: PolicyJSON, at path: String) -> Bool? {
+        guard case .bool(let flag) = value else {
+            problem(path, "must be true or false, got \(value.shortDescription)")
+            return nil
+        }
+        return flag
     }
 
     /// A list of names, each turned into an element by `parse`; refuses non-strings, unknown

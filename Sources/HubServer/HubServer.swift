@@ -39,10 +39,15 @@ public final class HubServer: @unchecked Sendable {
         /// Whether every request gets an `event=query` log line (`--log-queries`; off by
         /// default: the audit trail already records every request).
         public var logQueries: Bool
+        /// The background compaction starts when the delta written since the last one holds
+        /// more entries than this (`--compact-after`; docs/LIVE-UPDATES.md, "Compaction").
+        public var compactAfter: Int
 
         public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
                     loops: Int? = nil, limits: SessionLimits = SessionLimits(),
-                    auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false) {
+                    auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false,
+                    compactAfter: Int = 1_000_000) {
+            self.compactAfter = max(1, compactAfter)
             self.dataDirectory = dataDirectory
             self.policiesDirectory = policiesDirectory
             self.host = host
@@ -57,7 +62,11 @@ public final class HubServer: @unchecked Sendable {
     public let configuration: Configuration
     public let log: ServerLog
     public let shared: ServerShared
-    public let snapshot: Snapshot
+    /// The snapshot the live store answers from now (nil until the first compaction of an
+    /// empty store).
+    public var snapshot: Snapshot? { live.view().snapshot }
+    /// The live store over the data directory's `store/` (uploads, withdrawals; docs/LIVE-UPDATES.md).
+    public let live: LiveStore
     private let key: DigestKey
     private let pki: HubPKI
 
@@ -85,15 +94,18 @@ public final class HubServer: @unchecked Sendable {
             throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
         }
         do {
-            snapshot = try Snapshot.open(data.snapshotPath, key: key, verification: .header)
+            live = try LiveStore.open(data: data, keyID: key.id, verification: .header)
         } catch {
-            throw ServerConfigurationError(path: data.snapshotPath, reason: error.description
-                                           + " (ingest a feed with `ihub ingest` first)")
+            throw ServerConfigurationError(path: data.storeDirectory, reason: error.description)
+        }
+        if let torn = live.recoveredTornTail {
+            log.warn("journal_torn_tail", [("path", torn.path), ("offset", String(torn.offset)), ("bytes", String(torn.bytes))])
         }
         let policies: PolicySet
         do {
             policies = try PolicySet.load(directory: configuration.policiesDirectory)
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.policiesDirectory, reason: error.description)
         }
         let tls: TLSServerContext
@@ -101,16 +113,20 @@ public final class HubServer: @unchecked Sendable {
             pki = try HubPKI.open(dataDirectory: configuration.dataDirectory)
             tls = try pki.serverContext()
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.dataDirectory + "/tls", reason: error.description)
         }
         let audit: AuditLog
         do {
             audit = try AuditLog(directory: configuration.dataDirectory + "/audit", sync: configuration.auditSync)
         } catch {
+            live.close()
             throw ServerConfigurationError(path: configuration.dataDirectory + "/audit", reason: error.description)
         }
+        let feeds = FeedService(live: live, key: key, data: data)
         shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits,
-                              logQueries: configuration.logQueries)
+                              logQueries: configuration.logQueries, feeds: feeds)
+        registerSources(policies)
         log.info("audit_opened", [("directory", audit.directory), ("sync", audit.syncMode.description),
                                   ("next_seq", String(audit.lastSeq + 1)),
                                   ("log_queries", configuration.logQueries ? "yes" : "no")])
@@ -142,8 +158,8 @@ public final class HubServer: @unchecked Sendable {
         for index in 0..<count {
             let outcome = onLoop(index) { () -> Result<UInt16, ServerConfigurationError> in
                 do {
-                    let matcher = try Matcher(snapshot: self.snapshot, key: self.key)
-                    let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits)
+                    let matcher = try Matcher(state: self.live.view(), key: self.key)
+                    let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits, live: self.live)
                     let loop = self.loops[index]
                     let acceptor = try Acceptor(host: self.configuration.host, port: wanted, loop: loop) { [unowned self] fd in
                         self.accept(fd, loop: index, service: service)
@@ -165,9 +181,10 @@ public final class HubServer: @unchecked Sendable {
         }
         port = wanted
         log.info("listening", [("host", configuration.host), ("port", String(port)), ("loops", String(count)),
-                               ("entries", String(snapshot.entryCount)),
+                               ("entries", String(snapshot?.entryCount ?? 0)), ("delta", String(live.view().deltaCount)),
                                ("partners", String(shared.policies.policies.count))])
         verifySnapshotInBackground()
+        startCompactor()
         return port
     }
 
@@ -225,8 +242,19 @@ public final class HubServer: @unchecked Sendable {
             throw ServerConfigurationError(path: pki.directory, reason: error.description)
         }
         shared.replace(policies: next, tls: tls)
+        registerSources(next)
         log.info("reloaded", [("partners", String(next.policies.count)), ("revoked", String(tls.revokedCount))])
         closeRevokedSessions(tls)
+    }
+
+    /// Gives every partner whose policy lets it upload a source id now, so that a bad
+    /// `sources` file is logged at start (or reload), not found at the first upload.
+    private func registerSources(_ policies: PolicySet) {
+        let sources = policies.policies.filter { $0.upload != nil }.map(\.partner)
+        guard let feeds = shared.feeds, !sources.isEmpty else { return }
+        for (partner, failure) in feeds.register(sources) {
+            log.error("source_registration_failed", [("partner", partner), ("reason", "\(failure)")])
+        }
     }
 
     /// Ends every established session whose certificate `tls` lists as revoked (ERROR
@@ -264,8 +292,30 @@ public final class HubServer: @unchecked Sendable {
             }
         }
         stopLoops()
+        shared.feeds?.close()
         shared.audit.close()
         log.info("stopped", [])
+    }
+
+    /// Compacts now in the background (`SIGUSR1`); the outcome is logged.
+    public func compactNow() {
+        log.info("compaction_requested", [])
+        live.requestCompaction()
+    }
+
+    /// The background compactor: over `compactAfter` delta entries or on `compactNow()`.
+    private func startCompactor() {
+        let log = self.log
+        live.startCompactor(deltaEntries: configuration.compactAfter,
+                            now: { UInt32(clamping: RequestClock.now().wallMicros / 1_000_000) }) { outcome in
+            switch outcome {
+            case .success(let summary):
+                log.info("compacted", [("sequence", String(summary.sequence)), ("entries", String(summary.entries)),
+                                       ("reports", String(summary.reports)), ("dropped", String(summary.dropped))])
+            case .failure(let error):
+                log.error("compaction_failed", [("reason", error.description)])
+            }
+        }
     }
 
     private func stopLoops() {
@@ -277,7 +327,7 @@ public final class HubServer: @unchecked Sendable {
     /// Checks the whole snapshot (body checksum and invariants) off the serving path; a failure
     /// is logged loudly (the server keeps serving what the header check accepted).
     private func verifySnapshotInBackground() {
-        let path = snapshot.path
+        guard let path = snapshot?.path else { return }
         let keyID = key.id
         let log = self.log
         let thread = Thread {
@@ -296,12 +346,12 @@ public final class HubServer: @unchecked Sendable {
 /// SIGHUP, SIGTERM and SIGINT as a descriptor (`signalfd`): block them first, in the main thread
 /// before any other starts, then wait.
 public final class SignalWatcher {
-    public enum Signal: Sendable { case reload, stop }
+    public enum Signal: Sendable { case reload, stop, compact }
     private let fd: Int32
 
-    /// Blocks SIGHUP, SIGTERM and SIGINT for this thread and the threads it starts later.
+    /// Blocks SIGHUP, SIGTERM, SIGINT and SIGUSR1 for this thread and the threads it starts later.
     public init() throws(NetError) {
-        let signals: [Int32] = [SIGHUP, SIGTERM, SIGINT]
+        let signals: [Int32] = [SIGHUP, SIGTERM, SIGINT, SIGUSR1]
         fd = signals.withUnsafeBufferPointer { chub_signalfd($0.baseAddress, Int32($0.count)) }
         guard fd >= 0 else { throw NetError(operation: "signalfd", target: "SIGHUP SIGTERM SIGINT", errno: errno) }
     }
@@ -315,6 +365,7 @@ public final class SignalWatcher {
             _ = poll(&poller, 1, -1)
             let signal = chub_signalfd_read(fd)
             if signal == SIGHUP { return .reload }
+            if signal == SIGUSR1 { return .compact }
             if signal == SIGTERM || signal == SIGINT { return .stop }
         }
     }

@@ -9,7 +9,10 @@ import IndicatorKit
 /// non-blocking TLS handshake, then frames through a `FrameDecoder` and the `ServerSession`
 /// state machine. A QUERY is decided by the loop's `QueryService`; its audit record is appended
 /// and the answer is sent only once the record is appended as the audit sync mode says (written,
-/// or written and synced: docs/AUDIT-LOG.md, "Writing"), back on this loop.
+/// or written and synced: docs/AUDIT-LOG.md, "Writing"). In interval mode the session writes
+/// the records of all the frames it handled in one pass itself, with one `write`, and then
+/// sends their answers with one TLS write; in group mode the audit writer thread completes
+/// them, back on this loop.
 ///
 /// Back-pressure: at the in-flight limit, or with more than `highWater` bytes waiting to be
 /// written, the session stops reading (and resumes below the limit / `lowWater`). Reading
@@ -21,7 +24,7 @@ final class PartnerSession: EventHandler {
     let loop: EventLoop
     let shared: ServerShared
     let service: QueryService
-    private let limits: SessionLimits
+    let limits: SessionLimits
     private let tls: TLSConnection
     private let onClose: (PartnerSession) -> Void
     private var token: EventLoop.Token?
@@ -29,11 +32,17 @@ final class PartnerSession: EventHandler {
     private var peer: PeerIdentity?
 
     private var decoder = FrameDecoder()
-    private var session = ServerSession()
+    var session: ServerSession
+    /// Uploads open or refused on this connection (PartnerSession+Upload.swift).
+    var feedState = FeedSessionState()
     private var maxBatchValues = WireFormat.maxBatchValues
     /// Frames decoded but not handled yet (reading paused at the in-flight limit).
     private var frames: [Frame] = []
     private var frameIndex = 0
+    /// Interval mode: the records of the requests handled in this pass and their answers,
+    /// written and sent together at the end of the pass (`commitAudits`).
+    private var pendingRecords: [AuditRecord] = []
+    private var pendingAnswers: [Message] = []
 
     private var output: [UInt8] = []
     private var outputStart = 0
@@ -62,6 +71,8 @@ final class PartnerSession: EventHandler {
         self.service = service
         self.limits = shared.limits
         self.onClose = onClose
+        // Version 2 (uploads) only when the hub has a live store to apply them to.
+        session = ServerSession(versions: WireFormat.minVersion...(shared.feeds == nil ? WireFormat.minVersion : WireFormat.feedVersion))
         if let bytes = limits.socketSendBuffer { Sockets.setSendBuffer(fd, bytes: bytes) }
         tls = try TLSConnection(server: shared.tls, socket: fd)
         token = try loop.register(fd, interest: .read, handler: self)
@@ -200,14 +211,20 @@ final class PartnerSession: EventHandler {
         }
     }
 
-    /// Handles queued frames while the in-flight limit allows.
+    /// Handles queued frames while the in-flight limit allows; in interval mode, writes the
+    /// pass's audit records and sends their answers after each pass (which frees the in-flight
+    /// slots, so the next pass can go on).
     private func handleQueuedFrames() {
-        while frameIndex < frames.count, phase == .awaitingHello || phase == .established {
-            if session.inFlight.count >= limits.maxInFlight || draining { break }
-            let frame = frames[frameIndex]
-            frameIndex += 1
-            lastFrameAt = Monotonic.now()
-            handle(frame)
+        var pass = true
+        while pass {
+            while frameIndex < frames.count, phase == .awaitingHello || phase == .established {
+                if session.inFlight.count >= limits.maxInFlight || draining { break }
+                let frame = frames[frameIndex]
+                frameIndex += 1
+                lastFrameAt = Monotonic.now()
+                handle(frame)
+            }
+            pass = commitAudits() && frameIndex < frames.count
         }
         if frameIndex == frames.count {
             frames.removeAll(keepingCapacity: frames.capacity <= 256)
@@ -243,12 +260,12 @@ final class PartnerSession: EventHandler {
                     shared.log.info("client_error", [("partner", partnerName), ("code", error.code.name)])
                     if error.code.closesConnection { close(event: "client_closed") }
                 }
-            case .welcome, .result:
+            case .welcome, .result, .uploadResult, .withdrawResult:
                 throw WireError.unexpectedMessage(frame.type, reason: .wrongDirection)
-            case .uploadBegin, .uploadRecords, .uploadCommit, .uploadResult, .withdraw, .withdrawResult:
-                // Protocol version 2 (uploads): this hub negotiates version 1, so its decoder and
-                // `session.admit` refuse these before they get here.
-                throw WireError.messageTypeNotInVersion(frame.type, version: session.version)
+            case .uploadBegin, .uploadRecords, .uploadCommit, .withdraw:
+                // Version 2 only: on a version 1 connection the decoder and `session.admit`
+                // refuse these before they get here.
+                try handleFeed(frame)
             }
         } catch {
             fail(error)
@@ -272,6 +289,7 @@ final class PartnerSession: EventHandler {
                               partner: peer.name)
         send(.welcome(message))
         decoder.maxPayloadBytes = limits.maxPayloadBytes
+        decoder.version = version
         phase = .established
         shared.log.info("hello", [("partner", peer.name), ("software", hello.software), ("version", String(version)),
                                   ("policy_version", String(policy.version))])
@@ -301,8 +319,15 @@ final class PartnerSession: EventHandler {
         audit(record, answer: .error(error.errorMessage(requestID: requestID)))
     }
 
-    /// Appends the record; the answer is sent from the completion, on this loop.
-    private func audit(_ record: AuditRecord, answer: Message) {
+    /// Appends the record; the answer is sent once it is appended. Interval mode: queued for
+    /// `commitAudits` at the end of this pass. Group mode: from the writer's completion, on
+    /// this loop.
+    func audit(_ record: AuditRecord, answer: Message) {
+        if shared.audit.writesInline {
+            pendingRecords.append(record)
+            pendingAnswers.append(answer)
+            return
+        }
         let requestID = record.requestID
         nonisolated(unsafe) let owner = self
         let log = shared.log
@@ -318,27 +343,68 @@ final class PartnerSession: EventHandler {
         }
     }
 
+    /// Audits and answers at once, also outside a read pass (an upload or withdrawal answered
+    /// from the live store's completion, on this loop): interval mode writes what is queued now.
+    func auditNow(_ record: AuditRecord, answer: Message) {
+        audit(record, answer: answer)
+        if shared.audit.writesInline { _ = commitAudits() }
+    }
+
+    /// Interval mode: writes the records of this pass's requests (one `write`, on this loop),
+    /// encodes their answers and sends them with one flush. Returns whether there were any.
+    private func commitAudits() -> Bool {
+        guard !pendingRecords.isEmpty else { return false }
+        let written = shared.audit.write(pendingRecords)
+        if case .failure(let error) = written {
+            shared.log.error("audit_failed", [("reason", error.description)])
+        }
+        shared.requestsEnded(pendingRecords.count)
+        for (record, answer) in zip(pendingRecords, pendingAnswers) {
+            let requestID = record.requestID
+            if case .failure = written {
+                let refusal = Message.error(ErrorMessage(requestID: requestID, code: .internalError,
+                                                         reason: "the request could not be audited; it was not answered"))
+                encodeAnswer(requestID, refusal, record: record)
+            } else {
+                encodeAnswer(requestID, answer, record: record)
+            }
+        }
+        pendingRecords.removeAll(keepingCapacity: pendingRecords.capacity <= 1024)
+        pendingAnswers.removeAll(keepingCapacity: pendingAnswers.capacity <= 1024)
+        guard phase != .closed else { return true }
+        flush()
+        if draining && phase != .closed { finishDraining() }
+        return true
+    }
+
+    /// Group mode: the writer's completion for one request, on this loop.
     private func complete(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
-        shared.requestEnded()
+        shared.requestsEnded(1)
+        encodeAnswer(requestID, answer, record: record)
+        // The other answers of the same audit group are queued on the loop right behind this
+        // one: flush them all with one write, then read on, once per group.
+        guard phase != .closed, !completionsPending else { return }
+        completionsPending = true
+        nonisolated(unsafe) let owner = self
+        loop.execute { owner.completionsDone() }
+    }
+
+    /// Ends request `requestID` and encodes its answer into the output (sent by the next flush).
+    private func encodeAnswer(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
         guard phase != .closed else { return }
-        session.finish(requestID)
+        // An upload refused before its COMMIT may have been freed by that COMMIT already.
+        if record.kind == .query || session.inFlight.contains(requestID) { session.finish(requestID) }
         do {
             try answer.encode(into: &output)
         } catch {
             shared.log.error("encode_failed", [("partner", partnerName), ("reason", error.description)])
         }
-        if shared.logQueries {
+        if shared.logQueries && record.kind == .query {
             shared.log.info("query", [("partner", record.partner), ("request_id", String(requestID)),
                                   ("values", String(record.valueCount)), ("hits", String(record.hitDigests.count)),
                                   ("decision", record.decision.rawValue), ("code", record.code.isEmpty ? "-" : record.code),
                                   ("latency_us", String(record.latencyMicros))])
         }
-        // The other answers of the same audit group are queued on the loop right behind this
-        // one: flush them all with one write, then read on, once per group.
-        guard !completionsPending else { return }
-        completionsPending = true
-        nonisolated(unsafe) let owner = self
-        loop.execute { owner.completionsDone() }
     }
 
     /// Set while a `completionsDone` is queued on the loop.
@@ -510,6 +576,7 @@ final class PartnerSession: EventHandler {
         if let timer { loop.cancel(timer) }
         timer = nil
         Sockets.close(fd)
+        discardOpenUploads()
         shared.sessionClosed()
         if let event { shared.log.info(event, [("partner", partnerName)]) }
         onClose(self)
@@ -543,6 +610,7 @@ final class PartnerSession: EventHandler {
             timeout(.frameTimeout, "a frame was not completed within \(Int(limits.frameTimeout)) s of its first byte")
             return
         }
+        if phase == .established, !feedState.open.isEmpty { checkUploadTimeouts(now: now) }
         if phase == .established, session.inFlight.isEmpty, frames.isEmpty, now - lastFrameAt >= limits.idleTimeout {
             timeout(.idleTimeout, "nothing received for \(Int(limits.idleTimeout)) s")
             return

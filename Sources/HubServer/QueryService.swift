@@ -71,9 +71,14 @@ public final class QueryService {
     private var wireTypes: [IndicatorType?] = []
     private var records: [MatchRecord] = []
 
-    public init(matcher: Matcher, limits: PartnerLimitsTable) {
+    /// The live store whose newest state each batch is answered from (nil: the matcher's
+    /// state, fixed).
+    public let live: LiveStore?
+
+    public init(matcher: Matcher, limits: PartnerLimitsTable, live: LiveStore? = nil) {
         self.matcher = matcher
         self.limits = limits
+        self.live = live
     }
 
     /// Decides and answers `batch` from `peer` under `policies` at `clock`.
@@ -84,8 +89,7 @@ public final class QueryService {
                                  requestID: batch.requestID, fields: batch.fields, valueCount: batch.values.count,
                                  decision: .refused, policyVersion: 0, latencyMicros: 0)
         wireTypes.removeAll(keepingCapacity: true)
-        for value in batch.values { wireTypes.append(value.type) }
-        countWireTypes(&record)
+        batch.values.forEachValue { _, type, _ in wireTypes.append(type) }
 
         // A reference number must not be an indicator: free text would otherwise carry a raw
         // value into the audit trail. The record keeps no trace of it.
@@ -111,16 +115,18 @@ public final class QueryService {
         return QueryOutcome(answer: .result(QueryResult(requestID: batch.requestID, entries: entries)), record: record)
     }
 
-    /// Matches the batch and builds the minimised entries and the audit counts.
+    /// Matches the batch and builds the minimised entries and the audit counts. Per value it
+    /// only touches fixed counters and bit sets (no dictionary or `Set` hashing): the record's
+    /// dictionaries are filled once per batch from the counters.
     private func match(_ batch: QueryBatch, policy: PartnerPolicy, now: UInt32, record: inout AuditRecord) -> ResultEntries {
         let count = batch.values.count
-        var mask: RevealMask = []
-        for field in policy.reveals { mask.insert(Self.revealBit(field)) }
-        record.countsByType = [:]
-        record.unknownTypeCount = 0
+        let view = PolicyView(policy)
         var entries = ResultEntries()
         entries.reserveCapacity(count)
         if records.count < count { records = [MatchRecord](repeating: .refused, count: count) }
+        var counts = TypeCounters()
+        var refusals = RefusalCounters()
+        var hitDigests: [IndicatorDigest] = []
         batch.values.wireBytes.withUnsafeBufferPointer { wire in
             values.removeAll(keepingCapacity: true)
             var pos = 0
@@ -130,6 +136,9 @@ public final class QueryService {
                 values.append(UnsafeBufferPointer(rebasing: wire[start..<(start + length)]))
                 pos = start + length
             }
+            // Acknowledged means visible: every batch sees the newest published state
+            // (docs/LIVE-UPDATES.md); switching costs nothing when it has not changed.
+            if let live { matcher.use(live.view()) }
             values.withUnsafeBufferPointer { valueBuffers in
                 wireTypes.withUnsafeBufferPointer { types in
                     records.withUnsafeMutableBufferPointer { out in
@@ -143,28 +152,26 @@ public final class QueryService {
                 case .refused:
                     let error = Matcher.refusal(of: values[index], as: wireTypes[index]) ?? .unrecognised
                     let refusal = ValueRefusal(error)
-                    record.refusedValues[refusal.name, default: 0] += 1
-                    if let type = wireTypes[index] {
-                        record.countsByType[type, default: 0] += 1
-                    } else {
-                        record.unknownTypeCount += 1
-                    }
+                    refusals.add(refusal)
+                    counts.add(wireTypes[index])
                     entries.append(.refused(refusal))
                 case .miss, .hit:
-                    record.countsByType[result.type, default: 0] += 1
+                    counts.add(result.type)
                     // A declared type outside the policy refused the whole batch above; a
                     // detected one refuses only this value, hit or miss alike, so the refusal
                     // says nothing about the store (docs/POLICY.md, "Decisions").
-                    guard policy.types.contains(result.type) else {
-                        record.refusedValues[ValueRefusal.typeNotAllowed.name, default: 0] += 1
+                    guard view.types.contains(result.type) else {
+                        refusals.add(.typeNotAllowed)
                         entries.append(.refused(.typeNotAllowed))
                         continue
                     }
                     // A hit the partner may not learn (category, TLP) answers exactly as a miss,
                     // and is audited as one: the record says what the partner was told.
-                    if let metadata = result.metadata, policy.mayLearn(metadata), let digest = result.digest {
-                        record.hitDigests.append(digest)
-                        entries.append(.hit(RevealedFields(metadata, revealing: mask)))
+                    if result.status == .hit, let metadata = result.metadata, view.mayLearn(metadata),
+                       let digest = result.digest {
+                        if hitDigests.isEmpty { hitDigests.reserveCapacity(count - index) }
+                        hitDigests.append(digest)
+                        entries.append(.hit(RevealedFields(metadata, revealing: view.reveal)))
                     } else {
                         entries.append(.miss)
                     }
@@ -172,12 +179,16 @@ public final class QueryService {
             }
         }
         values.removeAll(keepingCapacity: true)
+        counts.store(into: &record)
+        refusals.store(into: &record)
+        record.hitDigests = hitDigests
         return entries
     }
 
     private func refuse(_ batch: QueryBatch, _ code: ErrorCode, _ reason: String, record: AuditRecord,
                         started: UInt64) -> QueryOutcome {
         var record = record
+        countWireTypes(&record)
         record.decision = .refused
         record.code = code.name
         record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
@@ -187,9 +198,9 @@ public final class QueryService {
 
     /// Counts per wire type for a refused batch (detect = unknown).
     private func countWireTypes(_ record: inout AuditRecord) {
-        for type in wireTypes {
-            if let type { record.countsByType[type, default: 0] += 1 } else { record.unknownTypeCount += 1 }
-        }
+        var counts = TypeCounters()
+        for type in wireTypes { counts.add(type) }
+        counts.store(into: &record)
     }
 
     /// Whether `text` canonicalises as any indicator type.

@@ -13,6 +13,9 @@ public struct SessionLimits: Sendable {
     public var frameTimeout = Double(WireFormat.frameTimeout)
     public var idleTimeout = Double(WireFormat.defaultIdleTimeout)
     public var writeStallTimeout = Double(WireFormat.writeStallTimeout)
+    /// An open upload without UPLOAD_RECORDS or UPLOAD_COMMIT for this long is refused
+    /// (`upload_state`) and discarded.
+    public var uploadTimeout = Double(WireFormat.uploadIdleTimeout)
     /// How often a session checks its timeouts.
     public var tick = 1.0
     /// Largest payload accepted after WELCOME (advertised).
@@ -88,6 +91,8 @@ public final class ServerShared: @unchecked Sendable {
     public let partnerLimits = PartnerLimitsTable()
     /// Whether each request is logged (`event=query`); the audit trail records them anyway.
     public let logQueries: Bool
+    /// Uploads and withdrawals (protocol version 2); nil: the hub speaks version 1 only.
+    public let feeds: FeedService?
 
     private let lock = NSLockless()
     private var currentPolicies: PolicySet
@@ -97,8 +102,9 @@ public final class ServerShared: @unchecked Sendable {
     private var peakOutput = 0
 
     public init(policies: PolicySet, tls: TLSServerContext, audit: AuditLog, log: ServerLog, limits: SessionLimits,
-                logQueries: Bool = false) {
+                logQueries: Bool = false, feeds: FeedService? = nil) {
         self.logQueries = logQueries
+        self.feeds = feeds
         self.currentPolicies = policies
         self.currentTLS = tls
         self.audit = audit
@@ -133,5 +139,5 @@ public final class ServerShared: @unchecked Sendable {
     func sessionOpened() { lock.withLock { openSessions += 1 } }
     func sessionClosed() { lock.withLock { openSessions -= 1 } }
     func requestBegan() { lock.withLock { requestsInFlight += 1 } }
-    func requestEnded() { lock.withLock { requestsInFlight -= 1 } }
+    func requestsEnded(_ count: Int) { lock.withLock { requestsInFlight -= count } }
 }

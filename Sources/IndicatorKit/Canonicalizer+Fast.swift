@@ -57,30 +57,41 @@ extension Canonicalizer {
         _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?, into out: UnsafeMutablePointer<UInt8>,
         hashing: Bool, k0: UInt64, k1: UInt64
     ) -> FastScan? {
+        guard let (input, count, ipv4, detecting) = fastDispatch(input, as: type) else { return nil }
+        if ipv4, let value = fastIPv4(input, count, out) {
+            return fastAddress(value, hashing: hashing, k0: k0, k1: k1)
+        }
+        guard type != .ipv4 else { return nil }
+        return fastName(input, count, out, detecting: detecting, hashing: hashing, k0: k0, k1: k1)
+    }
+
+    /// Most SipHash message words the `.avx2` batch kernel stores for one value: `version ‖ type` and a
+    /// 253-byte name are 255 bytes, 31 full words and the final one.
+    static let fastPathMaxWords = (fastPathMaxBytes + 2) / 8 + 1
+
+    /// The fast path's common start: trims ASCII whitespace as the general path does, and
+    /// picks the scanner — (start, count, whether to try the IPv4 scanner, whether the type is
+    /// being detected) — or nil when neither applies.
+    @inline(__always)
+    static func fastDispatch(
+        _ input: UnsafeBufferPointer<UInt8>, as type: IndicatorType?
+    ) -> (UnsafePointer<UInt8>, Int, Bool, Bool)? {
         guard var base = input.baseAddress, input.count <= maxInputBytes else { return nil }
         var count = input.count
         // The general path trims first; so do we (rare: values come trimmed from most readers).
         while count > 0, isASCIIWhitespace(base[0]) { base += 1; count -= 1 }
         while count > 0, isASCIIWhitespace(base[count - 1]) { count -= 1 }
         guard count >= 3, count <= fastPathMaxBytes else { return nil }
-        let input = UnsafePointer(base)
-        // One call site per scanner, so that both are inlined.
-        let ipv4: Bool
-        let detecting: Bool
+        // One call site per scanner (in each caller), so that both are inlined.
         switch type {
-        case .ipv4?: (ipv4, detecting) = (true, false)
-        case .domain?: (ipv4, detecting) = (false, false)
+        case .ipv4?: return (base, count, true, false)
+        case .domain?: return (base, count, false, false)
         case nil:
             // A valid dotted quad is what `TypeDetector` calls ipv4 (digits and dots, last label
             // a number); anything else that starts with a digit may still be a domain.
-            (ipv4, detecting) = (input[0] &- 0x30 < 10 && count <= 15, true)
+            return (base, count, base[0] &- 0x30 < 10 && count <= 15, true)
         default: return nil
         }
-        if ipv4, let value = fastIPv4(input, count, out) {
-            return fastAddress(value, hashing: hashing, k0: k0, k1: k1)
-        }
-        guard type != .ipv4 else { return nil }
-        return fastName(input, count, out, detecting: detecting, hashing: hashing, k0: k0, k1: k1)
     }
 
     /// The scan result of an IPv4 address (digested from the address in a register).
@@ -101,6 +112,22 @@ extension Canonicalizer {
             p, count, out, detecting: detecting, hashing: hashing, sip: &sip, prefix: digestPrefix(.domain))
         else { return nil }
         return FastScan(type: .domain, count: count, digest: digest)
+    }
+
+    /// The name scanner for the `.avx2` batch kernel: `fastDomain` with its SipHash message
+    /// words (of `version ‖ type ‖ name`) stored at `words` instead of hashed. Returns the
+    /// number of words, or nil. Out of line, as `fastName` is: one call site keeps the batch
+    /// loop small enough for the IPv4 scanner to be inlined into it.
+    @inline(never)
+    static func fastNameWords(
+        _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, detecting: Bool,
+        words: UnsafeMutablePointer<UInt64>
+    ) -> Int? {
+        var sink = SipWords(words)
+        guard fastDomain(p, count, out, detecting: detecting, hashing: true, sip: &sink, prefix: digestPrefix(.domain))
+            != nil
+        else { return nil }
+        return sink.count
     }
 
     /// The first two message bytes of a digest of `type`: `version ‖ type`, little-endian.

@@ -79,8 +79,9 @@ extension Canonicalizer {
     /// lower-casing: labels of ASCII letters, digits and inner hyphens, 1–63 bytes, no two
     /// hyphens in a row (so no `xn--` label; the general path handles the rare `ab--c`), at least
     /// two labels, a last label that is not all digits, 3–253 bytes, no trailing dot. Writes the
-    /// lower-cased name to `out`. With `hashing`, also absorbs `prefix ‖ name` into `sip` and
-    /// returns its 128-bit output; without, returns (0, 0).
+    /// lower-cased name to `out`. With `hashing`, also feeds the message words of
+    /// `prefix ‖ name` to `sip` and returns what its `finish` returns (`SipHash`: the 128-bit
+    /// output; `SipWords`: (0, 0), the words stored for the four-lane kernel); without, (0, 0).
     ///
     /// With `detecting`, also refuses the two shapes of this class that `TypeDetector` gives
     /// another type: a leading `00` (phone, when the rest is digits and `-`/`.`) and a last
@@ -92,9 +93,9 @@ extension Canonicalizer {
     /// touch (that rules out `..`, `.-`, `-.` and `--` at once) nor start or end the name. The
     /// last label is found once, in the last 8 bytes (`NameEnd`).
     @inline(__always)
-    static func fastDomain(
+    static func fastDomain<Sink: SipAbsorber>(
         _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, detecting: Bool,
-        hashing: Bool, sip: inout SipHash, prefix: UInt16
+        hashing: Bool, sip: inout Sink, prefix: UInt16
     ) -> (UInt64, UInt64)? {
         let raw = UnsafeRawPointer(p)
         let target = UnsafeMutableRawPointer(out)

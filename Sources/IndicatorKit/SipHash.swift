@@ -3,7 +3,11 @@
 /// `crypto_shorthash_siphashx24`, written out so the lookup hot path can inline it — no call into
 /// the shared library per probe, the key halves kept in registers. `SipHashTests` checks it
 /// against libsodium for every length 0…300 and random keys and messages.
-struct SipHash {
+///
+/// The batch digest can also hash four messages at once in AVX2 registers (`SipHashLanes`,
+/// `SipHash+Lanes.swift`): the scanner then hands its message words to a `SipWords` buffer
+/// instead of this state (both are `SipAbsorber`s).
+struct SipHash: SipAbsorber {
     var v0: UInt64
     var v1: UInt64
     var v2: UInt64
@@ -78,6 +82,24 @@ extension SipHash {
     @inline(__always)
     static func hash128(k0: UInt64, k1: UInt64, prefix: UInt16, ipv4 address: UInt32) -> (UInt64, UInt64) {
         var state = SipHash(k0: k0, k1: k1)
-        return state.finish(6 << 56 | UInt64(address.bigEndian) << 16 | UInt64(prefix))
+        return state.finish(ipv4Word(prefix: prefix, address: address))
     }
+
+    /// The one (final) message word of the 6 bytes `prefix ‖ address`: the bytes
+    /// little-endian, the length 6 in the top byte.
+    @inline(__always)
+    static func ipv4Word(prefix: UInt16, address: UInt32) -> UInt64 {
+        6 << 56 | UInt64(address.bigEndian) << 16 | UInt64(prefix)
+    }
+}
+
+/// Takes SipHash message words in order: every full 8-byte block (`compress`), then the final
+/// word (`finish`: the last 0–7 bytes little-endian, the length mod 256 in the top byte).
+/// `SipHash` absorbs them at once; `SipWords` stores them for the four-lane kernel. The
+/// canonicaliser's name scanner is generic over it, so one scanner feeds both.
+protocol SipAbsorber {
+    mutating func compress(_ m: UInt64)
+    /// Takes the final word; `SipHash` returns output bytes 0–7 and 8–15 (little-endian words),
+    /// `SipWords` (0, 0).
+    mutating func finish(_ last: UInt64) -> (UInt64, UInt64)
 }

@@ -63,8 +63,26 @@ enum PolicyCommand {
             ("rate", .object([("per_second", .int(policy.rate.perSecond)), ("burst", .int(policy.rate.burst))])),
             ("daily_quota", .int(policy.dailyQuota)), ("tlp_ceiling", .string(policy.tlpCeiling.name)),
             ("priorities", text(policy.priorities.sorted().map(\.name))),
+            ("upload", uploadJSON(policy.upload)),
         ]
         return .object(fields)
+    }
+
+    /// The `upload` section as JSON (null: the partner may neither upload nor withdraw).
+    static func uploadJSON(_ upload: UploadPolicy?) -> JSON.Value {
+        guard let upload else { return .null }
+        let text = { (names: [String]) in JSON.Value.array(names.map(JSON.Value.string)) }
+        let defaults = upload.defaults
+        return .object([
+            ("types", text(upload.types.sorted { $0.rawValue < $1.rawValue }.map(\.name))),
+            ("categories", text(upload.categories.sorted { $0.rawValue < $1.rawValue }.map(\.name))),
+            ("defaults", .object([("category", .string(defaults.category.name)), ("confidence", .int(Int(defaults.confidence))),
+                                  ("tlp", .string(defaults.tlp.name)), ("action", .string(defaults.action.name)),
+                                  ("ttl_days", .int(defaults.ttlDays))])),
+            ("required_fields", text(upload.requiredFields.sorted().map(\.rawValue))),
+            ("max_records", .int(upload.maxRecords)),
+            ("withdraw", .bool(upload.mayWithdraw)),
+        ])
     }
 
     /// One partner as a labelled block of rows.
@@ -93,9 +111,25 @@ enum PolicyCommand {
             ("daily quota", "\(policy.dailyQuota) values per UTC day"),
             ("TLP ceiling", "\(policy.tlpCeiling.name) (entries marked above answer as a miss)"),
         ]
-        for (label, value) in rows {
+        for (label, value) in rows + uploadRows(policy.upload) {
             Console.out("  " + label + String(repeating: " ", count: 13 - label.count) + value)
         }
+    }
+
+    /// What the partner may upload (docs/POLICY.md, "Uploads").
+    static func uploadRows(_ upload: UploadPolicy?) -> [(String, String)] {
+        guard let upload else { return [("uploads", "none (no upload section: may not upload or withdraw)")] }
+        let defaults = upload.defaults
+        let required = upload.requiredFields.sorted().map(\.rawValue).joined(separator: ", ")
+        return [
+            ("uploads", upload.types.sorted { $0.rawValue < $1.rawValue }.map(\.name).joined(separator: ", ")
+                + " of " + upload.categories.sorted { $0.rawValue < $1.rawValue }.map(\.name).joined(separator: ", ")),
+            ("  defaults", "category \(defaults.category.name), confidence \(defaults.confidence), TLP \(defaults.tlp.name), "
+                + "action \(defaults.action.name), expires after \(defaults.ttlDays) days"),
+            ("  requires", required.isEmpty ? "nothing" : required),
+            ("  at most", "\(upload.maxRecords) records per upload"),
+            ("  withdraw", upload.mayWithdraw ? "its own reports" : "no"),
+        ]
     }
 
     static func problemJSON(_ problem: PolicyError) -> JSON.Value {

@@ -2,14 +2,14 @@ import HubAudit
 import HubServer
 
 /// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] [--audit-sync MODE]
-/// [--log-queries]`: serves partners over mutual TLS until SIGTERM/SIGINT; SIGHUP reloads
-/// policies and revocations.
+/// [--log-queries] [--compact-after N]`: serves partners over mutual TLS until SIGTERM/SIGINT;
+/// SIGHUP reloads policies and revocations; SIGUSR1 compacts the live store now.
 enum ServeCommand {
     static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] "
-        + "[--audit-sync interval[:MS]|group] [--log-queries]"
+        + "[--audit-sync interval[:MS]|group] [--log-queries] [--compact-after N]"
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync"],
+        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync", "compact-after"],
                                  booleans: ["log-queries"])
         let listen = try args.required("listen")
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
@@ -28,6 +28,13 @@ enum ServeCommand {
             }
             auditSync = mode
         }
+        var compactAfter = 1_000_000
+        if let text = args.value("compact-after") {
+            guard let count = Int(text), (1...100_000_000).contains(count) else {
+                throw UsageError("--compact-after: '\(text)' is not a number of delta entries 1–100000000")
+            }
+            compactAfter = count
+        }
         let signals: SignalWatcher
         do {
             signals = try SignalWatcher()  // before any thread starts
@@ -39,7 +46,8 @@ enum ServeCommand {
             server = try HubServer(HubServer.Configuration(dataDirectory: try args.required("data"),
                                                            policiesDirectory: try args.required("policies"),
                                                            host: host, port: port, loops: loops,
-                                                           auditSync: auditSync, logQueries: args.flag("log-queries")))
+                                                           auditSync: auditSync, logQueries: args.flag("log-queries"),
+                                                           compactAfter: compactAfter))
             let bound = try server.start()
             Console.err("listening on \(host):\(bound)")
         } catch {
@@ -48,6 +56,7 @@ enum ServeCommand {
         while true {
             switch signals.next() {
             case .reload: try? server.reload()
+            case .compact: server.compactNow()
             case .stop:
                 server.stop()
                 return .success

@@ -102,7 +102,7 @@ import Testing
         #expect(problems(base.adding("typs", #"["url"]"#).text)
                 == [#"Policies/bank-a.json: field "typs": unknown field (did you mean "types"?)"#])
         #expect(problems(base.adding("allow_everything", "true").text)
-                == [#"Policies/bank-a.json: field "allow_everything": unknown field (known fields: partner, role, version, comment, valid_until, types, categories, purposes, legal_bases, required_fields, reveal, max_batch, rate, daily_quota, tlp_ceiling, priorities)"#])
+                == [#"Policies/bank-a.json: field "allow_everything": unknown field (known fields: partner, role, version, comment, valid_until, types, categories, purposes, legal_bases, required_fields, reveal, max_batch, rate, daily_quota, tlp_ceiling, priorities, upload)"#])
     }
 
     @Test func aFieldGivenTwiceIsRefused() {

@@ -198,13 +198,14 @@ final class RawClient {
         }
     }
 
-    /// Sends HELLO and returns the WELCOME.
-    func hello() throws -> Welcome {
-        try send(try Message.hello(Hello(software: "e2e-raw/1")).encoded())
+    /// Sends HELLO (offering versions 1 to `maxVersion`) and returns the WELCOME.
+    func hello(maxVersion: UInt16 = WireFormat.maxVersion) throws -> Welcome {
+        try send(try Message.hello(Hello(maxVersion: maxVersion, software: "e2e-raw/1")).encoded())
         let event = next()
         guard case .frame(let frame) = event, case .welcome(let welcome) = try Message(frame: frame) else {
             throw EndToEndFailure("expected WELCOME, got \(event)")
         }
+        decoder.version = welcome.version
         return welcome
     }
 

@@ -146,7 +146,8 @@ final class EndToEndHub {
     let limits: SessionLimits
     private var stopped = false
 
-    init(limits: SessionLimits = testLimits()) throws {
+    /// `sources` adds partners of role cert (name → policy file text; `nil`: no policy file).
+    init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = []) throws {
         temp = try TempDir()
         data = temp.path + "/data"
         policies = temp.path + "/policies"
@@ -159,6 +160,12 @@ final class EndToEndHub {
         try writeEndToEndPolicies(policies)
         for name in Partner.all {
             _ = try pki.issuePartner(name: name, role: .bank, identityDirectory: temp.path + "/id-" + name)
+        }
+        for source in sources {
+            if let policy = source.policy {
+                try policy.write(toFile: policies + "/\(source.name).json", atomically: true, encoding: .utf8)
+            }
+            _ = try pki.issuePartner(name: source.name, role: .cert, identityDirectory: temp.path + "/id-" + source.name)
         }
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
                                                        host: "127.0.0.1", port: 0, loops: 1, limits: limits,

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import IndicatorKit
 
@@ -35,8 +36,9 @@ struct FastBatchTests {
         }
     }
 
-    @Test("a batch answers each value as the one-value fast path does, typed and untyped")
-    func batchEqualsOneByOne() {
+    @Test("a batch answers each value as the one-value fast path does, typed and untyped, with either SipHash kernel",
+          arguments: SipHashKernel.allCases)
+    func batchEqualsOneByOne(kernel: SipHashKernel) {
         var generator = IDNATestSupport.Generator(seed: 0xFA57)
         let out = UnsafeMutablePointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { out.deallocate() }
@@ -44,7 +46,8 @@ struct FastBatchTests {
         var accepted = 0
         for round in 0..<300 {
             let capacity = 1 + round % 40
-            let batch = FastDigestBatch(capacity: capacity)
+            let batch = FastDigestBatch(capacity: capacity, kernel: kernel)
+            #expect(batch.kernel == kernel)
             let values = Self.values(&generator, count: capacity + 5)
             let types = values.map { _ in typeChoices[Int(generator.next() % 4)] }
             let lower = Int(generator.next() % 5)
@@ -81,5 +84,81 @@ struct FastBatchTests {
             }
         }
         #expect(accepted > 300)  // the sweep exercises the accepting path, not only refusals
+    }
+
+    /// Values from the fixtures (IPv4 edge cases, the UTS #46 test names, the naughty strings)
+    /// and bench-like addresses and names.
+    static func fixtureValues() throws -> [[UInt8]] {
+        var values = [[UInt8]]()
+        let ipv4 = String(decoding: try IDNATestSupport.fixture("ipv4_edge_vectors.tsv"), as: UTF8.self)
+        for line in ipv4.split(separator: "\n") where !line.hasPrefix("#") {
+            let literal = line.split(separator: "\t", omittingEmptySubsequences: false)[0]
+            values.append(Array(literal.utf8.dropFirst().dropLast()))  // the repr() quotes
+            for field in line.split(separator: "\t").dropFirst() { values.append(Array(field.utf8)) }
+        }
+        let idna = String(decoding: try IDNATestSupport.fixture("IdnaTestV2.txt"), as: UTF8.self)
+        for line in idna.split(separator: "\n") where !line.hasPrefix("#") {
+            for field in line.split(separator: ";").prefix(4) {
+                values.append(Array(field.utf8.drop { $0 == 0x20 }))
+            }
+        }
+        values += try IDNATestSupport.fixture("blns.txt").split(separator: 0x0A).map { Array($0) }
+        var generator = IDNATestSupport.Generator(seed: 0xD16E)
+        let seconds = ["example-shop", "bank-login", "a", "verify-account-now"]
+        for _ in 0..<4000 {
+            values.append(Array((0..<4).map { _ in String(generator.next() % 256) }.joined(separator: ".").utf8))
+            let label = String((0..<(1 + Int(generator.next() % 12))).map { _ in "abcdefghijklmnopqrstuvwxyz0123456789".randomElement(using: &generator)! })
+            values.append(Array("\(label).\(seconds[Int(generator.next() % 4)]).com".utf8))
+        }
+        return values
+    }
+
+    @Test("over the fixtures, both kernels give the stored digest (general path + libsodium) bit for bit")
+    func fixtureDigestsAreIdentical() throws {
+        let values = try Self.fixtureValues()
+        let storage = values.map { bytes in
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
+        }
+        defer { storage.forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() } }
+        let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
+        defer { scratch.deallocate() }
+        let batches = SipHashKernel.allCases.map { FastDigestBatch(capacity: 32, kernel: $0) }
+        var accepted = 0
+        for types in [nil, [IndicatorType?](repeating: .ipv4, count: values.count),
+                      [IndicatorType?](repeating: .domain, count: values.count)] {
+            for start in stride(from: 0, to: values.count, by: 32) {
+                let range = start..<min(start + 32, values.count)
+                for batch in batches {
+                    storage.withUnsafeBufferPointer { buffers in
+                        if let types {
+                            types.withUnsafeBufferPointer {
+                                Self.key.canonicalDigestFast(buffers, types: $0, range: range, into: batch)
+                            }
+                        } else {
+                            Self.key.canonicalDigestFast(buffers, types: nil, range: range, into: batch)
+                        }
+                    }
+                }
+                for index in range {
+                    let slot = index - start
+                    let results = batches.map { $0.results[slot] }
+                    #expect(Set(results.map { $0.count }).count == 1)
+                    guard results[0].count > 0 else { continue }
+                    accepted += 1
+                    // What ingest stores: the general path's canonical form, digested by libsodium.
+                    var writer = ByteWriter(scratch)
+                    let form = try Canonicalizer.canonicalizeGeneral(storage[index], as: types?[index] ?? nil, into: &writer)
+                    let stored = Self.key.digest(form, canonical: writer.written)
+                    for (kernel, result) in zip(SipHashKernel.allCases, results) {
+                        #expect(IndicatorDigest(lo: result.lo, hi: result.hi) == stored,
+                                "\(kernel) '\(String(decoding: values[index], as: UTF8.self))'")
+                        #expect(result.form == form)
+                    }
+                }
+            }
+        }
+        #expect(accepted > 16000)
     }
 }

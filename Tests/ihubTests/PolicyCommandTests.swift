@@ -13,6 +13,8 @@ import Testing
         #expect(result.stdout.contains("bank-example  (bank, version 1,"))
         #expect(result.stdout.contains("  reveals      match + category, confidence"))
         #expect(result.stdout.contains("  reveals      match + action"))
+        #expect(result.stdout.contains("    defaults   category malware, confidence 70, TLP amber, action block, expires after 90 days"))
+        #expect(result.stdout.contains("  uploads      none (no upload section: may not upload or withdraw)"))
         #expect(result.stdout.hasSuffix("3 policies valid in \(Self.shippedPolicies)\n"))
     }
 
@@ -26,6 +28,10 @@ import Testing
         #expect((lines[2]["rate"] as? [String: Any])?["per_second"] as? Int == 500_000)
         #expect(lines[1]["tlp_ceiling"] as? String == "red")
         #expect(lines[1]["valid_until"] is NSNull)
+        let upload = try #require(lines[1]["upload"] as? [String: Any])
+        #expect(upload["max_records"] as? Int == 1_000_000 && upload["withdraw"] as? Bool == true)
+        #expect((upload["defaults"] as? [String: Any])?["ttl_days"] as? Int == 90)
+        #expect(lines[0]["upload"] is NSNull)
     }
 
     @Test func everyProblemIsPrintedAndTheExitStatusIsTwo() throws {

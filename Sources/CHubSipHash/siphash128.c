@@ -1,0 +1,308 @@
+/*
+ * SipHash-2-4-128 over pre-built message words: four messages per AVX2 register set, or one
+ * at a time in portable C. Written from the SipHash paper (Aumasson & Bernstein, "SipHash: a
+ * fast short-input PRF", 2012: state, SipRound, c = 2 compression and d = 4 finalisation
+ * rounds) and its 128-bit output mode (v1 ^= 0xee at keying, v2 ^= 0xee before the first
+ * finalisation, v1 ^= 0xdd before the second). Interface and word layout: CHubSipHash.h.
+ */
+#include "CHubSipHash.h"
+
+/* "somepseudorandomlygeneratedbytes", the paper's initialisation constants. */
+#define SIP_C0 0x736f6d6570736575ULL
+#define SIP_C1 0x646f72616e646f6dULL
+#define SIP_C2 0x6c7967656e657261ULL
+#define SIP_C3 0x7465646279746573ULL
+
+/* ---------------------------------------------------------------- portable, one message */
+
+#define ROTL64(x, b) (((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIP_ROUND(v0, v1, v2, v3)                                                           \
+    do {                                                                                    \
+        v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32);                      \
+        v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2;                                            \
+        v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0;                                            \
+        v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32);                       \
+    } while (0)
+
+static void sip128_one(uint64_t k0, uint64_t k1, const uint64_t *m, uint32_t n, uint64_t *out) {
+    uint64_t v0 = k0 ^ SIP_C0, v1 = k1 ^ SIP_C1 ^ 0xee, v2 = k0 ^ SIP_C2, v3 = k1 ^ SIP_C3;
+    for (uint32_t j = 0; j < n; j++) {
+        v3 ^= m[j];
+        SIP_ROUND(v0, v1, v2, v3);
+        SIP_ROUND(v0, v1, v2, v3);
+        v0 ^= m[j];
+    }
+    v2 ^= 0xee;
+    for (int r = 0; r < 4; r++) SIP_ROUND(v0, v1, v2, v3);
+    out[0] = v0 ^ v1 ^ v2 ^ v3;
+    v1 ^= 0xdd;
+    for (int r = 0; r < 4; r++) SIP_ROUND(v0, v1, v2, v3);
+    out[1] = v0 ^ v1 ^ v2 ^ v3;
+}
+
+static void sip128_words_portable(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
+                                  const uint32_t *counts, size_t count, uint64_t *digests) {
+    for (size_t i = 0; i < count; i++) {
+        if (counts[i] != 0) sip128_one(k0, k1, words + firsts[i], counts[i], digests + 2 * i);
+    }
+}
+
+static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                   uint64_t *digests) {
+    for (size_t i = 0; i < count; i++) sip128_one(k0, k1, finals + i, 1, digests + 2 * i);
+}
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* ------------------------------------------------------------- AVX2, four messages at once */
+
+#define CHUB_AVX2 __attribute__((target("avx2")))
+
+/* Rotations of each 64-bit lane: by 13, 17, 21 with two shifts and an OR (AVX2 has no vector
+   rotate); by 16 with one byte shuffle; by 32 with one dword shuffle (swap the halves). */
+#define ROTL_V(x, b) _mm256_or_si256(_mm256_slli_epi64((x), (b)), _mm256_srli_epi64((x), 64 - (b)))
+#define ROT32_V(x) _mm256_shuffle_epi32((x), 0xB1)
+
+/* The same SipRound on four states; steps reordered so the two halves' independent chains
+   interleave (every dependency of SIP_ROUND is kept). */
+#define SIP_ROUND_V(v0, v1, v2, v3, rot16)                                                  \
+    do {                                                                                    \
+        v0 = _mm256_add_epi64(v0, v1); v2 = _mm256_add_epi64(v2, v3);                       \
+        v1 = ROTL_V(v1, 13); v3 = _mm256_shuffle_epi8(v3, rot16);                           \
+        v1 = _mm256_xor_si256(v1, v0); v3 = _mm256_xor_si256(v3, v2);                       \
+        v0 = ROT32_V(v0);                                                                   \
+        v2 = _mm256_add_epi64(v2, v1); v0 = _mm256_add_epi64(v0, v3);                       \
+        v1 = ROTL_V(v1, 17); v3 = ROTL_V(v3, 21);                                           \
+        v1 = _mm256_xor_si256(v1, v2); v3 = _mm256_xor_si256(v3, v0);                       \
+        v2 = ROT32_V(v2);                                                                   \
+    } while (0)
+
+/* Message word j of each lane (lane i reads m[i][min(j, c[i] - 1)]: a lane that has already
+   absorbed its last word reads a word it owns, and masking drops the result). */
+#define LANE_WORD(i, j) (m[i][(j) < c[i] ? (j) : c[i] - 1])
+
+/* Hashes four messages, message i = c[i] >= 1 words at m[i], and stores its two output words
+   to out[i][0], out[i][1]. Lanes of unequal length: every lane runs max(c) compressions, and
+   after step j a lane whose message has fewer than j + 1 words keeps its old state (blend). */
+CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint64_t *const m[4],
+                                            const uint32_t c[4], uint64_t *const out[4]) {
+    const __m256i rot16 = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
+                                           6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+    __m256i v0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
+    __m256i v1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
+    __m256i v2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
+    __m256i v3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
+    uint32_t low = c[0], high = c[0];
+    for (int i = 1; i < 4; i++) {
+        low = c[i] < low ? c[i] : low;
+        high = c[i] > high ? c[i] : high;
+    }
+    uint32_t j = 0;
+    for (; j < low; j++) {
+        __m256i w = _mm256_set_epi64x((long long)m[3][j], (long long)m[2][j], (long long)m[1][j],
+                                      (long long)m[0][j]);
+        v3 = _mm256_xor_si256(v3, w);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        v0 = _mm256_xor_si256(v0, w);
+    }
+    if (j < high) {
+        const __m256i lengths = _mm256_set_epi64x(c[3], c[2], c[1], c[0]);
+        for (; j < high; j++) {
+            __m256i w = _mm256_set_epi64x((long long)LANE_WORD(3, j), (long long)LANE_WORD(2, j),
+                                          (long long)LANE_WORD(1, j), (long long)LANE_WORD(0, j));
+            __m256i active = _mm256_cmpgt_epi64(lengths, _mm256_set1_epi64x(j));
+            __m256i n0 = v0, n1 = v1, n2 = v2, n3 = _mm256_xor_si256(v3, w);
+            SIP_ROUND_V(n0, n1, n2, n3, rot16);
+            SIP_ROUND_V(n0, n1, n2, n3, rot16);
+            n0 = _mm256_xor_si256(n0, w);
+            v0 = _mm256_blendv_epi8(v0, n0, active);
+            v1 = _mm256_blendv_epi8(v1, n1, active);
+            v2 = _mm256_blendv_epi8(v2, n2, active);
+            v3 = _mm256_blendv_epi8(v3, n3, active);
+        }
+    }
+    v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));
+    for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+    __m256i lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+    v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));
+    for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+    __m256i hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+    /* (lo, hi) pairs: lanes 0 and 2 in `even`, 1 and 3 in `odd`. */
+    __m256i even = _mm256_unpacklo_epi64(lo, hi);
+    __m256i odd = _mm256_unpackhi_epi64(lo, hi);
+    _mm_storeu_si128((__m128i *)out[0], _mm256_castsi256_si128(even));
+    _mm_storeu_si128((__m128i *)out[1], _mm256_castsi256_si128(odd));
+    _mm_storeu_si128((__m128i *)out[2], _mm256_extracti128_si256(even, 1));
+    _mm_storeu_si128((__m128i *)out[3], _mm256_extracti128_si256(odd, 1));
+}
+
+/* Sorting buckets: word counts 1 ... CHUB_BUCKETS - 1 each have one (an address is 1 word, a
+   typical name 3-6), longer messages share the last (such groups are masked). */
+#define CHUB_BUCKETS 17
+/* Messages sorted per call of the AVX2 batch loop. */
+#define CHUB_CHUNK 256
+
+/* Sorts the messages by word count (counting sort, so groups of four mostly need no
+   masking) into lane arrays, pads the last group by repeating its last message (output to a
+   spare slot), then hashes them four at a time. */
+CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
+                                        const uint32_t *counts, size_t count, uint64_t *digests) {
+    const uint64_t *lanes[CHUB_CHUNK + 3];
+    uint32_t laneCounts[CHUB_CHUNK + 3];
+    uint64_t *outs[CHUB_CHUNK + 3];
+    uint16_t start[CHUB_BUCKETS + 1];
+    uint64_t spare[2];
+    for (size_t base = 0; base < count; base += CHUB_CHUNK) {
+        size_t n = count - base < CHUB_CHUNK ? count - base : CHUB_CHUNK;
+        const uint32_t *chunkCounts = counts + base;
+        for (int b = 0; b <= CHUB_BUCKETS; b++) start[b] = 0;
+        for (size_t i = 0; i < n; i++) {
+            uint32_t c = chunkCounts[i];
+            start[c < CHUB_BUCKETS ? c : CHUB_BUCKETS]++;  /* bucket c - 1 counted at c */
+        }
+        /* start[b] = first lane of bucket b (counts b + 1); count-0 messages are dropped. */
+        size_t messages = n - start[0];
+        start[0] = 0;
+        for (int b = 1; b <= CHUB_BUCKETS; b++) start[b] = (uint16_t)(start[b] + start[b - 1]);
+        for (size_t i = 0; i < n; i++) {
+            uint32_t c = chunkCounts[i];
+            if (c == 0) continue;
+            size_t k = start[(c < CHUB_BUCKETS ? c : CHUB_BUCKETS) - 1]++;
+            lanes[k] = words + firsts[base + i];
+            laneCounts[k] = c;
+            outs[k] = digests + 2 * (base + i);
+        }
+        if (messages == 0) continue;
+        for (size_t k = messages; k % 4 != 0; k++) {
+            lanes[k] = lanes[messages - 1];
+            laneCounts[k] = laneCounts[messages - 1];
+            outs[k] = spare;
+        }
+        for (size_t g = 0; g < messages; g += 4) sip128_x4_avx2(k0, k1, lanes + g, laneCounts + g, outs + g);
+    }
+}
+
+/* One-word messages, four per load: one compression, the two finalisations, and the
+   (lo, hi) pairs stored back to back. A last group of 1-3 goes through a padded copy. */
+CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                         uint64_t *digests) {
+    const __m256i rot16 = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
+                                           6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+    const __m256i init0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
+    const __m256i init1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
+    const __m256i init2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
+    const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
+    for (size_t g = 0; g < count; g += 4) {
+        uint64_t padded[4], spare[8];
+        const uint64_t *source = finals + g;
+        uint64_t *target = digests + 2 * g;
+        size_t left = count - g;
+        if (left < 4) {
+            for (size_t i = 0; i < 4; i++) padded[i] = finals[g + (i < left ? i : 0)];
+            source = padded;
+            target = spare;
+        }
+        __m256i w = _mm256_loadu_si256((const __m256i *)source);
+        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = _mm256_xor_si256(init3, w);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        v0 = _mm256_xor_si256(v0, w);
+        v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        __m256i lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+        v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
+        __m256i hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+        __m256i even = _mm256_unpacklo_epi64(lo, hi); /* lo0 hi0 lo2 hi2 */
+        __m256i odd = _mm256_unpackhi_epi64(lo, hi);  /* lo1 hi1 lo3 hi3 */
+        _mm256_storeu_si256((__m256i *)target, _mm256_permute2x128_si256(even, odd, 0x20));
+        _mm256_storeu_si256((__m256i *)(target + 4), _mm256_permute2x128_si256(even, odd, 0x31));
+        if (left < 4) {
+            for (size_t i = 0; i < 2 * left; i++) digests[2 * g + i] = spare[i];
+        }
+    }
+}
+
+static int chub_detect_avx2(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    if (!(c & bit_OSXSAVE) || !(c & bit_AVX)) return 0;
+    /* XCR0 bits 1 and 2: the OS saves the SSE and AVX (YMM) state on a context switch. */
+    unsigned xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 6) != 6) return 0;
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    return (b & bit_AVX2) != 0;
+}
+
+static int chub_avx2_state = -1; /* -1 unknown, else the detected answer */
+
+int chub_siphash128_avx2_available(void) {
+    int state = __atomic_load_n(&chub_avx2_state, __ATOMIC_RELAXED);
+    if (state < 0) {
+        state = chub_detect_avx2();
+        __atomic_store_n(&chub_avx2_state, state, __ATOMIC_RELAXED);
+    }
+    return state;
+}
+
+void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
+                           const uint32_t *counts, size_t count, uint64_t *digests) {
+    if (avx2 && chub_siphash128_avx2_available()) {
+        sip128_words_avx2(k0, k1, words, firsts, counts, count, digests);
+    } else {
+        sip128_words_portable(k0, k1, words, firsts, counts, count, digests);
+    }
+}
+
+void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                 uint64_t *digests) {
+    if (avx2 && chub_siphash128_avx2_available()) {
+        sip128_finals_avx2(k0, k1, finals, count, digests);
+    } else {
+        sip128_finals_portable(k0, k1, finals, count, digests);
+    }
+}
+
+CHUB_AVX2 static void sip128_x4_avx2_entry(uint64_t k0, uint64_t k1, const uint64_t *const messages[4],
+                                           const uint32_t counts[4], uint64_t digests[8]) {
+    uint64_t *out[4] = {digests, digests + 2, digests + 4, digests + 6};
+    sip128_x4_avx2(k0, k1, messages, counts, out);
+}
+
+void chub_siphash128_x4(int avx2, uint64_t k0, uint64_t k1, const uint64_t *const messages[4],
+                        const uint32_t counts[4], uint64_t digests[8]) {
+    if (avx2 && chub_siphash128_avx2_available()) {
+        sip128_x4_avx2_entry(k0, k1, messages, counts, digests);
+    } else {
+        for (int i = 0; i < 4; i++) sip128_one(k0, k1, messages[i], counts[i], digests + 2 * i);
+    }
+}
+
+#else /* not x86-64: the portable code only */
+
+int chub_siphash128_avx2_available(void) { return 0; }
+
+void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
+                           const uint32_t *counts, size_t count, uint64_t *digests) {
+    (void)avx2;
+    sip128_words_portable(k0, k1, words, firsts, counts, count, digests);
+}
+
+void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                 uint64_t *digests) {
+    (void)avx2;
+    sip128_finals_portable(k0, k1, finals, count, digests);
+}
+
+void chub_siphash128_x4(int avx2, uint64_t k0, uint64_t k1, const uint64_t *const messages[4],
+                        const uint32_t counts[4], uint64_t digests[8]) {
+    (void)avx2;
+    for (int i = 0; i < 4; i++) sip128_one(k0, k1, messages[i], counts[i], digests + 2 * i);
+}
+#endif
