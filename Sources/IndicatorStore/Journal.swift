@@ -106,6 +106,16 @@ final class Journal {
                 throw .journalCorrupt(path: file.path, offset: 0, reason: "an empty journal file before the last one")
             }
         }
+        if let current = files.last, lastFileSize == 0, current.first <= snapshotSequence {
+            // Only a local ingest leaves this: its snapshot took the sequence numbers
+            // current.first…snapshotSequence for uploads that were never journaled, and it was
+            // stopped before it moved the journal past them (`skip(to:)`). Finish that.
+            let fd = try storeCall { () throws(StoreError) in try Syscalls.open(current.path, Syscalls.writeOnly) }
+            let journal = Journal(directory: directory, fd: fd, path: current.path, first: current.first, size: 0,
+                                  lastSequence: current.first - 1)
+            try journal.skip(to: snapshotSequence)
+            return (journal, recovery)
+        }
         let lastSequence = max(last ?? snapshotSequence, snapshotSequence)
         if let last, last < snapshotSequence {
             // The snapshot includes records the journal never had: files were lost.
@@ -153,6 +163,27 @@ final class Journal {
         currentFirst = lastSequence + 1
         currentSize = 0
         return lastSequence
+    }
+
+    /// Moves the journal past `sequence` after a local ingest committed a snapshot at
+    /// `sequence` whose uploads took the numbers `lastSequence + 1 … sequence` without journal
+    /// records (docs/LIVE-UPDATES.md, "Local ingest"): deletes the files before the current,
+    /// empty one (all their records are older), then renames that one to `sequence + 1`.
+    /// Killed in between, `open` finds the empty file named ≤ the snapshot's sequence and
+    /// finishes the job. `stopAfterDeleting` simulates that kill (tests).
+    func skip(to sequence: UInt64, stopAfterDeleting: Bool = false) throws(LiveStoreError) {
+        precondition(currentSize == 0 && currentFirst == lastSequence + 1 && sequence >= currentFirst,
+                     "skip from an empty current file to a sequence after it")
+        try deleteFilesBeforeCurrent()
+        if stopAfterDeleting { throw .failed("simulated crash after deleting the journal files") }
+        let path = directory + "/" + JournalFormat.fileName(firstSequence: sequence + 1)
+        try Self.storeCall { () throws(StoreError) in
+            try Syscalls.rename(currentPath, to: path)
+            try Syscalls.fsyncDirectory(directory)
+        }
+        currentPath = path
+        currentFirst = sequence + 1
+        lastSequence = sequence
     }
 
     /// Deletes the files before the current one (all their records are ≤ a compacted

@@ -104,4 +104,7 @@ package final class ReportsTable: Sendable {
     package let reports: [IndicatorDigest: [Report]]
 
     package init(_ reports: [IndicatorDigest: [Report]] = [:]) { self.reports = reports }
+
+    /// Reports in the table (those of multi-report entries).
+    var reportCount: Int { reports.values.reduce(0) { $0 + $1.count } }
 }

@@ -59,56 +59,30 @@ extension LiveStore {
         return summary
     }
 
-    /// Writes the reports table and upload index for `state.sequence`, then the snapshot
-    /// (its rename is the commit point), and maps it. `changed` (if given) replaces the
-    /// frozen layers' merge; `fresh` are single-report entries of digests neither the snapshot
-    /// nor `changed` has (a local ingest's new values, see `ingest`).
+    /// Merges the snapshot with the frozen layers (`LiveMerge`, dropping entries expired at
+    /// `now`), then writes the reports table and upload index for `state.sequence` and the
+    /// snapshot (its rename is the commit point), and maps it.
     func merge(
-        _ state: LiveState, table: ReportsTable, uploads: UploadIndex, now: UInt32, createdAt: UInt64?,
-        changed given: [IndicatorDigest: DeltaEntry]? = nil, fresh: [(DigestReport, upload: UInt32)] = [],
-        prefixes extra: NetworkPrefixes = NetworkPrefixes()
+        _ state: LiveState, table: ReportsTable, uploads: UploadIndex, now: UInt32, createdAt: UInt64?
     ) throws(LiveStoreError) -> (CompactionSummary, Snapshot, ReportsTable) {
-        let changed = given ?? Self.mergedLayers(state.frozen)
-        var writer = SnapshotWriter(
-            keyID: keyID, reservingCapacity: (state.snapshot?.entryCount ?? 0) + changed.count + fresh.count)
+        var merge = LiveMerge(now: now, time: now, table: table, changed: Self.mergedLayers(state.frozen))
+        merge.run(snapshot: state.snapshot, fresh: UnsafeBufferPointer(start: nil, count: 0), upload: nil)
+        var writer = SnapshotWriter(keyID: keyID, sortedUnique: merge.output)
         writer.sequence = state.sequence
         writer.prefixes = state.prefixes
-        writer.prefixes.formUnion(extra)
-        var reports: [IndicatorDigest: [Report]] = [:]
-        var dropped = 0
-        for (report, upload) in fresh {
-            if report.metadata.isExpired(at: now) {
-                dropped += 1
-            } else {
-                writer.add(report.digest, report.metadata, upload: upload, multi: false)
-            }
-        }
-        let checkChanged = !changed.isEmpty
-        state.snapshot?.forEachStoredEntry { digest, entry in
-            guard !checkChanged || changed[digest] == nil else { return }
-            if entry.metadata.isExpired(at: now) {
-                dropped += 1
-            } else if entry.multi {
-                reports[digest] = table.reports[digest] ?? []
-                writer.add(digest, entry.metadata, upload: 0, multi: true)
-            } else {
-                writer.add(digest, entry.metadata, upload: entry.upload, multi: false)
-            }
-        }
-        for (digest, delta) in changed {
-            guard let entry = delta.entry, !entry.isExpired(at: now) else {
-                if delta.entry != nil { dropped += 1 }  // expired; a tombstone just goes
-                continue
-            }
-            if delta.reports.count > 1 {
-                reports[digest] = delta.reports
-                writer.add(digest, entry, upload: 0, multi: true)
-            } else {
-                writer.add(digest, entry, upload: delta.reports[0].upload, multi: false)
-            }
-        }
+        let (summary, snapshot, newTable) = try install(writer, reports: merge.reports, uploads: uploads, createdAt: createdAt)
+        return (
+            CompactionSummary(sequence: state.sequence, entries: summary.entries, reports: newTable.reportCount, dropped: merge.dropped),
+            snapshot, newTable)
+    }
+
+    /// Writes the reports table and upload index for `writer.sequence`, then `writer`'s
+    /// snapshot (its rename is the commit point), and maps it.
+    func install(
+        _ writer: consuming SnapshotWriter, reports: [IndicatorDigest: [Report]], uploads: UploadIndex, createdAt: UInt64?
+    ) throws(LiveStoreError) -> (SnapshotWriter.Summary, Snapshot, ReportsTable) {
         let newTable = ReportsTable(reports)
-        let sequence = state.sequence
+        let sequence = writer.sequence
         try TableFile.write(
             storeDirectory + "/" + TableFile.Kind.reports.fileName(sequence: sequence), kind: .reports, keyID: keyID,
             sequence: sequence, records: newTable.encode())
@@ -116,15 +90,18 @@ extension LiveStore {
             storeDirectory + "/" + TableFile.Kind.uploads.fileName(sequence: sequence), kind: .uploads, keyID: keyID,
             sequence: sequence, records: uploads.encode())
         let path = snapshotPath
+        let summary: SnapshotWriter.Summary
+        do {
+            summary = try writer.write(to: path, createdAt: createdAt)
+        } catch {
+            throw .store(error)
+        }
         let memory = memory
         let keyID = keyID
-        let (summary, snapshot) = try Journal.storeCall { () throws(StoreError) in
-            let summary = try writer.write(to: path, createdAt: createdAt)
-            return (summary, try Snapshot.open(path, keyID: keyID, verification: .header, memory: memory))
+        let snapshot = try Journal.storeCall { () throws(StoreError) in
+            try Snapshot.open(path, keyID: keyID, verification: .header, memory: memory)
         }
-        return (
-            CompactionSummary(sequence: sequence, entries: summary.entries, reports: reports.values.reduce(0) { $0 + $1.count }, dropped: dropped),
-            snapshot, newTable)
+        return (summary, snapshot, newTable)
     }
 
     /// The entries of `layers` (newest first), newer layers winning.

@@ -1,145 +1,295 @@
-import IndicatorKit
+public import IndicatorKit
 
-/// Local bulk ingest (`ihub ingest`, docs/DATA-DIRECTORY.md "Writers and readers"): uploads
-/// journaled as usual, then merged straight into a compaction instead of through delta layers.
+/// Local bulk ingest (`ihub ingest`, docs/LIVE-UPDATES.md "Local ingest"): a compaction with
+/// one more input. The snapshot, the delta replayed from the journal and the new uploads'
+/// reports are merged straight into a new snapshot; the uploads are never journaled. They
+/// take the next upload numbers and the next journal sequence numbers, and the new snapshot's
+/// header says it includes everything up to the last of those (the mark compaction already
+/// writes), so recovery never replays them and nothing else needs to know.
 extension LiveStore {
+    /// One upload of a local ingest, filled entry by entry as a feed is digested: 32 bytes per
+    /// entry, no other copy until the merge.
+    public struct IngestBatch: Sendable {
+        public let id: UploadID
+        /// The uploading source (1…65535).
+        public let source: UInt16
+        /// The feed format code (recorded, not interpreted).
+        public let format: UInt8
+        /// Network prefix lengths among the entries (`add(_:_:form:)` records them).
+        public var prefixes = NetworkPrefixes()
+        /// Records the caller merged or refused while reading the feed (part of the receipt).
+        public var duplicates: UInt32 = 0
+        public var refused: UInt32 = 0
+        var records: [SlotRecord] = []
+
+        public init(id: UploadID, source: UInt16, format: UInt8 = 0, reservingCapacity: Int = 0) {
+            self.id = id
+            self.source = source
+            self.format = format
+            records.reserveCapacity(reservingCapacity)
+        }
+
+        /// Entries added so far (a value added twice counts twice).
+        public var count: Int { records.count }
+
+        /// Adds one report; `form` records a network's prefix length.
+        public mutating func add(_ digest: IndicatorDigest, _ metadata: EntryMetadata, form: CanonicalForm? = nil) {
+            if let form { prefixes.insert(form) }
+            var metadata = metadata
+            metadata.sourceID = source
+            let stored = Slot.stored(digest)
+            let (word2, word3) = Slot.encode(metadata)
+            records.append(SlotRecord(lo: stored.lo, hi: stored.hi, word2: word2, word3: word3))
+        }
+    }
+
     /// What `ingest` did.
     public struct IngestSummary: Sendable {
-        /// One receipt per request (a retry of an earlier upload id answers its first receipt).
+        /// One receipt per batch (a batch with an upload id the store knows answers that
+        /// upload's receipt and adds nothing).
         public var receipts: [UploadReceipt]
-        /// The compaction that folded them into the snapshot.
+        /// The snapshot written: its sequence, entries, multi-entry reports, expired entries dropped.
         public var compaction: CompactionSummary
         /// Reports of values the store already listed (a live entry in the snapshot or the
         /// delta) before this ingest: `ihub ingest` counts them as duplicates.
         public var existing: Int
     }
 
-    /// Ingests `requests` (each at most `JournalFormat.maxReports` reports) as uploads at
-    /// `time` and compacts at `now`, leaving a snapshot that holds everything and an empty
-    /// journal — the store as `upload` of each request followed by `compact(now:)` leaves it.
-    ///
-    /// The upload records are journaled with one write and one `fdatasync` (so each upload is
-    /// atomic and durable before the snapshot is written; killed after that point, recovery
-    /// replays them); values new to the store then go straight into the snapshot writer, and
-    /// only values the snapshot or the delta already has go through the report merge. Runs on
-    /// the writer thread from start to end: other writes wait for it (a local ingest runs while
-    /// no hub serves the store; a hub's partners upload through `upload`).
+    /// Where a simulated crash stops `ingest` (tests of crash safety): before the snapshot's
+    /// rename (its temporary file left behind), after it (the journal not yet moved on), or
+    /// after the old journal files were deleted (the empty current one not yet renamed).
+    package enum IngestCrashPoint: Sendable { case beforeSnapshotRename, afterSnapshotRename, afterJournalCleanup }
+
+    /// Ingests `batches` as uploads accepted at `time` and writes a new snapshot at `now`
+    /// (entries expired then are dropped): the store is left as `upload` of each batch followed
+    /// by `compact(now:)` would leave it — same entries, reports, receipts and upload index,
+    /// same snapshot sequence — with one sequential write of the snapshot instead of a journal
+    /// record per upload. The batches' records are taken (the array is left with empty
+    /// batches). Blocks the writer thread from start to end (a local ingest runs while no hub
+    /// serves the store). Atomic: killed at any point, the store reopens as it was before or
+    /// with all of the batches.
+    public func ingest(
+        _ batches: inout [IngestBatch], time: UInt64, now: UInt32, createdAt: UInt64? = nil
+    ) throws(LiveStoreError) -> IngestSummary {
+        try ingest(&batches, time: time, now: now, createdAt: createdAt, crashPoint: nil)
+    }
+
+    /// `ingest` of upload requests (each a batch).
     public func ingest(
         _ requests: [UploadRequest], time: UInt64, now: UInt32, createdAt: UInt64? = nil
     ) throws(LiveStoreError) -> IngestSummary {
-        var prepared: [PreparedUpload] = []
-        for request in requests {
-            switch Self.prepare(request, time: time) {
-            case .failure(let error): throw error
-            case .success(let upload): prepared.append(upload)
-            }
+        var batches = Self.batches(requests)
+        return try ingest(&batches, time: time, now: now, createdAt: createdAt, crashPoint: nil)
+    }
+
+    static func batches(_ requests: [UploadRequest]) -> [IngestBatch] {
+        requests.map { request in
+            var batch = IngestBatch(
+                id: request.id, source: request.source, format: request.format, reservingCapacity: request.reports.count)
+            batch.prefixes = request.prefixes
+            batch.duplicates = request.duplicates
+            batch.refused = request.refused
+            for report in request.reports { batch.add(report.digest, report.metadata) }
+            return batch
+        }
+    }
+
+    package func ingest(
+        _ batches: inout [IngestBatch], time: UInt64, now: UInt32, createdAt: UInt64?, crashPoint: IngestCrashPoint?
+    ) throws(LiveStoreError) -> IngestSummary {
+        // Sort, merge duplicates and hash on the caller's thread (pure work on owned arrays).
+        var prepared: [PreparedBatch] = []
+        for index in batches.indices {
+            guard batches[index].source > 0 else { throw .invalidSource }
+            prepared.append(PreparedBatch(taking: &batches[index]))
         }
         compactionLock.lock()
         defer { compactionLock.unlock() }
-        let prepareds = prepared
-        return try onWriter { () throws(LiveStoreError) in try self.ingestOnWriter(prepareds, now: now, createdAt: createdAt) }
+        let ready = prepared
+        prepared = []
+        return try onWriter { () throws(LiveStoreError) in
+            try self.ingestOnWriter(ready, time: time, now: now, createdAt: createdAt, crashPoint: crashPoint)
+        }
+    }
+
+    /// A batch sorted by stored digest, duplicates merged, with its content hash.
+    struct PreparedBatch {
+        var id: UploadID
+        var source: UInt16
+        var format: UInt8
+        var prefixes: NetworkPrefixes
+        var duplicates: UInt32
+        var refused: UInt32
+        var records: [SlotRecord]
+        var contentHash: [UInt8]
+
+        init(taking batch: inout IngestBatch) {
+            id = batch.id
+            source = batch.source
+            format = batch.format
+            prefixes = batch.prefixes
+            refused = batch.refused
+            records = []
+            swap(&records, &batch.records)
+            let merged = records.withUnsafeMutableBufferPointer { buffer in
+                DigestSort.sort(buffer)
+                return Self.mergeDuplicates(buffer)
+            }
+            records.removeLast(merged)
+            duplicates = batch.duplicates &+ UInt32(clamping: merged)
+            contentHash = Self.contentHash(source: source, format: format, records: records)
+        }
+
+        /// Merges runs of equal digests (one source's reports of one value in one upload:
+        /// `EntryMetadata.merged(with:)`, as `prepare` does for an upload), compacting to the
+        /// front; returns how many were merged away.
+        static func mergeDuplicates(_ records: UnsafeMutableBufferPointer<SlotRecord>) -> Int {
+            var kept = 0
+            var index = 0
+            while index < records.count {
+                var record = records[index]
+                index += 1
+                while index < records.count, records[index].lo == record.lo, records[index].hi == record.hi {
+                    let merged = Slot.decode(record.word2, record.word3)
+                        .merged(with: Slot.decode(records[index].word2, records[index].word3))
+                    (record.word2, record.word3) = Slot.encode(merged)
+                    index += 1
+                }
+                records[kept] = record
+                kept += 1
+            }
+            return records.count - kept
+        }
+
+        /// `UploadIndex.contentHash` of the sorted, unique records — the same bytes in the same
+        /// order (`IndicatorDigest`'s, by `hi` then `lo`), streamed from a re-sorted copy.
+        static func contentHash(source: UInt16, format: UInt8, records: [SlotRecord]) -> [UInt8] {
+            var ordered = records
+            ordered.withUnsafeMutableBufferPointer { DigestSort.sort($0, byHigh: true) }
+            let hash = BLAKE2b(outputBytes: 32)
+            var head: [UInt8] = []
+            func put(_ value: UInt64, _ width: Int) {
+                for index in 0..<width { head.append(UInt8(truncatingIfNeeded: value >> (8 * index))) }
+            }
+            put(UInt64(source), 2)
+            put(UInt64(format), 1)
+            put(UInt64(ordered.count), 4)
+            hash.update(head)
+            let chunkRecords = 4096
+            let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkRecords * 32, alignment: 8)
+            defer { chunk.deallocate() }
+            var start = 0
+            while start < ordered.count {
+                let count = min(chunkRecords, ordered.count - start)
+                for index in 0..<count {
+                    let record = ordered[start + index]
+                    chunk.storeBytes(of: record.lo.littleEndian, toByteOffset: index * 32, as: UInt64.self)
+                    chunk.storeBytes(of: record.hi.littleEndian, toByteOffset: index * 32 + 8, as: UInt64.self)
+                    chunk.storeBytes(of: record.word2.littleEndian, toByteOffset: index * 32 + 16, as: UInt64.self)
+                    chunk.storeBytes(of: record.word3.littleEndian, toByteOffset: index * 32 + 24, as: UInt64.self)
+                }
+                hash.update(UnsafeRawBufferPointer(rebasing: chunk[..<(count * 32)]))
+                start += count
+            }
+            return hash.finish()
+        }
     }
 
     private func ingestOnWriter(
-        _ prepared: [PreparedUpload], now: UInt32, createdAt: UInt64?
+        _ batches: [PreparedBatch], time: UInt64, now: UInt32, createdAt: UInt64?, crashPoint: IngestCrashPoint?
     ) throws(LiveStoreError) -> IngestSummary {
         condition.lock()
         let failed = failure
         condition.unlock()
         if let failed { throw failed }
 
-        // 1. Validate, number and journal the uploads (one write, one fdatasync).
+        // 1. Number the uploads (a known id with the same content answers its receipt).
         var receipts: [UploadReceipt] = []
-        var bodies: [UploadBody] = []
-        var records: [UploadIndexRecord] = []
-        var bytes: [UInt8] = []
-        var sequence = journal.lastSequence
+        var added: [UploadIndexRecord] = []
+        var numbered: [(batch: Int, number: UInt32)] = []
         var lastNumber = uploads.lastNumber
-        for upload in prepared {
-            if let existing = records.last(where: { $0.id == upload.body.id }) ?? uploads[upload.body.id] {
-                guard existing.contentHash == upload.contentHash && existing.source == upload.body.source else {
-                    throw .uploadIDReused
-                }
-                receipts.append(existing.receipt)
+        for (index, batch) in batches.enumerated() {
+            if let known = added.last(where: { $0.id == batch.id }) ?? uploads[batch.id] {
+                guard known.contentHash == batch.contentHash && known.source == batch.source else { throw .uploadIDReused }
+                receipts.append(known.receipt)
                 continue
             }
             guard lastNumber < (1 << 24) - 1 else { throw .uploadNumbersExhausted }
             lastNumber += 1
-            sequence += 1
-            var body = upload.body
-            body.number = lastNumber
-            JournalFormat.append(.upload(body), sequence: sequence, to: &bytes)
-            let record = Self.indexRecord(body, contentHash: upload.contentHash)
-            records.append(record)
+            let record = UploadIndexRecord(
+                id: batch.id, source: batch.source, format: batch.format, withdrawn: false,
+                receipt: UploadReceipt(
+                    uploadNumber: lastNumber, accepted: UInt32(clamping: batch.records.count), duplicates: batch.duplicates,
+                    refused: batch.refused, time: time),
+                contentHash: batch.contentHash)
+            added.append(record)
             receipts.append(record.receipt)
-            bodies.append(body)
+            numbered.append((index, lastNumber))
         }
-        if !bytes.isEmpty {
-            do throws(LiveStoreError) {
-                try journal.append(bytes, lastSequence: sequence)
-            } catch {
-                let stopped = LiveStoreError.failed(error.description)
-                condition.lock()
-                failure = stopped
-                condition.unlock()
-                throw stopped
-            }
-            groupsWritten += 1
-            for record in records { uploads.insert(record) }
-        }
-        bytes = []
 
-        // 2. Freeze: a new journal file after the uploads; the whole delta is merged below.
-        let frozenSequence = try journal.rotate()
-        precondition(frozenSequence == sequence, "the journal holds what was just written")
-        let base = LiveState(snapshot: state.snapshot, live: [], frozen: state.live + state.frozen, sequence: sequence)
+        // 2. An empty current journal file after everything journaled so far; the uploads take
+        //    the sequence numbers after it.
+        let journaled = try journal.rotate()
+        precondition(journaled == state.sequence, "the writer applies what it journals")
+        let sequence = journaled + UInt64(numbered.count)
+        var index = uploads
+        for record in added { index.insert(record) }
 
-        // 3. Values new to the store (and to the other uploads of this ingest) become
-        //    single-report entries directly; the others go through the report merge.
-        var changed = Self.mergedLayers(base.frozen)
-        var builder = DeltaBuilder(
-            base: LiveState(snapshot: state.snapshot, live: base.frozen, frozen: [], sequence: sequence), table: table)
-        var repeated = Set<IndicatorDigest>()
-        if bodies.count > 1 {
-            var seen = Set<IndicatorDigest>()
-            for body in bodies {
-                for report in body.reports where !seen.insert(report.digest).inserted { repeated.insert(report.digest) }
+        // 3. Merge snapshot, delta and the new reports.
+        var merge = LiveMerge(
+            now: now, time: UInt32(clamping: time), table: table, changed: Self.mergedLayers(state.layers))
+        var prefixes = state.prefixes
+        for (batch, _) in numbered { prefixes.formUnion(batches[batch].prefixes) }
+        if numbered.count == 1 {
+            batches[numbered[0].batch].records.withUnsafeBufferPointer { fresh in
+                merge.run(snapshot: state.snapshot, fresh: fresh, upload: numbered[0].number)
             }
-        }
-        let current = state.snapshot
-        var fresh: [(DigestReport, upload: UInt32)] = []
-        fresh.reserveCapacity(bodies.reduce(0) { $0 + $1.reports.count })
-        var prefixes = NetworkPrefixes()
-        var existing = 0
-        for body in bodies {
-            prefixes.formUnion(body.prefixes)
-            var known = body
-            known.reports = []
-            for report in body.reports {
-                var merge = !repeated.isEmpty && repeated.contains(report.digest)
-                if !changed.isEmpty, let delta = changed[report.digest] {
-                    merge = true
-                    if delta.entry != nil { existing += 1 }
-                } else if current?.storedEntry(report.digest) != nil {
-                    merge = true
-                    existing += 1
+        } else {
+            // Several uploads: one run per digest, in upload order (each record's word3 carries its number).
+            var fresh: [SlotRecord] = []
+            for (batch, number) in numbered {
+                for record in batches[batch].records {
+                    fresh.append(SlotRecord(
+                        lo: record.lo, hi: record.hi, word2: record.word2,
+                        word3: Slot.withReport(record.word3, upload: number, multi: false)))
                 }
-                if merge { known.reports.append(report) } else { fresh.append((report, body.number)) }
             }
-            if !known.reports.isEmpty { builder.applyUpload(known) }
+            fresh.sort { ($0.lo, $0.hi, Slot.uploadNumber($0.word3)) < ($1.lo, $1.hi, Slot.uploadNumber($1.word3)) }
+            fresh.withUnsafeBufferPointer { merge.run(snapshot: state.snapshot, fresh: $0, upload: nil) }
         }
-        changed.merge(builder.pending) { _, newer in newer }
 
-        // 4. Write reports table, upload index and snapshot (the commit point), publish,
-        //    delete what it replaced.
-        let (summary, snapshot, newTable) = try merge(
-            base, table: table, uploads: uploads, now: now, createdAt: createdAt, changed: changed, fresh: fresh,
-            prefixes: prefixes)
+        // 4. Reports table, upload index, snapshot: its rename is the commit point.
+        var writer = SnapshotWriter(keyID: keyID, sortedUnique: merge.output)
+        writer.sequence = sequence
+        writer.prefixes = prefixes
+        if crashPoint == .beforeSnapshotRename { writer.crashPoint = .beforeRename }
+        let (written, snapshot, newTable) = try install(writer, reports: merge.reports, uploads: index, createdAt: createdAt)
+        uploads = index
         table = newTable
         publish(LiveState(snapshot: snapshot, live: [], frozen: [], sequence: sequence))
-        try journal.deleteFilesBeforeCurrent()
+
+        // 5. Move the journal past the uploads' sequence numbers, delete what was replaced.
+        do throws(LiveStoreError) {
+            if crashPoint == .afterSnapshotRename { throw .failed("simulated crash after the snapshot's rename") }
+            if sequence > journaled {
+                try journal.skip(to: sequence, stopAfterDeleting: crashPoint == .afterJournalCleanup)
+            } else {
+                try journal.deleteFilesBeforeCurrent()
+            }
+        } catch {
+            // The snapshot is in place; the journal's state is unknown until recovery.
+            let stopped = LiveStoreError.failed(error.description)
+            condition.lock()
+            failure = stopped
+            condition.unlock()
+            throw stopped
+        }
         let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(self.storeDirectory) }
-        Self.removeTables(in: storeDirectory, except: summary.sequence, names: names)
-        return IngestSummary(receipts: receipts, compaction: summary, existing: existing)
+        Self.removeTables(in: storeDirectory, except: sequence, names: names)
+        return IngestSummary(
+            receipts: receipts,
+            compaction: CompactionSummary(
+                sequence: sequence, entries: written.entries, reports: newTable.reportCount, dropped: merge.dropped),
+            existing: merge.existing)
     }
 }

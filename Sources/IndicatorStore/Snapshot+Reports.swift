@@ -34,4 +34,17 @@ extension Snapshot {
             }
         }
     }
+
+    /// Calls `body` with every entry as the writer holds it (ascending digest, metadata words
+    /// with the report fields): compaction's and ingest's copy of untouched entries.
+    func forEachRecord(_ body: (SlotRecord) -> Void) {
+        for bucket in 0..<header.bucketCount {
+            let base = table.base(bucket)
+            for slot in 0..<min(table.rawCount(bucket), StoreFormat.slotsPerBucket) where base + slot < header.entryCount {
+                let entry = base + slot
+                let (word2, word3) = table.words(at: entry)
+                body(SlotRecord(lo: table.fingerprint(bucket, slot), hi: table.hi(at: entry), word2: word2, word3: word3))
+            }
+        }
+    }
 }

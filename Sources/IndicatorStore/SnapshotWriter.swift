@@ -14,6 +14,8 @@ public struct SnapshotWriter {
     /// Must include every network length present, or those networks will not match.
     public var prefixes = NetworkPrefixes()
     private var records: [SlotRecord] = []
+    /// The records are already sorted by digest and unique (`init(keyID:sortedUnique:)`).
+    private var presorted = false
 
     /// Where a simulated crash stops `write` (tests of crash safety): the temporary file is
     /// left behind as a dead process would leave it, and the target is not touched.
@@ -27,6 +29,14 @@ public struct SnapshotWriter {
     public init(keyID: UInt64, reservingCapacity: Int = 0) {
         self.keyID = keyID
         records.reserveCapacity(reservingCapacity)
+    }
+
+    /// A writer for records already in ascending `(lo, hi)` order without duplicates (a live
+    /// store's merge produces them so): `write` skips its sort and merge.
+    init(keyID: UInt64, sortedUnique records: [SlotRecord]) {
+        self.keyID = keyID
+        self.records = records
+        presorted = true
     }
 
     /// A writer for digests computed with `key`.
@@ -95,11 +105,17 @@ public struct SnapshotWriter {
     public consuming func write(
         to path: String, createdAt: UInt64? = nil, droppingExpiredAt now: UInt32? = nil
     ) throws(StoreError) -> Summary {
-        let (duplicates, expired) = records.withUnsafeMutableBufferPointer { buffer in
-            DigestSort.sort(buffer)
-            return Self.mergeDuplicates(buffer, droppingExpiredAt: now)
+        var duplicates = 0
+        var expired = 0
+        if presorted {
+            precondition(now == nil, "a presorted writer's caller drops expired entries itself")
+        } else {
+            (duplicates, expired) = records.withUnsafeMutableBufferPointer { buffer in
+                DigestSort.sort(buffer)
+                return Self.mergeDuplicates(buffer, droppingExpiredAt: now)
+            }
+            records.removeLast(duplicates + expired)
         }
-        records.removeLast(duplicates + expired)
         var header = Self.layout(records)
         header.keyID = keyID
         header.createdAt = createdAt ?? Syscalls.unixTime()

@@ -7,10 +7,13 @@ import IndicatorStore
 
 /// `ihub ingest --data DIR --source NAME [--format auto|list|csv|stix|misp] [--defanged] [--strict] [defaults] FILE...`
 ///
-/// Under the data directory's writer lock: the current snapshot is opened (fully verified), its
-/// live entries and every valid record of the files go into one `SnapshotWriter`, which merges
-/// equal digests, drops expired entries and replaces the snapshot atomically. A file that
-/// cannot be read at all (missing, binary, CSV without a value column) stops the ingest with
+/// Opens the live store under the data directory's writer lock (refused at once, naming the
+/// holder, while a hub serves the directory: upload with `ihub push` then), digests every valid
+/// record of the files into one upload and merges it with the snapshot and the journal's delta
+/// into a new snapshot (`LiveStore.ingest`: one sequential write, `fsync`, atomic rename; the
+/// upload gets an upload number and an upload index entry, so `ihub withdraw --upload` and
+/// expiry treat it as a pushed upload). A file that cannot be read at all (missing, binary,
+/// CSV without a value column) stops the ingest with
 /// exit 2 before anything is written: the store is unchanged (only a new source name may have
 /// been registered). A MISP feed directory (or its `manifest.json`) stands for the event files
 /// its manifest lists. With `--strict`, any refused record refuses the whole upload: nothing is
@@ -46,8 +49,8 @@ enum IngestCommand {
         do {
             defaults.sourceID = try directory.sourceID(for: source)
             let progress = Console.showsProgress(json: json)
-            var reports: [DigestReport] = []
-            var prefixes = NetworkPrefixes()
+            var batches = [LiveStore.IngestBatch(
+                id: UploadID.random(), source: defaults.sourceID, format: format.map { UploadFormat($0).rawValue } ?? 0)]
             var digester = FeedDigester(key: key, defaults: defaults, now: now, defanged: args.flag("defanged"))
             defer { digester.release() }
             for argument in args.positionals {
@@ -58,8 +61,7 @@ enum IngestCommand {
                     try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
                         try digester.add(buffer, file: path, format: fileFormat, type: type,
                                          valueColumn: args.value("value-column")) { entry in
-                            reports.append(DigestReport(entry.digest, entry.metadata))
-                            if entry.form.isNetwork { prefixes.insert(entry.form) }
+                            batches[0].add(entry.digest, entry.metadata, form: entry.form)
                         }
                     }
                 }
@@ -70,20 +72,9 @@ enum IngestCommand {
                 printReport(report, json: json, entries: nil)
                 return .someRefused
             }
-            if progress { Console.progress("merging \(reports.count) records into the store…") }
-            // One upload per journal record's worth of reports (JournalFormat.maxReports).
-            var requests: [LiveStore.UploadRequest] = []
-            var start = 0
-            while start < reports.count {
-                let end = min(reports.count, start + JournalFormat.maxReports)
-                requests.append(LiveStore.UploadRequest(
-                    id: UploadID.random(), source: defaults.sourceID, format: format.map { UploadFormat($0).rawValue } ?? 0,
-                    reports: Array(reports[start..<end]), prefixes: prefixes,
-                    refused: requests.isEmpty ? UInt32(clamping: report.rejected) : 0))
-                start = end
-            }
-            reports = []
-            let summary = try store.ingest(requests, time: UInt64(now), now: now)
+            if progress { Console.progress("merging \(batches[0].count) records into the store…") }
+            batches[0].refused = UInt32(clamping: report.rejected)
+            let summary = try store.ingest(&batches, time: UInt64(now), now: now)
             report.countDuplicates(summary.receipts.reduce(0) { $0 + Int($1.duplicates) } + summary.existing)
             if progress { Console.endProgress() }
             printReport(report, json: json, entries: summary.compaction.entries)

@@ -1,6 +1,6 @@
 // The child process of the live-store crash test (Tests/IndicatorStoreTests/
 // LiveStoreCrashSafetyTests.swift): opens the store in `argv[1]`, performs round `argv[2]`
-// of `CrashScript` one operation at a time — writing the operation's index and a newline to
+// of `CrashScript` one operation at a time (every fourth upload as a local ingest) — writing the operation's index and a newline to
 // stdout only after the store acknowledged it — while a second thread compacts again and
 // again. The parent SIGKILLs it at a random moment.
 import Foundation
@@ -43,6 +43,10 @@ compactor.start()
 for index in 0..<CrashScript.operationsPerRound {
     do {
         switch CrashScript.operation(round: round, index: index) {
+        case .upload(let request, let time) where index % 4 == 3:
+            // Every fourth operation (if an upload) as a local ingest: merged straight into a
+            // new snapshot, never journaled.
+            _ = try store.ingest([request], time: time, now: 1_700_000_000)
         case .upload(let request, let time): _ = try store.upload(request, time: time)
         case .withdrawValues(let values, let source): _ = try store.withdraw(values: values, source: source)
         case .withdrawUpload(let id, let source): _ = try store.withdraw(upload: id, source: source)

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-/// Ingest is atomic: SIGKILL at any moment leaves the previous store intact and readable.
+/// Ingest is atomic: SIGKILL at any moment leaves the previous store intact and readable, and
+/// the ingest either complete or absent (the live store's recovery finishes a journal switch an
+/// ingest was killed in).
 /// `make test` kills 8 ingests; `make soak` sets IHUB_CRASH_ROUNDS higher.
 @Suite struct CrashSafetyTests {
     static var rounds: Int {
@@ -22,6 +24,7 @@ import Testing
         }
         let feed = try temp.file("big.txt", big)
         var killed = 0
+        var completed = 0
         for round in 0..<Self.rounds {
             let process = Process()
             process.executableURL = Ihub.binary
@@ -39,7 +42,13 @@ import Testing
             #expect(verify.status == 0, "round \(round): \(verify.stderr)")
             let lookup = try Ihub.run(["lookup", "--data", data, "--json", "kept-1.example", "kept-2.example", "198.51.100.9"])
             #expect(try lookup.jsonLines().map { $0["match"] as? Bool } == [true, true, true], "round \(round)")
+            // The killed ingest is all there or not at all: first, middle and last value agree.
+            let big = try Ihub.run(["lookup", "--data", data, "--json", "10.0.0.0", "10.1.134.160", "10.3.13.63"])
+            let matches = try big.jsonLines().map { $0["match"] as? Bool }
+            #expect(matches.count == 3 && Set(matches).count == 1, "round \(round): \(matches)")
+            if matches.first == true { completed += 1 }
         }
+        print("CrashSafetyTests: \(Self.rounds) ingests, \(killed) killed, \(completed) found complete afterwards")
         #expect(killed > 0)
         let finished = try Ihub.run(["ingest", "--data", data, "--source", "big", "--json", feed])
         #expect(finished.status == 0)
