@@ -33,6 +33,8 @@ final class PartnerSession: EventHandler {
 
     private var decoder = FrameDecoder()
     private var session = ServerSession()
+    /// The previous QUERY's request fields (their checked strings are reused when they repeat).
+    private var fieldCache = QueryFieldCache()
     private var maxBatchValues = WireFormat.maxBatchValues
     /// Frames decoded but not handled yet (reading paused at the in-flight limit).
     private var frames: [Frame] = []
@@ -236,14 +238,13 @@ final class PartnerSession: EventHandler {
                 guard case .hello(let hello) = try Message(frame: frame) else { return }
                 try welcome(hello)
             case .query:
-                let message: Message
+                let batch: QueryBatch
                 do {
-                    message = try Message(frame: frame, maxBatchValues: maxBatchValues)
+                    batch = try QueryBatch(frame: frame, maxBatchValues: maxBatchValues, fieldCache: &fieldCache)
                 } catch where !error.closesConnection {
                     refuseMalformed(frame.requestID, error)
                     return
                 }
-                guard case .query(let batch) = message else { return }
                 query(batch)
             case .ping:
                 guard case .ping(let ping) = try Message(frame: frame) else { return }

@@ -70,6 +70,8 @@ public final class QueryService {
     private var values: [UnsafeBufferPointer<UInt8>] = []
     private var wireTypes: [IndicatorType?] = []
     private var records: [MatchRecord] = []
+    private var lastReference = ""
+    private var lastReferenceIsIndicator = false
 
     public init(matcher: Matcher, limits: PartnerLimitsTable) {
         self.matcher = matcher
@@ -88,7 +90,7 @@ public final class QueryService {
 
         // A reference number must not be an indicator: free text would otherwise carry a raw
         // value into the audit trail. The record keeps no trace of it.
-        if Self.looksLikeIndicator(batch.fields.reference) {
+        if referenceLooksLikeIndicator(batch.fields.reference) {
             record.fields.reference = ""
             record.policyVersion = Int(policies[partner: peer.name]?.version ?? 0)
             return refuse(batch, .invalidField, "the reference field reads as an indicator value; "
@@ -193,6 +195,16 @@ public final class QueryService {
         var counts = TypeCounters()
         for type in wireTypes { counts.add(type) }
         counts.store(into: &record)
+    }
+
+    /// `looksLikeIndicator` for a batch's reference, remembered for the last reference seen
+    /// (a partner often sends the same one in batch after batch).
+    private func referenceLooksLikeIndicator(_ reference: String) -> Bool {
+        if reference == lastReference { return lastReferenceIsIndicator }
+        let verdict = Self.looksLikeIndicator(reference)
+        lastReference = reference
+        lastReferenceIsIndicator = verdict
+        return verdict
     }
 
     /// Whether `text` canonicalises as any indicator type.
