@@ -27,6 +27,13 @@ public struct RequestClock: Sendable, Equatable {
                             monotonicNanos: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec))
     }
 
+    /// `CLOCK_MONOTONIC` now, in nanoseconds (a request's own latency needs nothing else).
+    static func monotonicNanosNow() -> UInt64 {
+        var mono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)
+    }
+
     public var policy: PolicyClock {
         PolicyClock(unixSeconds: Int64(wallMicros / 1_000_000), monotonicNanoseconds: monotonicNanos)
     }
@@ -83,7 +90,7 @@ public final class QueryService {
     /// Decides and answers `batch` from `peer` under `policies` at `clock`.
     public func answer(_ batch: QueryBatch, from peer: PeerIdentity, policies: PolicySet,
                        clock: RequestClock) -> QueryOutcome {
-        let started = RequestClock.now().monotonicNanos
+        let started = RequestClock.monotonicNanosNow()
         var record = AuditRecord(timeMicros: clock.wallMicros, partner: peer.name, certificateSHA256: peer.fingerprint,
                                  requestID: batch.requestID, fields: batch.fields, valueCount: batch.values.count,
                                  decision: .refused, policyVersion: 0, latencyMicros: 0)
@@ -132,7 +139,7 @@ public final class QueryService {
         }
         record.decision = .accepted
         let entries = match(batch, view: view, now: UInt32(clamping: clock.wallMicros / 1_000_000), record: &record)
-        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        record.latencyMicros = (RequestClock.monotonicNanosNow() &- started) / 1000
         return QueryOutcome(answer: .result(QueryResult(requestID: batch.requestID, entries: entries)), record: record)
     }
 
@@ -208,7 +215,7 @@ public final class QueryService {
         countWireTypes(&record)
         record.decision = .refused
         record.code = code.name
-        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        record.latencyMicros = (RequestClock.monotonicNanosNow() &- started) / 1000
         let error = ErrorMessage(requestID: batch.requestID, code: code, reason: ErrorMessage.truncatedReason(reason))
         return QueryOutcome(answer: .error(error), record: record)
     }
