@@ -48,49 +48,57 @@ public struct FeedAudit: Equatable, Sendable {
                   accepted: 0, duplicates: 0, rejected: rejected, target: target, withdrawn: withdrawn, notFound: notFound)
     }
 
-    /// Appends the member (`,"upload":{…}` or `,"withdraw":{…}`), after `latency_us`.
-    func append(to out: inout [UInt8]) {
+    /// At least the size of the member `write` stores: names and punctuation, 20 digits per
+    /// number, 6 bytes per byte of every string (docs/AUDIT-LOG.md's escaping).
+    var bodyBound: Int {
+        var texts = format.utf8.count + 32
+        for flag in flags { texts += flag.utf8.count + 3 }
+        return 256 + 6 * texts
+    }
+
+    /// Stores the member (`,"upload":{…}` or `,"withdraw":{…}`), after `latency_us`.
+    func write(to out: inout AuditBodyWriter) {
         if let target {
-            AuditBytes.key("withdraw", to: &out)
-            out.append(UInt8(ascii: "{"))
-            AuditBytes.key("target", first: true, to: &out)
-            AuditBytes.appendString(target.rawValue, to: &out)
-            AuditBytes.key("upload_id", to: &out)
-            AuditBytes.appendString(uploadID?.hex ?? "", to: &out)
-            AuditBytes.key("withdrawn", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, withdrawn)), to: &out)
-            AuditBytes.key("not_found", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, notFound)), to: &out)
-            AuditBytes.key("refused", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, rejected)), to: &out)
-            out.append(UInt8(ascii: "}"))
+            out.key("withdraw")
+            out.byte(UInt8(ascii: "{"))
+            out.key("target", first: true)
+            out.string(target.rawValue)
+            out.key("upload_id")
+            out.string(uploadID?.hex ?? "")
+            out.key("withdrawn")
+            out.decimal(UInt64(max(0, withdrawn)))
+            out.key("not_found")
+            out.decimal(UInt64(max(0, notFound)))
+            out.key("refused")
+            out.decimal(UInt64(max(0, rejected)))
+            out.byte(UInt8(ascii: "}"))
             return
         }
-        AuditBytes.key("upload", to: &out)
-        out.append(UInt8(ascii: "{"))
-        AuditBytes.key("upload_id", first: true, to: &out)
-        AuditBytes.appendString(uploadID?.hex ?? "", to: &out)
-        AuditBytes.key("upload_number", to: &out)
-        AuditBytes.appendDecimal(UInt64(uploadNumber), to: &out)
-        AuditBytes.key("format", to: &out)
-        AuditBytes.appendString(format, to: &out)
-        AuditBytes.key("flags", to: &out)
-        out.append(UInt8(ascii: "["))
+        out.key("upload")
+        out.byte(UInt8(ascii: "{"))
+        out.key("upload_id", first: true)
+        out.string(uploadID?.hex ?? "")
+        out.key("upload_number")
+        out.decimal(UInt64(uploadNumber))
+        out.key("format")
+        out.string(format)
+        out.key("flags")
+        out.byte(UInt8(ascii: "["))
         for (index, flag) in flags.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            AuditBytes.appendString(flag, to: &out)
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(flag)
         }
-        out.append(UInt8(ascii: "]"))
-        AuditBytes.key("already_applied", to: &out)
-        out.append(contentsOf: alreadyApplied ? Array("true".utf8) : Array("false".utf8))
-        AuditBytes.key("discarded", to: &out)
-        out.append(contentsOf: discarded ? Array("true".utf8) : Array("false".utf8))
-        AuditBytes.key("accepted", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, accepted)), to: &out)
-        AuditBytes.key("duplicates", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, duplicates)), to: &out)
-        AuditBytes.key("rejected", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, rejected)), to: &out)
-        out.append(UInt8(ascii: "}"))
+        out.byte(UInt8(ascii: "]"))
+        out.key("already_applied")
+        out.literal(alreadyApplied)
+        out.key("discarded")
+        out.literal(discarded)
+        out.key("accepted")
+        out.decimal(UInt64(max(0, accepted)))
+        out.key("duplicates")
+        out.decimal(UInt64(max(0, duplicates)))
+        out.key("rejected")
+        out.decimal(UInt64(max(0, rejected)))
+        out.byte(UInt8(ascii: "}"))
     }
 }
