@@ -77,7 +77,9 @@ enum IngestCommand {
             let summary = try store.ingest(&batches, time: UInt64(now), now: now)
             report.countDuplicates(summary.receipts.reduce(0) { $0 + Int($1.duplicates) } + summary.existing)
             if progress { Console.endProgress() }
-            printReport(report, json: json, entries: summary.compaction.entries)
+            printReport(report, json: json, entries: summary.compaction.entries, upload: summary.receipts.first.map {
+                (number: $0.uploadNumber, id: batches[0].id)
+            })
             return report.rejected > 0 ? .someRefused : .success
         } catch let error as UsageError {
             throw error
@@ -87,7 +89,9 @@ enum IngestCommand {
     }
 
     /// The report; `entries` nil means nothing was written (`--strict` with refused records).
-    static func printReport(_ report: FeedDigester.Report, json: Bool, entries: Int?) {
+    static func printReport(
+        _ report: FeedDigester.Report, json: Bool, entries: Int?, upload: (number: UInt32, id: UploadID)? = nil
+    ) {
         let skippedReasons = report.skippedByReason.sorted { $0.key < $1.key }
         if json {
             let errors: [JSON.Value] = report.problems.map {
@@ -96,13 +100,18 @@ enum IngestCommand {
                 fields.append(("reason", .string($0.reason)))
                 return .object(fields)
             }
-            Console.out(JSON.encode(.object([
+            var fields: [(String, JSON.Value)] = [
                 ("accepted", .int(entries == nil ? 0 : report.accepted)), ("duplicates", .int(report.duplicates)),
                 ("rejected", .int(report.rejected)), ("skipped", .int(report.skipped)),
                 ("skipped_reasons", .object(skippedReasons.map { ($0.key, .int($0.value)) })),
                 ("withdrawals", .int(report.withdrawals)), ("written", .bool(entries != nil)),
-                ("errors", .array(errors)),
-            ])))
+            ]
+            if let upload {
+                fields.append(("upload_number", .int(Int(upload.number))))
+                fields.append(("upload_id", .string(upload.id.hex)))
+            }
+            fields.append(("errors", .array(errors)))
+            Console.out(JSON.encode(.object(fields)))
             return
         }
         var summary = "accepted \(entries == nil ? 0 : report.accepted), duplicates \(report.duplicates), rejected \(report.rejected)"
@@ -111,6 +120,7 @@ enum IngestCommand {
         }
         if let entries {
             summary += "; the store now holds \(entries) entries"
+            if let upload { summary += "; upload \(upload.number), id \(upload.id.hex)" }
         } else {
             summary += "; --strict: nothing written (\(report.accepted) good records were not taken)"
         }

@@ -57,6 +57,20 @@ import Testing
         #expect(try lookup.jsonLines().map { $0["match"] as? Bool } == [true, true])
     }
 
+    /// Each ingest is one upload: the next upload number and a fresh upload id, in the report.
+    @Test func eachIngestIsOneNumberedUpload() throws {
+        let (temp, data) = try hub()
+        let feed = try temp.file("feed.txt", "one.example\ntwo.example\none.example\n")
+        let first = try Ihub.run(["ingest", "--data", data, "--source", "a", "--json", feed]).json()
+        let second = try Ihub.run(["ingest", "--data", data, "--source", "b", "--json", feed]).json()
+        #expect(first["upload_number"] as? Int == 1 && second["upload_number"] as? Int == 2)
+        let ids = [first["upload_id"] as? String, second["upload_id"] as? String].compactMap { $0 }
+        #expect(ids.count == 2 && ids[0] != ids[1] && ids.allSatisfy { $0.count == 32 }, "\(ids)")
+        #expect(first["duplicates"] as? Int == 1 && second["duplicates"] as? Int == 3)
+        let human = try Ihub.run(["ingest", "--data", data, "--source", "a", feed])
+        #expect(human.stdout.contains("; upload 3, id "), "\(human.stdout)")
+    }
+
     @Test func humanReportNamesFileAndLine() throws {
         let (temp, data) = try hub()
         let feed = try temp.file("bad.txt", "evil.example\n300.0.0.1\n")
