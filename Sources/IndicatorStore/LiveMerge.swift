@@ -64,6 +64,37 @@ struct LiveMerge {
         self.fresh = UnsafeBufferPointer(start: nil, count: 0)
     }
 
+    /// The output so far, leaving it empty.
+    mutating func takeOutput() -> [SlotRecord] {
+        var taken: [SlotRecord] = []
+        swap(&taken, &output)
+        return taken
+    }
+
+    /// The merge when the snapshot and the delta are empty and `records` (sorted, unique) are
+    /// one upload's: each record becomes a single-report entry, in place, and expired ones
+    /// are dropped — no second array.
+    mutating func adopt(_ records: inout [SlotRecord], upload: UInt32) {
+        precondition(changed.isEmpty, "adopt is the merge without a delta")
+        var kept = 0
+        var expired = 0
+        records.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices {
+                let record = buffer[index]
+                if isExpired(record.word2) {
+                    expired += 1
+                } else {
+                    buffer[kept] = SlotRecord(
+                        lo: record.lo, hi: record.hi, word2: record.word2,
+                        word3: Slot.withReport(record.word3, upload: upload, multi: false))
+                    kept += 1
+                }
+            }
+        }
+        records.removeLast(records.count - kept)
+        dropped += expired
+    }
+
     /// Handles every fresh or changed digest below `(lo, hi)` (nil: all that remain).
     private mutating func emitBefore(lo: UInt64?, hi: UInt64?) {
         while true {

@@ -70,38 +70,49 @@ extension LiveStore {
         var writer = SnapshotWriter(keyID: keyID, sortedUnique: merge.output)
         writer.sequence = state.sequence
         writer.prefixes = state.prefixes
-        let (summary, snapshot, newTable) = try install(writer, reports: merge.reports, uploads: uploads, createdAt: createdAt)
+        let (summary, snapshot, newTable, _) = try install(
+            writer, reports: merge.reports, uploads: { uploads }, createdAt: createdAt)
         return (
             CompactionSummary(sequence: state.sequence, entries: summary.entries, reports: newTable.reportCount, dropped: merge.dropped),
             snapshot, newTable)
     }
 
-    /// Writes the reports table and upload index for `writer.sequence`, then `writer`'s
-    /// snapshot (its rename is the commit point), and maps it.
+    /// Writes the reports table for `writer.sequence`, then `writer`'s snapshot to its
+    /// temporary file, then the upload index `uploads()` (an ingest's content hashes may still
+    /// be computing until then), then renames the snapshot — the commit point — and maps it.
     func install(
-        _ writer: consuming SnapshotWriter, reports: [IndicatorDigest: [Report]], uploads: UploadIndex, createdAt: UInt64?
-    ) throws(LiveStoreError) -> (SnapshotWriter.Summary, Snapshot, ReportsTable) {
+        _ writer: consuming SnapshotWriter, reports: [IndicatorDigest: [Report]], uploads: () -> UploadIndex,
+        createdAt: UInt64?
+    ) throws(LiveStoreError) -> (SnapshotWriter.Summary, Snapshot, ReportsTable, UploadIndex) {
         let newTable = ReportsTable(reports)
         let sequence = writer.sequence
         try TableFile.write(
             storeDirectory + "/" + TableFile.Kind.reports.fileName(sequence: sequence), kind: .reports, keyID: keyID,
             sequence: sequence, records: newTable.encode())
-        try TableFile.write(
-            storeDirectory + "/" + TableFile.Kind.uploads.fileName(sequence: sequence), kind: .uploads, keyID: keyID,
-            sequence: sequence, records: uploads.encode())
+        let uploadsPath = storeDirectory + "/" + TableFile.Kind.uploads.fileName(sequence: sequence)
+        let keyID = keyID
+        var tableError: LiveStoreError? = nil
+        var index = UploadIndex()
         let path = snapshotPath
         let summary: SnapshotWriter.Summary
         do {
-            summary = try writer.write(to: path, createdAt: createdAt)
+            summary = try writer.write(to: path, createdAt: createdAt, beforeRename: { () throws(StoreError) in
+                index = uploads()
+                do throws(LiveStoreError) {
+                    try TableFile.write(uploadsPath, kind: .uploads, keyID: keyID, sequence: sequence, records: index.encode())
+                } catch {
+                    tableError = error
+                    throw .system(operation: "write", path: uploadsPath, errno: 0)
+                }
+            })
         } catch {
-            throw .store(error)
+            throw tableError ?? .store(error)
         }
         let memory = memory
-        let keyID = keyID
         let snapshot = try Journal.storeCall { () throws(StoreError) in
             try Snapshot.open(path, keyID: keyID, verification: .header, memory: memory)
         }
-        return (summary, snapshot, newTable)
+        return (summary, snapshot, newTable, index)
     }
 
     /// The entries of `layers` (newest first), newer layers winning.

@@ -1,3 +1,4 @@
+import Foundation
 public import IndicatorKit
 
 /// Local bulk ingest (`ihub ingest`, docs/LIVE-UPDATES.md "Local ingest"): a compaction with
@@ -105,10 +106,50 @@ extension LiveStore {
         }
         compactionLock.lock()
         defer { compactionLock.unlock() }
-        let ready = prepared
+        let handoff = Handoff(prepared)
         prepared = []
         return try onWriter { () throws(LiveStoreError) in
-            try self.ingestOnWriter(ready, time: time, now: now, createdAt: createdAt, crashPoint: crashPoint)
+            try self.ingestOnWriter(handoff.take(), time: time, now: now, createdAt: createdAt, crashPoint: crashPoint)
+        }
+    }
+
+    /// Hands the prepared batches to the writer thread as the only reference, so that it can
+    /// rewrite their records in place.
+    private final class Handoff: @unchecked Sendable {
+        private var batches: [PreparedBatch]
+        init(_ batches: [PreparedBatch]) { self.batches = batches }
+        func take() -> [PreparedBatch] {
+            var taken: [PreparedBatch] = []
+            swap(&taken, &batches)
+            return taken
+        }
+    }
+
+    /// An upload's content hash, computed on its own thread from a copy of the records while
+    /// the merge and the snapshot write go on (it is needed only for the upload index, written
+    /// just before the snapshot's rename, and to compare with a known upload id).
+    final class ContentHashJob: @unchecked Sendable {
+        private let done = DispatchSemaphore(value: 0)
+        private var result: [UInt8] = []
+        private var waited = false
+
+        init(source: UInt16, format: UInt8, records: [SlotRecord]) {
+            let copy = records.withUnsafeBufferPointer { Array($0) }
+            let thread = Thread { [self] in
+                result = PreparedBatch.contentHash(source: source, format: format, records: copy)
+                done.signal()
+            }
+            thread.name = "ingest-content-hash"
+            thread.start()
+        }
+
+        /// The hash (waits for the thread the first time). One caller thread at a time.
+        var value: [UInt8] {
+            if !waited {
+                done.wait()
+                waited = true
+            }
+            return result
         }
     }
 
@@ -121,7 +162,7 @@ extension LiveStore {
         var duplicates: UInt32
         var refused: UInt32
         var records: [SlotRecord]
-        var contentHash: [UInt8]
+        let contentHash: ContentHashJob
 
         init(taking batch: inout IngestBatch) {
             id = batch.id
@@ -137,7 +178,7 @@ extension LiveStore {
             }
             records.removeLast(merged)
             duplicates = batch.duplicates &+ UInt32(clamping: merged)
-            contentHash = Self.contentHash(source: source, format: format, records: records)
+            contentHash = ContentHashJob(source: source, format: format, records: records)
         }
 
         /// Merges runs of equal digests (one source's reports of one value in one upload:
@@ -163,7 +204,7 @@ extension LiveStore {
 
         /// `UploadIndex.contentHash` of the sorted, unique records — the same bytes in the same
         /// order (`IndicatorDigest`'s, by `hi` then `lo`), streamed from a re-sorted copy.
-        static func contentHash(source: UInt16, format: UInt8, records: [SlotRecord]) -> [UInt8] {
+        static func contentHash(source: UInt16, format: UInt8, records: consuming [SlotRecord]) -> [UInt8] {
             var ordered = records
             ordered.withUnsafeMutableBufferPointer { DigestSort.sort($0, byHigh: true) }
             let hash = BLAKE2b(outputBytes: 32)
@@ -196,7 +237,7 @@ extension LiveStore {
     }
 
     private func ingestOnWriter(
-        _ batches: [PreparedBatch], time: UInt64, now: UInt32, createdAt: UInt64?, crashPoint: IngestCrashPoint?
+        _ batches: consuming [PreparedBatch], time: UInt64, now: UInt32, createdAt: UInt64?, crashPoint: IngestCrashPoint?
     ) throws(LiveStoreError) -> IngestSummary {
         condition.lock()
         let failed = failure
@@ -210,7 +251,7 @@ extension LiveStore {
         var lastNumber = uploads.lastNumber
         for (index, batch) in batches.enumerated() {
             if let known = added.last(where: { $0.id == batch.id }) ?? uploads[batch.id] {
-                guard known.contentHash == batch.contentHash && known.source == batch.source else { throw .uploadIDReused }
+                guard known.source == batch.source && known.contentHash == batch.contentHash.value else { throw .uploadIDReused }
                 receipts.append(known.receipt)
                 continue
             }
@@ -221,7 +262,7 @@ extension LiveStore {
                 receipt: UploadReceipt(
                     uploadNumber: lastNumber, accepted: UInt32(clamping: batch.records.count), duplicates: batch.duplicates,
                     refused: batch.refused, time: time),
-                contentHash: batch.contentHash)
+                contentHash: [])
             added.append(record)
             receipts.append(record.receipt)
             numbered.append((index, lastNumber))
@@ -232,18 +273,23 @@ extension LiveStore {
         let journaled = try journal.rotate()
         precondition(journaled == state.sequence, "the writer applies what it journals")
         let sequence = journaled + UInt64(numbered.count)
-        var index = uploads
-        for record in added { index.insert(record) }
 
         // 3. Merge snapshot, delta and the new reports.
         var merge = LiveMerge(
             now: now, time: UInt32(clamping: time), table: table, changed: Self.mergedLayers(state.layers))
         var prefixes = state.prefixes
         for (batch, _) in numbered { prefixes.formUnion(batches[batch].prefixes) }
-        if numbered.count == 1 {
+        var output: [SlotRecord]
+        if numbered.count == 1 && state.snapshot == nil && merge.changed.isEmpty {
+            // Into an empty store (the first ingest): the upload's records are the snapshot's.
+            output = []
+            swap(&output, &batches[numbered[0].batch].records)
+            merge.adopt(&output, upload: numbered[0].number)
+        } else if numbered.count == 1 {
             batches[numbered[0].batch].records.withUnsafeBufferPointer { fresh in
                 merge.run(snapshot: state.snapshot, fresh: fresh, upload: numbered[0].number)
             }
+            output = merge.takeOutput()
         } else {
             // Several uploads: one run per digest, in upload order (each record's word3 carries its number).
             var fresh: [SlotRecord] = []
@@ -256,14 +302,25 @@ extension LiveStore {
             }
             fresh.sort { ($0.lo, $0.hi, Slot.uploadNumber($0.word3)) < ($1.lo, $1.hi, Slot.uploadNumber($1.word3)) }
             fresh.withUnsafeBufferPointer { merge.run(snapshot: state.snapshot, fresh: $0, upload: nil) }
+            output = merge.takeOutput()
         }
 
         // 4. Reports table, upload index, snapshot: its rename is the commit point.
-        var writer = SnapshotWriter(keyID: keyID, sortedUnique: merge.output)
+        var writer = SnapshotWriter(keyID: keyID, sortedUnique: output)
+        output = []
         writer.sequence = sequence
         writer.prefixes = prefixes
         if crashPoint == .beforeSnapshotRename { writer.crashPoint = .beforeRename }
-        let (written, snapshot, newTable) = try install(writer, reports: merge.reports, uploads: index, createdAt: createdAt)
+        let base = uploads
+        let (written, snapshot, newTable, index) = try install(writer, reports: merge.reports, uploads: {
+            var index = base
+            for (record, (batch, _)) in zip(added, numbered) {
+                var record = record
+                record.contentHash = batches[batch].contentHash.value
+                index.insert(record)
+            }
+            return index
+        }, createdAt: createdAt)
         uploads = index
         table = newTable
         publish(LiveState(snapshot: snapshot, live: [], frozen: [], sequence: sequence))

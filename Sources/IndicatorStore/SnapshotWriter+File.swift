@@ -9,11 +9,12 @@ enum AtomicFile {
     private static let chunkRecords = 1 << 16
 
     /// Places sorted, unique `records` in buckets, streams the bucket array, the cold records
-    /// and their checksum, then the header, and installs the file at `path`. Returns the header
-    /// as written (with its body checksum).
+    /// and their checksum, then the header, and installs the file at `path` (`beforeRename`
+    /// runs once the temporary file is durable: the live store writes a table there that the
+    /// new snapshot needs). Returns the header as written (with its body checksum).
     static func write(
         _ path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
-        crashPoint: SnapshotWriter.CrashPoint?
+        crashPoint: SnapshotWriter.CrashPoint?, beforeRename: () throws(StoreError) -> Void = {}
     ) throws(StoreError) -> SnapshotHeader {
         let directory = Self.directory(of: path)
         let temporary = "\(directory)/.\(Self.fileName(of: path)).tmp-\(Syscalls.processID())-\(Syscalls.unixNanoseconds())"
@@ -36,6 +37,7 @@ enum AtomicFile {
         try written.get()
         try Syscalls.fsync(fd, path: temporary)
         if crashPoint == .beforeRename { throw simulatedCrash(temporary) }
+        try beforeRename()
         try Syscalls.rename(temporary, to: path)
         installed = true
         try Syscalls.fsyncDirectory(directory)

@@ -105,6 +105,14 @@ public struct SnapshotWriter {
     public consuming func write(
         to path: String, createdAt: UInt64? = nil, droppingExpiredAt now: UInt32? = nil
     ) throws(StoreError) -> Summary {
+        try write(to: path, createdAt: createdAt, droppingExpiredAt: now, beforeRename: {})
+    }
+
+    /// `write`, running `beforeRename` once the temporary file is durable, before the rename.
+    consuming func write(
+        to path: String, createdAt: UInt64? = nil, droppingExpiredAt now: UInt32? = nil,
+        beforeRename: () throws(StoreError) -> Void
+    ) throws(StoreError) -> Summary {
         var duplicates = 0
         var expired = 0
         if presorted {
@@ -123,7 +131,7 @@ public struct SnapshotWriter {
         header.sequence = sequence
         let crashPoint = crashPoint
         header = try records.withUnsafeBufferPointer { (buffer) throws(StoreError) in
-            try AtomicFile.write(path, header: header, records: buffer, crashPoint: crashPoint)
+            try AtomicFile.write(path, header: header, records: buffer, crashPoint: crashPoint, beforeRename: beforeRename)
         }
         return Summary(entries: records.count, duplicates: duplicates, expired: expired, header: header)
     }
