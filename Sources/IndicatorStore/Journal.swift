@@ -189,10 +189,12 @@ final class Journal {
     /// Deletes the files before the current one (all their records are ≤ a compacted
     /// snapshot's sequence, which the caller guarantees), then `fsync`s the directory.
     func deleteFilesBeforeCurrent() throws(LiveStoreError) {
+        var deleted = false
         for file in try Self.files(in: directory) where file.first < currentFirst {
             Syscalls.unlinkQuietly(file.path)
+            deleted = true
         }
-        try Self.storeCall { () throws(StoreError) in try Syscalls.fsyncDirectory(directory) }
+        if deleted { try Self.storeCall { () throws(StoreError) in try Syscalls.fsyncDirectory(directory) } }
     }
 
     private static func createFile(directory: String, first: UInt64) throws(LiveStoreError) -> (Int32, String) {

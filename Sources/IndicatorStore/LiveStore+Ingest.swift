@@ -1,4 +1,3 @@
-import Foundation
 public import IndicatorKit
 
 /// Local bulk ingest (`ihub ingest`, docs/LIVE-UPDATES.md "Local ingest"): a compaction with
@@ -32,6 +31,12 @@ extension LiveStore {
 
         /// Entries added so far (a value added twice counts twice).
         public var count: Int { records.count }
+
+        /// Makes room for `additional` more entries (a plain list's line count, say), so that
+        /// the records are not copied as they grow.
+        public mutating func reserveCapacity(additional: Int) {
+            records.reserveCapacity(records.count + additional)
+        }
 
         /// Adds one report; `form` records a network's prefix length.
         public mutating func add(_ digest: IndicatorDigest, _ metadata: EntryMetadata, form: CanonicalForm? = nil) {
@@ -125,34 +130,6 @@ extension LiveStore {
         }
     }
 
-    /// An upload's content hash, computed on its own thread from a copy of the records while
-    /// the merge and the snapshot write go on (it is needed only for the upload index, written
-    /// just before the snapshot's rename, and to compare with a known upload id).
-    final class ContentHashJob: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var result: [UInt8] = []
-        private var waited = false
-
-        init(source: UInt16, format: UInt8, records: [SlotRecord]) {
-            let copy = records.withUnsafeBufferPointer { Array($0) }
-            let thread = Thread { [self] in
-                result = PreparedBatch.contentHash(source: source, format: format, records: copy)
-                done.signal()
-            }
-            thread.name = "ingest-content-hash"
-            thread.start()
-        }
-
-        /// The hash (waits for the thread the first time). One caller thread at a time.
-        var value: [UInt8] {
-            if !waited {
-                done.wait()
-                waited = true
-            }
-            return result
-        }
-    }
-
     /// A batch sorted by stored digest, duplicates merged, with its content hash.
     struct PreparedBatch {
         var id: UploadID
@@ -162,7 +139,8 @@ extension LiveStore {
         var duplicates: UInt32
         var refused: UInt32
         var records: [SlotRecord]
-        let contentHash: ContentHashJob
+        /// The content hash over the records in stored-digest order (`contentHash(order:)`).
+        var contentHash: [UInt8]
 
         init(taking batch: inout IngestBatch) {
             id = batch.id
@@ -178,7 +156,7 @@ extension LiveStore {
             }
             records.removeLast(merged)
             duplicates = batch.duplicates &+ UInt32(clamping: merged)
-            contentHash = ContentHashJob(source: source, format: format, records: records)
+            contentHash = Self.contentHash(source: source, format: format, records: records, order: .stored)
         }
 
         /// Merges runs of equal digests (one source's reports of one value in one upload:
@@ -202,11 +180,20 @@ extension LiveStore {
             return records.count - kept
         }
 
-        /// `UploadIndex.contentHash` of the sorted, unique records — the same bytes in the same
-        /// order (`IndicatorDigest`'s, by `hi` then `lo`), streamed from a re-sorted copy.
-        static func contentHash(source: UInt16, format: UInt8, records: consuming [SlotRecord]) -> [UInt8] {
+        /// Whether a known upload's content hash is this batch's: recorded by an ingest (stored
+        /// order) or by a push (digest order, computed here only when the first test fails).
+        func isContent(of known: UploadIndexRecord) -> Bool {
+            known.source == source && (known.contentHash == contentHash
+                || known.contentHash == Self.contentHash(source: source, format: format, records: records, order: .digest))
+        }
+
+        /// `UploadIndex.contentHash`'s bytes over the sorted, unique records, listed in
+        /// `order`: `.digest` is `IndicatorDigest`'s (by `hi`, then `lo`: a pushed upload's,
+        /// needs a sorted copy), `.stored` the records' own (by `lo`, then `hi`: what an ingest
+        /// records, no second sort of the whole feed; docs/LIVE-UPDATES.md "Local ingest").
+        static func contentHash(source: UInt16, format: UInt8, records: [SlotRecord], order: UploadIndex.HashOrder) -> [UInt8] {
             var ordered = records
-            ordered.withUnsafeMutableBufferPointer { DigestSort.sort($0, byHigh: true) }
+            if order == .digest { ordered.withUnsafeMutableBufferPointer { DigestSort.sort($0, byHigh: true) } }
             let hash = BLAKE2b(outputBytes: 32)
             var head: [UInt8] = []
             func put(_ value: UInt64, _ width: Int) {
@@ -251,7 +238,7 @@ extension LiveStore {
         var lastNumber = uploads.lastNumber
         for (index, batch) in batches.enumerated() {
             if let known = added.last(where: { $0.id == batch.id }) ?? uploads[batch.id] {
-                guard known.source == batch.source && known.contentHash == batch.contentHash.value else { throw .uploadIDReused }
+                guard batch.isContent(of: known) else { throw .uploadIDReused }
                 receipts.append(known.receipt)
                 continue
             }
@@ -262,7 +249,7 @@ extension LiveStore {
                 receipt: UploadReceipt(
                     uploadNumber: lastNumber, accepted: UInt32(clamping: batch.records.count), duplicates: batch.duplicates,
                     refused: batch.refused, time: time),
-                contentHash: [])
+                contentHash: batch.contentHash)
             added.append(record)
             receipts.append(record.receipt)
             numbered.append((index, lastNumber))
@@ -280,7 +267,7 @@ extension LiveStore {
         var prefixes = state.prefixes
         for (batch, _) in numbered { prefixes.formUnion(batches[batch].prefixes) }
         var output: [SlotRecord]
-        if numbered.count == 1 && state.snapshot == nil && merge.changed.isEmpty {
+        if numbered.count == 1 && (state.snapshot?.entryCount ?? 0) == 0 && merge.changed.isEmpty {
             // Into an empty store (the first ingest): the upload's records are the snapshot's.
             output = []
             swap(&output, &batches[numbered[0].batch].records)
@@ -311,16 +298,10 @@ extension LiveStore {
         writer.sequence = sequence
         writer.prefixes = prefixes
         if crashPoint == .beforeSnapshotRename { writer.crashPoint = .beforeRename }
-        let base = uploads
-        let (written, snapshot, newTable, index) = try install(writer, reports: merge.reports, uploads: {
-            var index = base
-            for (record, (batch, _)) in zip(added, numbered) {
-                var record = record
-                record.contentHash = batches[batch].contentHash.value
-                index.insert(record)
-            }
-            return index
-        }, createdAt: createdAt)
+        var index = uploads
+        for record in added { index.insert(record) }
+        let (written, snapshot, newTable, _) = try install(
+            writer, reports: merge.reports, uploads: { [index] in index }, createdAt: createdAt)
         uploads = index
         table = newTable
         publish(LiveState(snapshot: snapshot, live: [], frozen: [], sequence: sequence))

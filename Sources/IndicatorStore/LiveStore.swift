@@ -366,7 +366,9 @@ public final class LiveStore: @unchecked Sendable {
             switch request {
             case .upload(let prepared, let done):
                 if let existing = known(prepared.body.id) {
-                    let same = existing.contentHash == prepared.contentHash && existing.source == prepared.body.source
+                    let same = existing.source == prepared.body.source && UploadIndex.hash(
+                        existing.contentHash, matches: prepared.contentHash, source: prepared.body.source,
+                        format: prepared.body.format, reports: prepared.body.reports)
                     answers.append { done(same ? .success(existing.receipt) : .failure(.uploadIDReused)) }
                     continue
                 }

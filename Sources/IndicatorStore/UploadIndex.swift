@@ -49,6 +49,26 @@ package struct UploadIndex: Sendable {
     /// the digests and metadata the upload produced, not its bytes, so a retry that re-encodes
     /// the same feed is the same upload.
     package static func contentHash(source: UInt16, format: UInt8, reports: [DigestReport]) -> [UInt8] {
+        contentHash(source: source, format: format, reports: reports, order: .digest)
+    }
+
+    /// The order a content hash lists the reports in: `IndicatorDigest`'s (`hi`, then `lo`),
+    /// as a pushed upload's reports are sorted, or stored-digest order (`lo`, then `hi`), as a
+    /// local ingest's are (docs/LIVE-UPDATES.md, "Local ingest"). A retry is recognised by
+    /// either.
+    package enum HashOrder: Sendable { case digest, stored }
+
+    /// Whether `hash` is the content hash of `reports` (sorted by digest, as `prepare` leaves
+    /// them) in either order; the stored-order one is computed only if the first differs.
+    package static func hash(
+        _ hash: [UInt8], matches canonical: [UInt8], source: UInt16, format: UInt8, reports: [DigestReport]
+    ) -> Bool {
+        hash == canonical || hash == contentHash(source: source, format: format, reports: reports, order: .stored)
+    }
+
+    package static func contentHash(source: UInt16, format: UInt8, reports: [DigestReport], order: HashOrder) -> [UInt8] {
+        var reports = reports
+        if order == .stored { reports.sort { ($0.digest.lo, $0.digest.hi) < ($1.digest.lo, $1.digest.hi) } }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(7 + 32 * reports.count)
         func put(_ value: UInt64, _ width: Int) {

@@ -58,6 +58,7 @@ enum IngestCommand {
                     if progress { Console.progress("reading \(path)…") }
                     var bytes = path == "-" ? Console.readStandardInput() : try FileBytes.read(path)
                     defer { bytes.wipe() }
+                    if let lines = Self.lineCount(bytes, format: fileFormat) { batches[0].reserveCapacity(additional: lines) }
                     try bytes.withUnsafeBufferPointer { (buffer) throws(FeedError) in
                         try digester.add(buffer, file: path, format: fileFormat, type: type,
                                          valueColumn: args.value("value-column")) { entry in
@@ -85,6 +86,19 @@ enum IngestCommand {
             throw error
         } catch {
             throw UsageError(String(describing: error))
+        }
+    }
+
+    /// The number of lines of a file that is not JSON (at most one record each), to size the
+    /// upload's records once; nil for STIX/MISP (their lines say nothing about their records).
+    static func lineCount(_ bytes: [UInt8], format: FeedFormat?) -> Int? {
+        guard format != .stix && format != .misp else { return nil }
+        let first = bytes.first { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }
+        guard first != UInt8(ascii: "{") && first != UInt8(ascii: "[") else { return nil }
+        return bytes.withUnsafeBufferPointer { buffer in
+            var lines = 1
+            for byte in buffer where byte == 0x0A { lines += 1 }
+            return lines
         }
     }
 
