@@ -72,27 +72,14 @@ struct LiveMerge {
     }
 
     /// The merge when the snapshot and the delta are empty and `records` (sorted, unique) are
-    /// one upload's: each record becomes a single-report entry, in place, and expired ones
-    /// are dropped — no second array.
-    mutating func adopt(_ records: inout [SlotRecord], upload: UInt32) {
+    /// one upload's: each record is a single-report entry (the writer adds the upload number,
+    /// `SnapshotWriter.reportUpload`); only expired ones are left out (a copy only if any).
+    mutating func adopt(_ records: [SlotRecord]) -> [SlotRecord] {
         precondition(changed.isEmpty, "adopt is the merge without a delta")
-        var kept = 0
-        var expired = 0
-        records.withUnsafeMutableBufferPointer { buffer in
-            for index in buffer.indices {
-                let record = buffer[index]
-                if isExpired(record.word2) {
-                    expired += 1
-                } else {
-                    buffer[kept] = SlotRecord(
-                        lo: record.lo, hi: record.hi, word2: record.word2,
-                        word3: Slot.withReport(record.word3, upload: upload, multi: false))
-                    kept += 1
-                }
-            }
-        }
-        records.removeLast(records.count - kept)
+        let expired = records.reduce(0) { $0 + (isExpired($1.word2) ? 1 : 0) }
+        guard expired > 0 else { return records }
         dropped += expired
+        return records.filter { !isExpired($0.word2) }
     }
 
     /// Handles every fresh or changed digest below `(lo, hi)` (nil: all that remain).

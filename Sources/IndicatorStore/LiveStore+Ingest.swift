@@ -267,11 +267,12 @@ extension LiveStore {
         var prefixes = state.prefixes
         for (batch, _) in numbered { prefixes.formUnion(batches[batch].prefixes) }
         var output: [SlotRecord]
+        var reportUpload: UInt32? = nil
         if numbered.count == 1 && (state.snapshot?.entryCount ?? 0) == 0 && merge.changed.isEmpty {
-            // Into an empty store (the first ingest): the upload's records are the snapshot's.
-            output = []
-            swap(&output, &batches[numbered[0].batch].records)
-            merge.adopt(&output, upload: numbered[0].number)
+            // Into an empty store (the first ingest): the upload's records are the snapshot's;
+            // the writer adds the upload number as it writes them.
+            output = merge.adopt(batches[numbered[0].batch].records)
+            reportUpload = numbered[0].number
         } else if numbered.count == 1 {
             batches[numbered[0].batch].records.withUnsafeBufferPointer { fresh in
                 merge.run(snapshot: state.snapshot, fresh: fresh, upload: numbered[0].number)
@@ -297,6 +298,7 @@ extension LiveStore {
         output = []
         writer.sequence = sequence
         writer.prefixes = prefixes
+        writer.reportUpload = reportUpload
         if crashPoint == .beforeSnapshotRename { writer.crashPoint = .beforeRename }
         var index = uploads
         for record in added { index.insert(record) }

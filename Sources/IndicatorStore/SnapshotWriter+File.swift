@@ -13,7 +13,7 @@ enum AtomicFile {
     /// runs once the temporary file is durable: the live store writes a table there that the
     /// new snapshot needs). Returns the header as written (with its body checksum).
     static func write(
-        _ path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
+        _ path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>, upload: UInt32? = nil,
         crashPoint: SnapshotWriter.CrashPoint?, beforeRename: () throws(StoreError) -> Void = {}
     ) throws(StoreError) -> SnapshotHeader {
         let directory = Self.directory(of: path)
@@ -27,7 +27,7 @@ enum AtomicFile {
         var header = header
         let checksum = Checksum()
         try writeBuckets(fd, path: temporary, header: header, records: records, checksum: checksum)
-        try writeRecords(fd, path: temporary, header: header, records: records, checksum: checksum)
+        try writeRecords(fd, path: temporary, header: header, records: records, upload: upload, checksum: checksum)
         header.bodyChecksum = checksum.finish()
         if crashPoint == .afterBody { throw simulatedCrash(temporary) }
         let bytes = header.encode()
@@ -90,11 +90,14 @@ enum AtomicFile {
         while chunkStart < header.bucketCount { try flush(upTo: min(chunkStart + chunkBuckets, header.bucketCount)) }
     }
 
-    /// Streams the cold records after the bucket array, in order (bucket order is digest order).
+    /// Streams the cold records after the bucket array, in order (bucket order is digest order),
+    /// with `upload` (if given) as every record's single report.
     private static func writeRecords(
-        _ fd: Int32, path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>,
+        _ fd: Int32, path: String, header: SnapshotHeader, records: UnsafeBufferPointer<SlotRecord>, upload: UInt32?,
         checksum: Checksum
     ) throws(StoreError) {
+        let reportBits = upload.map { Slot.withReport(0, upload: $0, multi: false) } ?? 0
+        let reportMask: UInt64 = upload == nil ? ~0 : ~(0xFFFF_FF00_0000_0000 | Slot.multiBit)
         let size = StoreFormat.recordSize
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkRecords * size, alignment: 8)
         defer { chunk.deallocate() }
@@ -105,7 +108,8 @@ enum AtomicFile {
                 let record = records[start + index]
                 chunk.storeBytes(of: record.hi.littleEndian, toByteOffset: index * size, as: UInt64.self)
                 chunk.storeBytes(of: record.word2.littleEndian, toByteOffset: index * size + 8, as: UInt64.self)
-                chunk.storeBytes(of: record.word3.littleEndian, toByteOffset: index * size + 16, as: UInt64.self)
+                chunk.storeBytes(
+                    of: (record.word3 & reportMask | reportBits).littleEndian, toByteOffset: index * size + 16, as: UInt64.self)
             }
             let raw = UnsafeRawBufferPointer(rebasing: chunk[..<(count * size)])
             try Syscalls.write(fd, raw, at: header.recordsOffset + start * size, path: path)

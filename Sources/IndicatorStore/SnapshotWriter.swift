@@ -16,6 +16,9 @@ public struct SnapshotWriter {
     private var records: [SlotRecord] = []
     /// The records are already sorted by digest and unique (`init(keyID:sortedUnique:)`).
     private var presorted = false
+    /// Every record is the single report of this upload: its number is written into each cold
+    /// record (the records themselves carry none; a local ingest into an empty store).
+    var reportUpload: UInt32? = nil
 
     /// Where a simulated crash stops `write` (tests of crash safety): the temporary file is
     /// left behind as a dead process would leave it, and the target is not touched.
@@ -131,7 +134,8 @@ public struct SnapshotWriter {
         header.sequence = sequence
         let crashPoint = crashPoint
         header = try records.withUnsafeBufferPointer { (buffer) throws(StoreError) in
-            try AtomicFile.write(path, header: header, records: buffer, crashPoint: crashPoint, beforeRename: beforeRename)
+            try AtomicFile.write(
+                path, header: header, records: buffer, upload: reportUpload, crashPoint: crashPoint, beforeRename: beforeRename)
         }
         return Summary(entries: records.count, duplicates: duplicates, expired: expired, header: header)
     }
