@@ -1,8 +1,9 @@
 // The child process of the live-store crash test (Tests/IndicatorStoreTests/
 // LiveStoreCrashSafetyTests.swift): opens the store in `argv[1]`, performs round `argv[2]`
-// of `CrashScript` one operation at a time (every fourth upload as a local ingest) — writing the operation's index and a newline to
-// stdout only after the store acknowledged it — while a second thread compacts again and
-// again. The parent SIGKILLs it at a random moment.
+// of `CrashScript` one operation at a time (an upload at every fourth index as a local
+// ingest) — writing the operation's index and a newline to stdout only after the store
+// acknowledged it — while a second thread compacts again and again. The parent SIGKILLs it
+// at a random moment.
 import Foundation
 import IndicatorStore
 import LiveCrashScript

@@ -66,10 +66,14 @@ import Testing
             && compact.stderr.contains("pid \(getpid())"), "\(compact.stderr)")
         let feed = try temp.file("feed.txt", "a.example\n")
         let ingest = try Ihub.run(["ingest", "--data", data, "--source", "s", feed])
-        #expect(ingest.status == 2 && ingest.stderr.contains("ihub push"), "\(ingest.stderr)")
+        #expect(ingest.status == 2 && ingest.stderr.contains("ihub push") && ingest.stderr.contains("pid \(getpid())"),
+                "\(ingest.stderr)")
+        #expect(ingest.stdout.isEmpty, "nothing was ingested: \(ingest.stdout)")
         #expect(Date().timeIntervalSince(started) < 30, "neither waits for the lock")
         // The operator's lookup still answers, from the snapshot, with a note.
         let lookup = try Ihub.run(["lookup", "--data", data, "a.example"])
         #expect(lookup.status == 0 && lookup.stderr.contains("snapshot alone"))
+        let answer = try Ihub.run(["lookup", "--data", data, "--json", "a.example"])
+        #expect(try answer.jsonLines().map { $0["match"] as? Bool } == [false], "the refused ingest left the store unchanged")
     }
 }
