@@ -130,6 +130,22 @@ extension Canonicalizer {
         return sink.count
     }
 
+    /// `fastNameWords`, by the vector scanner (`SipHashLanes.scanName`) when `vector` and the
+    /// name has at most 64 bytes, else by the Swift one. Same answers and words.
+    @inline(__always)
+    static func fastNameWords(
+        _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, detecting: Bool,
+        words: UnsafeMutablePointer<UInt64>, vector: Bool
+    ) -> Int? {
+        if vector {
+            let scanned = SipHashLanes.scanName(
+                p, count, detecting: detecting, prefix: digestPrefix(.domain), out: out, words: words)
+            if scanned > 0 { return scanned }
+            if scanned == 0 { return nil }
+        }
+        return fastNameWords(p, count, out, detecting: detecting, words: words)
+    }
+
     /// The first two message bytes of a digest of `type`: `version ‖ type`, little-endian.
     @inline(__always)
     static func digestPrefix(_ type: IndicatorType) -> UInt16 {

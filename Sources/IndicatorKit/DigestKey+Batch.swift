@@ -76,6 +76,7 @@ extension DigestKey {
         let wordFirsts = batch.wordFirsts
         let wordCounts = batch.wordCounts
         let wordSlots = batch.wordSlots
+        let vectorScanners = batch.vectorScanners
         var offset = 0
         var wordOffset = 0
         var finalCount = 0
@@ -91,7 +92,7 @@ extension DigestKey {
                 continue
             }
             let out = batch.bytes + offset
-            if ipv4, let address = Canonicalizer.fastIPv4(input, count, out) {
+            if ipv4, let address = Canonicalizer.fastIPv4(input, count, out, vector: vectorScanners) {
                 finals[finalCount] = SipHash.ipv4Word(prefix: Canonicalizer.digestPrefix(.ipv4), address: address)
                 finalSlots[finalCount] = UInt32(truncatingIfNeeded: slot)
                 finalCount &+= 1
@@ -100,7 +101,7 @@ extension DigestKey {
                 continue
             }
             guard type != .ipv4, let wordCount = Canonicalizer.fastNameWords(
-                input, count, out, detecting: detecting, words: words + wordOffset)
+                input, count, out, detecting: detecting, words: words + wordOffset, vector: vectorScanners)
             else {
                 results[slot] = declined
                 continue
@@ -159,6 +160,10 @@ package final class FastDigestBatch {
     /// Which SipHash code digests the batch (chosen at creation; `SipHashKernel.preferred` by
     /// default: `.avx2` where the CPU has it and `IHUB_SCALAR_SIPHASH` is not set).
     package let kernel: SipHashKernel
+    /// `.avx2` only: addresses and names of up to 64 bytes are scanned by the vector scanners
+    /// in C (`SipHashLanes.scanIPv4`, `.scanName`) — set where the CPU has AVX2 (the Swift
+    /// scanners otherwise, and for `.scalar`). Same answers (`VectorScannerTests`).
+    let vectorScanners: Bool
     /// One per value of the last batch, in order.
     package let results: UnsafeMutablePointer<FastDigest>
     /// The canonical bytes of the accepted values, back to back; room for `capacity` names of
@@ -180,6 +185,7 @@ package final class FastDigestBatch {
         precondition(capacity > 0, "capacity must be positive")
         self.capacity = capacity
         self.kernel = kernel
+        vectorScanners = kernel == .avx2 && SipHashLanes.avx2Available
         results = .allocate(capacity: capacity)
         results.initialize(repeating: FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4), count: capacity)
         let byteCount = capacity * Canonicalizer.fastPathMaxBytes
