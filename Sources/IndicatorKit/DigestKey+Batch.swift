@@ -9,7 +9,10 @@
 /// - `.avx2` (the default where the CPU has AVX2): the scan stores each value's SipHash message
 ///   words instead of hashing them, then two C calls (`SipHashLanes`, AVX2) hash the batch four
 ///   values at a time: ≈ 113 instead of ≈ 200 instructions per value for the digest, ≈ 47 per
-///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash").
+///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash"). Where the CPU has AVX2, plain
+///   dotted quads and names of up to 64 bytes are scanned by vector scanners in C
+///   (`vectorScanners`; ≈ 63 instead of ≈ 252 instructions per address, ≈ 157 instead of
+///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
@@ -167,10 +170,12 @@ package final class FastDigestBatch {
     /// One per value of the last batch, in order.
     package let results: UnsafeMutablePointer<FastDigest>
     /// The canonical bytes of the accepted values, back to back; room for `capacity` names of
-    /// `Canonicalizer.fastPathMaxBytes` (the most the fast path writes for one value).
+    /// `Canonicalizer.fastPathMaxBytes` (the most the fast path writes for one value; the
+    /// vector name scanner may write 16 bytes past a name of at most 64, which still fits).
     let bytes: UnsafeMutablePointer<UInt8>
     /// `.avx2` only: the SipHash message words of the accepted values of more than one word,
-    /// back to back (room for `capacity` × `Canonicalizer.fastPathMaxWords`), with where each
+    /// back to back (room for `capacity` × `Canonicalizer.fastPathMaxWords`; the vector name
+    /// scanner may write up to 13 words from a value's start, which still fits), with where each
     /// value's words start, how many, and its slot; the one-word messages, back to back, with
     /// their slots; and the kernel's output, two words per value (one-word messages first).
     let words: UnsafeMutablePointer<UInt64>
