@@ -1,0 +1,310 @@
+import Foundation
+import HubAudit
+import HubClient
+import HubWire
+import IndicatorKit
+import IndicatorStore
+import Testing
+
+/// Issue 4's crash test through the real server (docs/LIVE-UPDATES.md, "Crash-safety test"):
+/// `ihub serve` with a small `--compact-after` takes uploads, retries and withdrawals from a
+/// CERT (HubClient, one connection per round) and `SIGUSR1` compactions, and is `SIGKILL`ed at
+/// a random moment — while the client waits for an answer, sometimes just after a `SIGUSR1`.
+/// After each kill: `ihub verify` passes, the hub restarts on the same data directory, and a
+/// bank's queries give exactly what `LiveCrashModel` says — every acknowledged upload fully
+/// present, the operation in doubt entirely in effect or not at all, acknowledged withdrawals
+/// absent. At the end: the store opened in process with full verification, the audit chain,
+/// and an audit record for every acknowledged upload.
+///
+/// `make test`: 50 kills, uploads of 1–40 records. `make soak`: `IHUB_SERVE_CRASH_ROUNDS`
+/// (500) kills, uploads of up to `IHUB_SERVE_CRASH_MAX_RECORDS` (2000) records.
+@Suite struct ServeLiveCrashTests {
+    static let environment = ProcessInfo.processInfo.environment
+    static var rounds: Int { environment["IHUB_SERVE_CRASH_ROUNDS"].flatMap(Int.init) ?? 50 }
+    static var maxRecords: Int { environment["IHUB_SERVE_CRASH_MAX_RECORDS"].flatMap(Int.init) ?? 40 }
+    /// Longest random wait before the kill, microseconds: a few operations' worth.
+    static var maxKillDelay: UInt32 { maxRecords > 200 ? 600_000 : 150_000 }
+    /// Above this many values, a round checks the touched uploads and a sample; all at the end.
+    static let fullCheckLimit = 40_000
+
+    @Test func killingTheHubDuringPushesAndCompactionsLosesNothingAcknowledged() throws {
+        let started = Date()
+        let hub = try LiveCrashHub(compactAfter: Self.maxRecords > 200 ? 5_000 : 60)
+        var model = LiveCrashModel()
+        var stats = LiveCrashStats()
+        var random = SystemRandomNumberGenerator()
+        var server = try hub.start(round: 0)
+        for round in 0..<Self.rounds {
+            let pending = try Self.operate(server, hub: hub, model: &model, stats: &stats, random: &random)
+            stats.kills += 1
+            let log = server.logText
+            let requested = log.components(separatedBy: "event=compaction_requested").count - 1
+            let finished = log.components(separatedBy: "event=compacted").count - 1
+            stats.compactions += finished
+            if requested > finished { stats.killsWithCompactionPending += 1 }
+            #expect(!log.contains("compaction_failed") && !log.contains("level=error"), "round \(round): \(log)")
+
+            let verify = try Ihub.run(["verify", "--data", hub.data])
+            #expect(verify.status == 0, "round \(round): ihub verify: \(verify.stderr)")
+            server = try hub.start(round: round + 1)
+            if server.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
+            try Self.check(server, hub: hub, model: &model, pending: pending, stats: &stats, round: round,
+                           random: &random)
+        }
+        server.stop(SIGTERM)
+        #expect(server.process.terminationStatus == 0, "\(server.logText)")
+        try Self.finalCheck(hub: hub, model: model, stats: &stats)
+        stats.seconds = Date().timeIntervalSince(started)
+        print("ServeLiveCrashTests: \(stats)")
+        #expect(stats.kills == Self.rounds && Self.rounds >= 1)
+        #expect(stats.uploadsAcknowledged > 0 && stats.compactions > 0, "\(stats)")
+    }
+
+    /// One round's work until the hub dies: a killer thread sends `SIGKILL` after a random delay
+    /// (a third of the rounds `SIGUSR1` shortly before it), while this thread uploads, retries
+    /// and withdraws on one connection and now and then sends `SIGUSR1`. Returns the operation
+    /// whose answer never arrived, if any.
+    static func operate(_ server: ServeProcess, hub: LiveCrashHub, model: inout LiveCrashModel,
+                        stats: inout LiveCrashStats, random: inout SystemRandomNumberGenerator) throws -> LiveCrashModel.Pending? {
+        let pid = server.process.processIdentifier
+        let delay = UInt32.random(in: 0...maxKillDelay, using: &random)
+        let compactFirst: UInt32? = Int.random(in: 0..<3, using: &random) == 0
+            ? UInt32.random(in: 0...30_000, using: &random) : nil
+        let killed = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            usleep(delay)
+            if let compactFirst {
+                kill(pid, SIGUSR1)
+                usleep(compactFirst)
+            }
+            kill(pid, SIGKILL)
+            killed.signal()
+        }
+        if compactFirst != nil { stats.compactionSignals += 1 }
+        defer {
+            killed.wait()
+            server.process.waitUntilExit()
+        }
+        guard let cert = try? hub.client(hub.certIdentity, server) else { return nil }
+        defer { cert.close() }
+        while true {
+            if Int.random(in: 0..<6, using: &random) == 0 {
+                server.signal(SIGUSR1)
+                stats.compactionSignals += 1
+            }
+            stats.operations += 1
+            let applied = model.uploads(in: .applied)
+            let choice = applied.isEmpty ? 0 : Int.random(in: 0..<20, using: &random)
+            switch choice {
+            case 0..<12:  // a new upload
+                let index = model.newUpload(count: Int.random(in: 1...maxRecords, using: &random), using: &random)
+                guard let outcome = try? push(cert, model.upload(index)) else { return .upload(index) }
+                expectNew(outcome, index, &model, &stats)
+            case 12..<14:  // a retry: of an applied upload (nothing changes) or of one never applied
+                let unapplied = model.uploads(in: .notApplied)
+                let index = (!unapplied.isEmpty && Bool.random(using: &random) ? unapplied : applied)
+                    .randomElement(using: &random)!
+                let before = model.upload(index)
+                guard let outcome = try? push(cert, before) else { return before.state == .applied ? nil : .upload(index) }
+                if before.state == .applied {
+                    #expect(outcome.answer?.alreadyApplied == true, "retry of an applied upload: \(outcome)")
+                    if let number = before.number { #expect(outcome.answer?.uploadNumber == number) }
+                    model.applied(index, number: outcome.answer?.uploadNumber)
+                    model.acknowledged(before.id)
+                    stats.retriesAcknowledged += 1
+                } else {
+                    expectNew(outcome, index, &model, &stats)
+                }
+            case 14..<17:  // withdraw some live values (and one never listed)
+                let index = applied.randomElement(using: &random)!
+                let live = Array(model.liveValues(of: index).shuffled(using: &random).prefix(Int.random(in: 1...5, using: &random)))
+                let values = live + ["never-\(Int.random(in: 0..<1_000_000, using: &random)).crash.example"]
+                guard let outcome = try? cert.withdraw(values: values, reference: "W-CRASH") else { return .withdrawal(live) }
+                #expect(outcome.answer?.withdrawn == UInt32(live.count) && outcome.answer?.notFound == 1, "\(outcome)")
+                model.withdrawn(live)
+                model.acknowledgedWithdrawal()
+                stats.withdrawalsAcknowledged += 1
+            default:  // withdraw a whole upload
+                let index = applied.randomElement(using: &random)!
+                let live = model.liveValues(of: index)
+                guard let outcome = try? cert.withdraw(uploadID: model.upload(index).id, reference: "W-CRASH") else {
+                    return .withdrawal(live)
+                }
+                #expect(outcome.answer?.withdrawn == UInt32(live.count), "\(outcome)")
+                model.withdrawn(live)
+                model.acknowledgedWithdrawal()
+                stats.withdrawalsAcknowledged += 1
+            }
+        }
+    }
+
+    static func push(_ client: HubClient, _ upload: LiveCrashModel.Upload) throws(ClientError) -> PushOutcome {
+        try client.push(records: upload.records, format: .list, uploadID: upload.id, legalBasis: "nis2-art-11",
+                        reference: "CERT-CRASH")
+    }
+
+    /// A first application's answer: everything accepted, a number above all earlier ones.
+    static func expectNew(_ outcome: PushOutcome, _ index: Int, _ model: inout LiveCrashModel, _ stats: inout LiveCrashStats) {
+        let count = UInt32(model.upload(index).records.count)
+        guard let answer = outcome.answer else {
+            Issue.record("upload refused: \(outcome)")
+            return
+        }
+        #expect(!answer.alreadyApplied && answer.accepted == count && answer.duplicates == 0 && answer.rejected == 0,
+                "\(answer)")
+        #expect(answer.uploadNumber > model.largestNumber, "upload numbers rise: \(answer.uploadNumber)")
+        model.applied(index, number: answer.uploadNumber)
+        model.acknowledged(answer.uploadID)
+        stats.uploadsAcknowledged += 1
+    }
+
+    /// After a restart: the operation in doubt is resolved (all or nothing, and half the time an
+    /// upload in doubt is retried with its id), then every value (or, past `fullCheckLimit`,
+    /// the touched uploads' values and a sample) answers as the model says.
+    static func check(_ server: ServeProcess, hub: LiveCrashHub, model: inout LiveCrashModel,
+                      pending: LiveCrashModel.Pending?, stats: inout LiveCrashStats, round: Int,
+                      random: inout SystemRandomNumberGenerator) throws {
+        let bank = try hub.client(hub.bankIdentity, server)
+        defer { bank.close() }
+        var doubtful: [String] = []
+        switch pending {
+        case .upload(let index): doubtful = model.upload(index).values
+        case .withdrawal(let values): doubtful = values
+        case nil: break
+        }
+        let answers = try hub.query(bank, doubtful)
+        let hits = answers.filter { if case .hit = $0 { true } else { false } }.count
+        #expect(hits == 0 || hits == doubtful.count,
+                "round \(round): an operation in doubt is partly in effect (\(hits) of \(doubtful.count) values hit)")
+        switch pending {
+        case .upload(let index):
+            if hits == doubtful.count {
+                model.applied(index, number: nil)
+                stats.inDoubtUploadsPresent += 1
+            } else {
+                model.notApplied(index)
+                for (value, answer) in zip(doubtful, answers) { model.observed(value, live: answer != .miss) }
+                stats.inDoubtUploadsAbsent += 1
+            }
+            if Bool.random(using: &random) {
+                let cert = try hub.client(hub.certIdentity, server)
+                defer { cert.close() }
+                let wasApplied = model.upload(index).state == .applied
+                let outcome = try push(cert, model.upload(index))
+                #expect(outcome.answer?.alreadyApplied == wasApplied, "round \(round): retry after the crash: \(outcome)")
+                if wasApplied {
+                    model.applied(index, number: outcome.answer?.uploadNumber)
+                    model.acknowledged(model.upload(index).id)
+                } else {
+                    expectNew(outcome, index, &model, &stats)
+                }
+            }
+        case .withdrawal:
+            if hits == 0 { stats.inDoubtWithdrawalsApplied += 1 } else { stats.inDoubtWithdrawalsNotApplied += 1 }
+            for (value, answer) in zip(doubtful, answers) { model.observed(value, live: answer != .miss) }
+        case nil: break
+        }
+
+        var values = model.values
+        let touched = model.takeTouched()
+        if values.count > fullCheckLimit {
+            values = touched.flatMap { model.upload($0).values }
+                + (0..<fullCheckLimit / 2).map { _ in model.values.randomElement(using: &random)! }
+        }
+        try expectAnswers(hub.query(bank, values), for: values, model: &model, round: round, stats: &stats)
+    }
+
+    /// Each value hits with its record's fields when live, misses otherwise; a mismatch is
+    /// recorded and the model follows the hub so one loss is not reported again every round.
+    static func expectAnswers(_ answers: [Answer], for values: [String], model: inout LiveCrashModel, round: Int,
+                              stats: inout LiveCrashStats) {
+        stats.valuesChecked += values.count
+        var wrong = 0
+        for (value, answer) in zip(values, answers) {
+            let expected = model.isLive(value) ? model.expectedFields(value) : nil
+            if let expected {
+                guard case .hit(let fields) = answer, fields.category == expected.category,
+                      fields.confidence == expected.confidence, fields.expires == expected.expires,
+                      fields.action == expected.action else {
+                    wrong += 1
+                    if wrong <= 5 { Issue.record("round \(round): \(value) should hit with \(expected), got \(answer)") }
+                    model.observed(value, live: answer != .miss)
+                    continue
+                }
+            } else if answer != .miss {
+                wrong += 1
+                if wrong <= 5 { Issue.record("round \(round): \(value) should miss, got \(answer)") }
+                model.observed(value, live: true)
+            }
+        }
+        #expect(wrong == 0, "round \(round): \(wrong) of \(values.count) answers wrong")
+    }
+
+    /// After the last clean stop: `ihub verify`, the live store opened in process with full
+    /// verification answering every value as the model says, the audit chain intact and an
+    /// audit record for every acknowledged upload.
+    static func finalCheck(hub: LiveCrashHub, model: LiveCrashModel, stats: inout LiveCrashStats) throws {
+        let verify = try Ihub.run(["verify", "--data", hub.data])
+        #expect(verify.status == 0, "ihub verify: \(verify.stderr)")
+        let data = try DataDirectory.open(at: hub.data)
+        let key = try data.loadKey()
+        let store = try LiveStore.open(data: data, keyID: key.id, verification: .full)
+        defer { store.close() }
+        #expect(store.recoveredTornTail == nil, "a clean stop leaves no torn tail")
+        let now = UInt32(Date().timeIntervalSince1970)
+        var wrong = 0
+        for value in model.values {
+            let (form, bytes) = try Canonicalizer.canonical(value)
+            let digest = bytes.withUnsafeBufferPointer { key.digest(form, canonical: $0) }
+            let entry = store.lookup(digest: digest, now: now)
+            let expected = model.isLive(value) ? model.expectedFields(value) : nil
+            let right = expected.map { fields in
+                entry?.category == fields.category && entry?.confidence == fields.confidence
+                    && entry?.expires == fields.expires && entry?.action == fields.action
+            } ?? (entry == nil)
+            if !right {
+                wrong += 1
+                if wrong <= 5 { Issue.record("in-process lookup of \(value): expected \(String(describing: expected)), got \(String(describing: entry))") }
+            }
+        }
+        #expect(wrong == 0, "\(wrong) of \(model.values.count) in-process lookups wrong")
+        stats.valuesChecked += model.values.count
+
+        let head = try AuditVerifier.verify(directory: hub.data + "/audit")
+        #expect(head.seq > 0)
+        let audit = hub.auditText()
+        let missing = model.acknowledgedIDs.filter { !audit.contains(#""upload_id":"\#($0.hex)""#) }
+        #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count)")
+        let withdrawals = audit.components(separatedBy: #""withdraw":{"#).count - 1
+        #expect(withdrawals >= model.acknowledgedWithdrawals, "\(withdrawals) withdraw records")
+    }
+
+    @Test(arguments: [
+        ("ten", "is not a number of delta entries 1–100000000"),
+        ("-5", "is not a number of delta entries 1–100000000"),
+        ("0", "is not a number of delta entries 1–100000000"),
+        ("100000001", "is not a number of delta entries 1–100000000"),
+        ("99999999999999999999999", "is not a number of delta entries 1–100000000"),
+        ("", "is not a number of delta entries 1–100000000"),
+    ])
+    func aBadCompactAfterIsRefusedNamingTheFlag(value: String, reason: String) throws {
+        let result = try Ihub.run(["serve", "--data", "/nonexistent", "--policies", "/nonexistent",
+                                   "--listen", "127.0.0.1:0", "--compact-after", value])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--compact-after: '\(value)' \(reason)"), "\(result.stderr)")
+    }
+}
+
+extension PushOutcome {
+    var answer: UploadResult? {
+        if case .answered(let result) = self { return result }
+        return nil
+    }
+}
+
+extension WithdrawOutcome {
+    var answer: WithdrawResult? {
+        if case .answered(let result) = self { return result }
+        return nil
+    }
+}
