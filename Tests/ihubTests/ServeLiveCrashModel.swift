@@ -163,6 +163,16 @@ struct LiveCrashStats: CustomStringConvertible {
     var tornTails = 0
     var valuesChecked = 0
     var seconds = 0.0
+    /// Where the time went: working until the kill, `ihub verify`, restarting, checking, and
+    /// the final check.
+    enum Phase: Int, CaseIterable { case operate, verify, start, check, final }
+    var phaseSeconds = [Double](repeating: 0, count: Phase.allCases.count)
+
+    mutating func time(_ phase: Phase, since clock: inout Date) {
+        let now = Date()
+        phaseSeconds[phase.rawValue] += now.timeIntervalSince(clock)
+        clock = now
+    }
 
     var description: String {
         "kills=\(kills) operations=\(operations) uploads_acked=\(uploadsAcknowledged) retries_acked=\(retriesAcknowledged) "
@@ -170,7 +180,8 @@ struct LiveCrashStats: CustomStringConvertible {
             + "absent=\(inDoubtUploadsAbsent) in_doubt_withdrawals applied=\(inDoubtWithdrawalsApplied) "
             + "not_applied=\(inDoubtWithdrawalsNotApplied) sigusr1=\(compactionSignals) compactions=\(compactions) "
             + "kills_with_compaction_pending=\(killsWithCompactionPending) torn_tails=\(tornTails) "
-            + "values_checked=\(valuesChecked) seconds=\(String(format: "%.1f", seconds))"
+            + "values_checked=\(valuesChecked) seconds=\(String(format: "%.1f", seconds)) ("
+            + zip(Phase.allCases, phaseSeconds).map { "\($0)=\(String(format: "%.1f", $1))" }.joined(separator: " ") + ")"
     }
 }
 

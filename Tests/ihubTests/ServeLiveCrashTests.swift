@@ -35,7 +35,9 @@ import Testing
         var random = SystemRandomNumberGenerator()
         var server = try hub.start(round: 0)
         for round in 0..<Self.rounds {
+            var clock = Date()
             let pending = try Self.operate(server, hub: hub, model: &model, stats: &stats, random: &random)
+            stats.time(.operate, since: &clock)
             stats.kills += 1
             let log = server.logText
             let requested = log.components(separatedBy: "event=compaction_requested").count - 1
@@ -46,14 +48,19 @@ import Testing
 
             let verify = try Ihub.run(["verify", "--data", hub.data])
             #expect(verify.status == 0, "round \(round): ihub verify: \(verify.stderr)")
+            stats.time(.verify, since: &clock)
             server = try hub.start(round: round + 1)
+            stats.time(.start, since: &clock)
             if server.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
             try Self.check(server, hub: hub, model: &model, pending: pending, stats: &stats, round: round,
                            random: &random)
+            stats.time(.check, since: &clock)
         }
         server.stop(SIGTERM)
         #expect(server.process.terminationStatus == 0, "\(server.logText)")
+        var clock = Date()
         try Self.finalCheck(hub: hub, model: model, stats: &stats)
+        stats.time(.final, since: &clock)
         stats.seconds = Date().timeIntervalSince(started)
         print("ServeLiveCrashTests: \(stats)")
         #expect(stats.kills == Self.rounds && Self.rounds >= 1)
@@ -273,8 +280,10 @@ import Testing
         let head = try AuditVerifier.verify(directory: hub.data + "/audit")
         #expect(head.seq > 0)
         let audit = hub.auditText()
-        let missing = model.acknowledgedIDs.filter { !audit.contains(#""upload_id":"\#($0.hex)""#) }
-        #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count)")
+        let uploadRecords = audit.components(separatedBy: #""upload":{"upload_id":""#).dropFirst()
+        let audited = Set(uploadRecords.map { $0.prefix(32) })
+        let missing = model.acknowledgedIDs.filter { !audited.contains(Substring($0.hex)) }
+        #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count) of \(model.acknowledgedIDs.count)")
         let withdrawals = audit.components(separatedBy: #""withdraw":{"#).count - 1
         #expect(withdrawals >= model.acknowledgedWithdrawals, "\(withdrawals) withdraw records")
     }
