@@ -160,6 +160,9 @@ struct LiveCrashStats: CustomStringConvertible {
     var compactionSignals = 0
     var compactions = 0
     var killsWithCompactionPending = 0
+    /// Kills that left a compaction's files behind (killed while it wrote its files or
+    /// before its clean-up).
+    var killsMidCompaction = 0
     var tornTails = 0
     var valuesChecked = 0
     var seconds = 0.0
@@ -179,7 +182,7 @@ struct LiveCrashStats: CustomStringConvertible {
             + "withdrawals_acked=\(withdrawalsAcknowledged) in_doubt_uploads present=\(inDoubtUploadsPresent) "
             + "absent=\(inDoubtUploadsAbsent) in_doubt_withdrawals applied=\(inDoubtWithdrawalsApplied) "
             + "not_applied=\(inDoubtWithdrawalsNotApplied) sigusr1=\(compactionSignals) compactions=\(compactions) "
-            + "kills_with_compaction_pending=\(killsWithCompactionPending) torn_tails=\(tornTails) "
+            + "kills_with_compaction_pending=\(killsWithCompactionPending) kills_mid_compaction=\(killsMidCompaction) torn_tails=\(tornTails) "
             + "values_checked=\(valuesChecked) seconds=\(String(format: "%.1f", seconds)) ("
             + zip(Phase.allCases, phaseSeconds).map { "\($0)=\(String(format: "%.1f", $1))" }.joined(separator: " ") + ")"
     }
