@@ -214,10 +214,10 @@ import Testing
                     expectNew(outcome, index, &model, &stats)
                 }
             }
-        case .withdrawal:
+        case .withdrawal where !doubtful.isEmpty:
             if hits == 0 { stats.inDoubtWithdrawalsApplied += 1 } else { stats.inDoubtWithdrawalsNotApplied += 1 }
             for (value, answer) in zip(doubtful, answers) { model.observed(value, live: answer != .miss) }
-        case nil: break
+        case .withdrawal, nil: break
         }
 
         var values = model.values
