@@ -4,10 +4,10 @@ import HubWire
 import IndicatorKit
 import Testing
 
-/// What the hub must answer in `ServeLiveCrashTests`: every upload the test made (its id, its
-/// records, whether the hub applied it) and, per value, whether its report is live. Each value
-/// belongs to exactly one upload, so a live value's expected answer is its own record's fields
-/// (one source: the entry is that report).
+/// What the hub must answer in `ServeLiveCrashTests`, for one source: every upload it made (its
+/// id, its records, whether the hub applied it) and, per value, whether its report is live.
+/// Each value belongs to exactly one upload of one source, so a live value's expected answer is
+/// its own record's fields (the entry is that one report).
 struct LiveCrashModel {
     enum State: Equatable {
         /// Never acknowledged and not (yet) resolved: only while an operation is in doubt.
@@ -51,8 +51,11 @@ struct LiveCrashModel {
     private var counter = 0
     /// Explicit expiry for every record, so a retry's content never depends on the day.
     let expires: UInt32
+    /// Tells this source's values from other sources'.
+    let tag: Int
 
-    init(now: Date = Date()) {
+    init(tag: Int, now: Date = Date()) {
+        self.tag = tag
         let day = UInt32(now.timeIntervalSince1970) / 86_400
         expires = (day + 30) * 86_400
     }
@@ -70,8 +73,8 @@ struct LiveCrashModel {
             counter += 1
             let n = counter
             let value = Bool.random(using: &random)
-                ? "v\(n).crash.example"
-                : "10.\((n >> 16) & 255).\((n >> 8) & 255).\(n & 255)"
+                ? "v\(n).s\(tag).crash.example"
+                : "\(10 + tag).\((n >> 16) & 255).\((n >> 8) & 255).\(n & 255)"
             let fields = UploadFields(category: categories.randomElement(using: &random)!,
                                       confidence: UInt8.random(in: 1...100, using: &random), tlp: .amber,
                                       action: actions.randomElement(using: &random)!, firstSeenDay: day,
@@ -146,6 +149,24 @@ struct LiveCrashModel {
     }
 }
 
+/// One CERT of the test: its identity and model, and (while a round runs) what its thread
+/// does. Used by one thread at a time: its worker during a round, the test's thread after.
+final class LiveCrashSource: @unchecked Sendable {
+    let name: String
+    let identity: String
+    var model: LiveCrashModel
+    var stats = LiveCrashStats()
+    var random = SystemRandomNumberGenerator()
+    /// The operation in doubt after the last kill.
+    var pending: LiveCrashModel.Pending?
+
+    init(name: String, identity: String, tag: Int) {
+        self.name = name
+        self.identity = identity
+        model = LiveCrashModel(tag: tag)
+    }
+}
+
 /// What happened over the run (printed at the end, so a run shows what it exercised).
 struct LiveCrashStats: CustomStringConvertible {
     var kills = 0
@@ -171,6 +192,33 @@ struct LiveCrashStats: CustomStringConvertible {
     enum Phase: Int, CaseIterable { case operate, verify, start, check, final }
     var phaseSeconds = [Double](repeating: 0, count: Phase.allCases.count)
 
+    /// Failed expectations of a source's thread (Swift Testing records issues only on the
+    /// test's own thread): recorded there by `recordProblems`.
+    var problems: [String] = []
+
+    mutating func expect(_ condition: Bool, _ message: @autoclosure () -> String) {
+        if !condition { problems.append(message()) }
+    }
+
+    mutating func recordProblems(round: Int) {
+        for problem in problems { Issue.record("round \(round): \(problem)") }
+        problems = []
+    }
+
+    /// Adds a source's counts.
+    mutating func add(_ other: LiveCrashStats) {
+        operations += other.operations
+        uploadsAcknowledged += other.uploadsAcknowledged
+        retriesAcknowledged += other.retriesAcknowledged
+        withdrawalsAcknowledged += other.withdrawalsAcknowledged
+        inDoubtUploadsPresent += other.inDoubtUploadsPresent
+        inDoubtUploadsAbsent += other.inDoubtUploadsAbsent
+        inDoubtWithdrawalsApplied += other.inDoubtWithdrawalsApplied
+        inDoubtWithdrawalsNotApplied += other.inDoubtWithdrawalsNotApplied
+        compactionSignals += other.compactionSignals
+        valuesChecked += other.valuesChecked
+    }
+
     mutating func time(_ phase: Phase, since clock: inout Date) {
         let now = Date()
         phaseSeconds[phase.rawValue] += now.timeIntervalSince(clock)
@@ -188,18 +236,19 @@ struct LiveCrashStats: CustomStringConvertible {
     }
 }
 
-/// The data directory of `ServeLiveCrashTests`: a fresh `ihub init`, a CERT allowed to upload
-/// and withdraw, and a bank allowed to query every type and category the CERT uploads and to
-/// see category, confidence, expiry and action.
-final class LiveCrashHub {
-    static let cert = "cert-live"
+/// The data directory of `ServeLiveCrashTests`: a fresh `ihub init`, two CERTs allowed to upload
+/// and withdraw (uploading at the same time, so journal groups hold several requests), and a
+/// bank allowed to query every type and category they upload and to see category, confidence,
+/// expiry and action. Immutable after `init` (shared with the sources' threads).
+final class LiveCrashHub: @unchecked Sendable {
+    let sources = ["cert-live-a", "cert-live-b"]
     static let bank = "bank-live"
     let temp: TemporaryDirectory
     let compactAfter: Int
     var data: String { temp.path + "/data" }
     var policies: String { temp.path + "/policies" }
-    var certIdentity: String { temp.path + "/cert-id" }
-    var bankIdentity: String { temp.path + "/bank-id" }
+    func identity(of partner: String) -> String { temp.path + "/" + partner + "-id" }
+    var bankIdentity: String { identity(of: Self.bank) }
     static let fields = RequestFields(purpose: "payment-screening", legalBasis: "gdpr-6-1-f", reference: "CRASH-CHECK",
                                       priority: .routine, timeZone: "Europe/Berlin")
 
@@ -208,16 +257,16 @@ final class LiveCrashHub {
     init(compactAfter: Int) throws {
         temp = try TemporaryDirectory()
         self.compactAfter = compactAfter
-        for step in [["init", data],
-                     ["partner", "add", Self.cert, "--role", "cert", "--data", data, "--out", certIdentity],
-                     ["partner", "add", Self.bank, "--role", "bank", "--data", data, "--out", bankIdentity]] {
+        let partners = sources.map { ($0, "cert") } + [(Self.bank, "bank")]
+        for step in [["init", data]] + partners.map({ ["partner", "add", $0, "--role", $1, "--data", data, "--out", identity(of: $0)] }) {
             let result = try Ihub.run(step)
             guard result.status == 0 else { throw SetupFailed(step: step.joined(separator: " "), output: result.stderr) }
         }
         try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
-        _ = try temp.file("policies/\(Self.cert).json", """
+        for source in sources {
+            _ = try temp.file("policies/\(source).json", """
             {
-              "partner": "\(Self.cert)", "role": "cert", "version": 1,
+              "partner": "\(source)", "role": "cert", "version": 1,
               "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
               "purposes": ["incident-response"], "legal_bases": ["nis2-art-11"],
               "max_batch": 100, "rate": { "per_second": 1000000, "burst": 1000000 }, "daily_quota": 1000000000,
@@ -230,6 +279,7 @@ final class LiveCrashHub {
             }
 
             """)
+        }
         _ = try temp.file("policies/\(Self.bank).json", """
             {
               "partner": "\(Self.bank)", "role": "bank", "version": 1,
@@ -250,8 +300,8 @@ final class LiveCrashHub {
                                options: ["--compact-after", String(compactAfter)])
     }
 
-    func client(_ identity: String, _ server: ServeProcess) throws(ClientError) -> HubClient {
-        try HubClient.connect(host: "127.0.0.1", port: server.port, identityDirectory: identity,
+    func client(_ identity: String, port: UInt16) throws(ClientError) -> HubClient {
+        try HubClient.connect(host: "127.0.0.1", port: port, identityDirectory: identity,
                               options: HubClient.Options(connectTimeout: 5, ioTimeout: 20))
     }
 

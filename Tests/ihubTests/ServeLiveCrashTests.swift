@@ -24,19 +24,36 @@ import Testing
     static var maxRecords: Int { environment["IHUB_SERVE_CRASH_MAX_RECORDS"].flatMap(Int.init) ?? 40 }
     /// Longest random wait before the kill, microseconds: a few operations' worth.
     static var maxKillDelay: UInt32 { maxRecords > 200 ? 600_000 : 150_000 }
-    /// Above this many values, a round checks the touched uploads and a sample; all at the end.
-    static let fullCheckLimit = 40_000
+    /// Above this many values (a source's), a round checks the touched uploads' values and a
+    /// sample of half as many; every `fullCheckEvery`-th round and the last check all while
+    /// there are at most 100,000; the final in-process check always checks all.
+    static var fullCheckLimit: Int { maxRecords > 200 ? 40_000 : 3_000 }
+    static let fullCheckEvery = 10
 
     @Test func killingTheHubDuringPushesAndCompactionsLosesNothingAcknowledged() throws {
         let started = Date()
         let hub = try LiveCrashHub(compactAfter: Self.maxRecords > 200 ? 5_000 : 60)
-        var model = LiveCrashModel()
+        let sources = hub.sources.enumerated().map { LiveCrashSource(name: $1, identity: hub.identity(of: $1), tag: $0) }
         var stats = LiveCrashStats()
         var random = SystemRandomNumberGenerator()
         var server = try hub.start(round: 0)
         for round in 0..<Self.rounds {
             var clock = Date()
-            let pending = try Self.operate(server, hub: hub, model: &model, stats: &stats, random: &random)
+            let killed = Self.killLater(server, stats: &stats, random: &random)
+            let working = DispatchGroup()
+            let (port, pid) = (server.port, server.process.processIdentifier)
+            for source in sources {
+                working.enter()
+                Thread.detachNewThread {
+                    source.pending = Self.operate(port: port, pid: pid, hub: hub, identity: source.identity,
+                                                  model: &source.model, stats: &source.stats, random: &source.random)
+                    working.leave()
+                }
+            }
+            working.wait()
+            for source in sources { source.stats.recordProblems(round: round) }
+            killed.wait()
+            server.process.waitUntilExit()
             stats.time(.operate, since: &clock)
             stats.kills += 1
             let log = server.logText
@@ -59,15 +76,23 @@ import Testing
             server = try hub.start(round: round + 1)
             stats.time(.start, since: &clock)
             if server.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
-            try Self.check(server, hub: hub, model: &model, pending: pending, stats: &stats, round: round,
-                           random: &random)
+            let bank = try hub.client(hub.bankIdentity, port: server.port)
+            let full = round % Self.fullCheckEvery == Self.fullCheckEvery - 1 || round == Self.rounds - 1
+            for source in sources {
+                try Self.check(server, bank: bank, hub: hub, identity: source.identity, model: &source.model,
+                               pending: source.pending, full: full, stats: &source.stats, round: round,
+                               random: &source.random)
+            }
+            bank.close()
+            for source in sources { source.stats.recordProblems(round: round) }
             stats.time(.check, since: &clock)
         }
         server.stop(SIGTERM)
         #expect(server.process.terminationStatus == 0, "\(server.logText)")
         var clock = Date()
-        try Self.finalCheck(hub: hub, model: model, stats: &stats)
+        try Self.finalCheck(hub: hub, models: sources.map(\.model), stats: &stats)
         stats.time(.final, since: &clock)
+        for source in sources { stats.add(source.stats) }
         stats.seconds = Date().timeIntervalSince(started)
         print("ServeLiveCrashTests: \(stats)")
         #expect(stats.kills == Self.rounds && Self.rounds >= 1)
@@ -75,16 +100,15 @@ import Testing
         #expect(stats.uploadsAcknowledged > 0 && stats.compactions > 0 && stats.killsMidCompaction > 0, "\(stats)")
     }
 
-    /// One round's work until the hub dies: a killer thread sends `SIGKILL` after a random delay
-    /// (a third of the rounds `SIGUSR1` shortly before it), while this thread uploads, retries
-    /// and withdraws on one connection and now and then sends `SIGUSR1`. Returns the operation
-    /// whose answer never arrived, if any.
-    static func operate(_ server: ServeProcess, hub: LiveCrashHub, model: inout LiveCrashModel,
-                        stats: inout LiveCrashStats, random: inout SystemRandomNumberGenerator) throws -> LiveCrashModel.Pending? {
+    /// Sends `SIGKILL` after a random delay, on its own thread (a third of the rounds `SIGUSR1`
+    /// shortly before it); the semaphore is signalled once the signal was sent.
+    static func killLater(_ server: ServeProcess, stats: inout LiveCrashStats,
+                          random: inout SystemRandomNumberGenerator) -> DispatchSemaphore {
         let pid = server.process.processIdentifier
         let delay = UInt32.random(in: 0...maxKillDelay, using: &random)
         let compactFirst: UInt32? = Int.random(in: 0..<3, using: &random) == 0
             ? UInt32.random(in: 0...30_000, using: &random) : nil
+        if compactFirst != nil { stats.compactionSignals += 1 }
         let killed = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             usleep(delay)
@@ -95,16 +119,19 @@ import Testing
             kill(pid, SIGKILL)
             killed.signal()
         }
-        if compactFirst != nil { stats.compactionSignals += 1 }
-        defer {
-            killed.wait()
-            server.process.waitUntilExit()
-        }
-        guard let cert = try? hub.client(hub.certIdentity, server) else { return nil }
+        return killed
+    }
+
+    /// One source's work until the hub dies: uploads, retries and withdrawals on one
+    /// connection, now and then a `SIGUSR1`. Returns the operation whose answer never arrived.
+    /// Runs on its own thread, outside the test's context: problems go to `stats.expect`.
+    static func operate(port: UInt16, pid: pid_t, hub: LiveCrashHub, identity: String, model: inout LiveCrashModel,
+                        stats: inout LiveCrashStats, random: inout SystemRandomNumberGenerator) -> LiveCrashModel.Pending? {
+        guard let cert = try? hub.client(identity, port: port) else { return nil }
         defer { cert.close() }
         while true {
             if Int.random(in: 0..<6, using: &random) == 0 {
-                server.signal(SIGUSR1)
+                kill(pid, SIGUSR1)  // the hub is not reaped before this thread returns
                 stats.compactionSignals += 1
             }
             stats.operations += 1
@@ -122,8 +149,10 @@ import Testing
                 let before = model.upload(index)
                 guard let outcome = try? push(cert, before) else { return before.state == .applied ? nil : .upload(index) }
                 if before.state == .applied {
-                    #expect(outcome.answer?.alreadyApplied == true, "retry of an applied upload: \(outcome)")
-                    if let number = before.number { #expect(outcome.answer?.uploadNumber == number) }
+                    stats.expect(outcome.answer?.alreadyApplied == true, "retry of an applied upload: \(outcome)")
+                    if let number = before.number {
+                        stats.expect(outcome.answer?.uploadNumber == number, "retry answered with another number: \(outcome)")
+                    }
                     model.applied(index, number: outcome.answer?.uploadNumber)
                     model.acknowledged(before.id)
                     stats.retriesAcknowledged += 1
@@ -135,7 +164,8 @@ import Testing
                 let live = Array(model.liveValues(of: index).shuffled(using: &random).prefix(Int.random(in: 1...5, using: &random)))
                 let values = live + ["never-\(Int.random(in: 0..<1_000_000, using: &random)).crash.example"]
                 guard let outcome = try? cert.withdraw(values: values, reference: "W-CRASH") else { return .withdrawal(live) }
-                #expect(outcome.answer?.withdrawn == UInt32(live.count) && outcome.answer?.notFound == 1, "\(outcome)")
+                stats.expect(outcome.answer?.withdrawn == UInt32(live.count) && outcome.answer?.notFound == 1,
+                             "withdrawal of \(live.count) live values and one unknown: \(outcome)")
                 model.withdrawn(live)
                 model.acknowledgedWithdrawal()
                 stats.withdrawalsAcknowledged += 1
@@ -145,7 +175,7 @@ import Testing
                 guard let outcome = try? cert.withdraw(uploadID: model.upload(index).id, reference: "W-CRASH") else {
                     return .withdrawal(live)
                 }
-                #expect(outcome.answer?.withdrawn == UInt32(live.count), "\(outcome)")
+                stats.expect(outcome.answer?.withdrawn == UInt32(live.count), "withdrawal of an upload with \(live.count) live values: \(outcome)")
                 model.withdrawn(live)
                 model.acknowledgedWithdrawal()
                 stats.withdrawalsAcknowledged += 1
@@ -162,12 +192,13 @@ import Testing
     static func expectNew(_ outcome: PushOutcome, _ index: Int, _ model: inout LiveCrashModel, _ stats: inout LiveCrashStats) {
         let count = UInt32(model.upload(index).records.count)
         guard let answer = outcome.answer else {
-            Issue.record("upload refused: \(outcome)")
+            stats.expect(false, "upload refused: \(outcome)")
             return
         }
-        #expect(!answer.alreadyApplied && answer.accepted == count && answer.duplicates == 0 && answer.rejected == 0,
-                "\(answer)")
-        #expect(answer.uploadNumber > model.largestNumber, "upload numbers rise: \(answer.uploadNumber)")
+        stats.expect(!answer.alreadyApplied && answer.accepted == count && answer.duplicates == 0 && answer.rejected == 0,
+                     "first application of \(count) records: \(answer)")
+        stats.expect(answer.uploadNumber > model.largestNumber,
+                     "upload numbers rise: \(answer.uploadNumber) after \(model.largestNumber)")
         model.applied(index, number: answer.uploadNumber)
         model.acknowledged(answer.uploadID)
         stats.uploadsAcknowledged += 1
@@ -176,11 +207,9 @@ import Testing
     /// After a restart: the operation in doubt is resolved (all or nothing, and half the time an
     /// upload in doubt is retried with its id), then every value (or, past `fullCheckLimit`,
     /// the touched uploads' values and a sample) answers as the model says.
-    static func check(_ server: ServeProcess, hub: LiveCrashHub, model: inout LiveCrashModel,
-                      pending: LiveCrashModel.Pending?, stats: inout LiveCrashStats, round: Int,
-                      random: inout SystemRandomNumberGenerator) throws {
-        let bank = try hub.client(hub.bankIdentity, server)
-        defer { bank.close() }
+    static func check(_ server: ServeProcess, bank: HubClient, hub: LiveCrashHub, identity: String,
+                      model: inout LiveCrashModel, pending: LiveCrashModel.Pending?, full: Bool,
+                      stats: inout LiveCrashStats, round: Int, random: inout SystemRandomNumberGenerator) throws {
         var doubtful: [String] = []
         switch pending {
         case .upload(let index): doubtful = model.upload(index).values
@@ -202,7 +231,7 @@ import Testing
                 stats.inDoubtUploadsAbsent += 1
             }
             if Bool.random(using: &random) {
-                let cert = try hub.client(hub.certIdentity, server)
+                let cert = try hub.client(identity, port: server.port)
                 defer { cert.close() }
                 let wasApplied = model.upload(index).state == .applied
                 let outcome = try push(cert, model.upload(index))
@@ -222,7 +251,7 @@ import Testing
 
         var values = model.values
         let touched = model.takeTouched()
-        if values.count > fullCheckLimit {
+        if values.count > fullCheckLimit && !(full && values.count <= 100_000) {
             values = touched.flatMap { model.upload($0).values }
                 + (0..<fullCheckLimit / 2).map { _ in model.values.randomElement(using: &random)! }
         }
@@ -258,7 +287,7 @@ import Testing
     /// After the last clean stop: `ihub verify`, the live store opened in process with full
     /// verification answering every value as the model says, the audit chain intact and an
     /// audit record for every acknowledged upload.
-    static func finalCheck(hub: LiveCrashHub, model: LiveCrashModel, stats: inout LiveCrashStats) throws {
+    static func finalCheck(hub: LiveCrashHub, models: [LiveCrashModel], stats: inout LiveCrashStats) throws {
         let verify = try Ihub.run(["verify", "--data", hub.data])
         #expect(verify.status == 0, "ihub verify: \(verify.stderr)")
         let data = try DataDirectory.open(at: hub.data)
@@ -268,32 +297,38 @@ import Testing
         #expect(store.recoveredTornTail == nil, "a clean stop leaves no torn tail")
         let now = UInt32(Date().timeIntervalSince1970)
         var wrong = 0
-        for value in model.values {
-            let (form, bytes) = try Canonicalizer.canonical(value)
-            let digest = bytes.withUnsafeBufferPointer { key.digest(form, canonical: $0) }
-            let entry = store.lookup(digest: digest, now: now)
-            let expected = model.isLive(value) ? model.expectedFields(value) : nil
-            let right = expected.map { fields in
-                entry?.category == fields.category && entry?.confidence == fields.confidence
-                    && entry?.expires == fields.expires && entry?.action == fields.action
-            } ?? (entry == nil)
-            if !right {
-                wrong += 1
-                if wrong <= 5 { Issue.record("in-process lookup of \(value): expected \(String(describing: expected)), got \(String(describing: entry))") }
+        for model in models {
+            for value in model.values {
+                let (form, bytes) = try Canonicalizer.canonical(value)
+                let digest = bytes.withUnsafeBufferPointer { key.digest(form, canonical: $0) }
+                let entry = store.lookup(digest: digest, now: now)
+                let expected = model.isLive(value) ? model.expectedFields(value) : nil
+                let right = expected.map { fields in
+                    entry?.category == fields.category && entry?.confidence == fields.confidence
+                        && entry?.expires == fields.expires && entry?.action == fields.action
+                } ?? (entry == nil)
+                if !right {
+                    wrong += 1
+                    if wrong <= 5 {
+                        Issue.record("in-process lookup of \(value): expected \(String(describing: expected)), got \(String(describing: entry))")
+                    }
+                }
             }
+            stats.valuesChecked += model.values.count
         }
-        #expect(wrong == 0, "\(wrong) of \(model.values.count) in-process lookups wrong")
-        stats.valuesChecked += model.values.count
+        #expect(wrong == 0, "\(wrong) in-process lookups wrong")
 
         let head = try AuditVerifier.verify(directory: hub.data + "/audit")
         #expect(head.seq > 0)
         let audit = hub.auditText()
         let uploadRecords = audit.components(separatedBy: #""upload":{"upload_id":""#).dropFirst()
         let audited = Set(uploadRecords.map { $0.prefix(32) })
-        let missing = model.acknowledgedIDs.filter { !audited.contains(Substring($0.hex)) }
-        #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count) of \(model.acknowledgedIDs.count)")
+        let acknowledged = models.reduce(into: Set<UploadID>()) { $0.formUnion($1.acknowledgedIDs) }
+        let missing = acknowledged.filter { !audited.contains(Substring($0.hex)) }
+        #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count) of \(acknowledged.count)")
         let withdrawals = audit.components(separatedBy: #""withdraw":{"#).count - 1
-        #expect(withdrawals >= model.acknowledgedWithdrawals, "\(withdrawals) withdraw records")
+        let acknowledgedWithdrawals = models.map(\.acknowledgedWithdrawals).reduce(0, +)
+        #expect(withdrawals >= acknowledgedWithdrawals, "\(withdrawals) withdraw records, \(acknowledgedWithdrawals) acknowledged")
     }
 
     @Test(arguments: [
