@@ -26,8 +26,8 @@ import Testing
     static var maxKillDelay: UInt32 { maxRecords > 200 ? 600_000 : 150_000 }
     /// Above this many values (a source's), a round checks the touched uploads' values and a
     /// sample of half as many; every `fullCheckEvery`-th round and the last check all while
-    /// there are at most 100,000; the final in-process check always checks all.
-    static var fullCheckLimit: Int { maxRecords > 200 ? 40_000 : 3_000 }
+    /// there are at most 50,000; the final in-process check always checks all.
+    static var fullCheckLimit: Int { maxRecords > 200 ? 10_000 : 3_000 }
     static let fullCheckEvery = 10
 
     @Test func killingTheHubDuringPushesAndCompactionsLosesNothingAcknowledged() throws {
@@ -251,7 +251,7 @@ import Testing
 
         var values = model.values
         let touched = model.takeTouched()
-        if values.count > fullCheckLimit && !(full && values.count <= 100_000) {
+        if values.count > fullCheckLimit && !(full && values.count <= 50_000) {
             values = touched.flatMap { model.upload($0).values }
                 + (0..<fullCheckLimit / 2).map { _ in model.values.randomElement(using: &random)! }
         }
