@@ -157,6 +157,8 @@ enum Bench {
             ("redis_server_cores", number(theirs.serverCores, 2)),
             ("cpu_ratio", number((ours.checksPerSecond / max(ours.serverCores, 0.01))
                                  / (theirs.checksPerSecond / max(theirs.serverCores, 0.01)), 3)),
+            ("server_us_per_request", number(ours.serverMicrosPerRequest)),
+            ("redis_server_us_per_request", number(theirs.serverMicrosPerRequest)),
         ]
         if let (ours1, theirs1) = single {
             fieldsOut += [
@@ -169,6 +171,8 @@ enum Bench {
                 ("b1_redis_p99_us", number(theirs1.p99Micros)),
                 ("b1_server_cores", number(ours1.serverCores, 2)),
                 ("b1_redis_server_cores", number(theirs1.serverCores, 2)),
+                ("b1_server_us_per_request", number(ours1.serverMicrosPerRequest)),
+                ("b1_redis_server_us_per_request", number(theirs1.serverMicrosPerRequest)),
             ]
         }
         fieldsOut += [

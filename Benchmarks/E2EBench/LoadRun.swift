@@ -24,6 +24,9 @@ struct LoadFigures {
     var seconds: Double
     /// The server process's CPU use during the measured window, in cores (1.0 = one core).
     var serverCores: Double
+
+    /// Server CPU time (user + system, from /proc/PID/stat) per answered request, in µs.
+    var serverMicrosPerRequest: Double { serverCores / max(requestsPerSecond, 1e-9) * 1e6 }
 }
 
 /// Drives `connections` (one thread each) with `depth` requests in flight per connection for

@@ -10,176 +10,113 @@ extension AuditRecord {
         return out
     }
 
-    /// Appends the body to `out` with byte appends only: no `String` is built, so a writer
-    /// that reuses `out` seals a record without allocating (the hot path of the audit writer).
-    /// `prevHex` is the previous record's `hash` as 64 hex digits.
+    /// Appends the body to `out` without building a `String`: the array grows once by an upper
+    /// bound of the body's size (`bodyBound`), the members are stored through a pointer
+    /// (`AuditBodyWriter`), and the unused tail is cut off — a writer that reuses `out` seals a
+    /// record without allocating (the hot path of the audit log). `prevHex` is the previous
+    /// record's `hash` as 64 hex digits.
     package func appendBody(to out: inout [UInt8], seq: UInt64, prevHex: UnsafeBufferPointer<UInt8>,
                             recoveredBytes: Int) {
-        out.append(UInt8(ascii: "{"))
-        AuditBytes.key("seq", first: true, to: &out)
-        AuditBytes.appendDecimal(seq, to: &out)
-        AuditBytes.key("time", to: &out)
-        out.append(UInt8(ascii: "\""))
-        AuditBytes.appendTimestamp(micros: timeMicros, to: &out)
-        out.append(UInt8(ascii: "\""))
-        AuditBytes.key("kind", to: &out)
-        AuditBytes.appendString(kind.rawValue, to: &out)
-        AuditBytes.key("partner", to: &out)
-        AuditBytes.appendString(partner, to: &out)
-        AuditBytes.key("cert", to: &out)
-        out.append(UInt8(ascii: "\""))
-        certificateSHA256.withUnsafeBufferPointer { AuditBytes.appendHex($0, to: &out) }
-        out.append(UInt8(ascii: "\""))
-        AuditBytes.key("request_id", to: &out)
-        AuditBytes.appendDecimal(requestID, to: &out)
-        AuditBytes.key("purpose", to: &out)
-        AuditBytes.appendString(fields.purpose, to: &out)
-        AuditBytes.key("legal_basis", to: &out)
-        AuditBytes.appendString(fields.legalBasis, to: &out)
-        AuditBytes.key("reference", to: &out)
-        AuditBytes.appendString(fields.reference, to: &out)
-        AuditBytes.key("priority", to: &out)
-        AuditBytes.appendString(fields.priority.name, to: &out)
-        AuditBytes.key("time_zone", to: &out)
-        AuditBytes.appendString(fields.timeZone, to: &out)
-        AuditBytes.key("values", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, valueCount)), to: &out)
+        let bound = bodyBound(prevHex: prevHex.count)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: bound))
+        let used = out.withUnsafeMutableBufferPointer { buffer in
+            var writer = AuditBodyWriter(buffer.baseAddress! + start, capacity: bound)
+            writeBody(&writer, seq: seq, prevHex: prevHex, recoveredBytes: recoveredBytes)
+            return writer.count
+        }
+        out.removeLast(bound - used)
+    }
 
-        AuditBytes.key("counts", to: &out)
-        out.append(UInt8(ascii: "{"))
+    /// At least the size of the body: every member's name and punctuation, 20 digits per
+    /// integer, and 6 bytes (`\u00XX`) per byte of every string.
+    func bodyBound(prevHex: Int) -> Int {
+        var texts = partner.utf8.count + fields.purpose.utf8.count + fields.legalBasis.utf8.count
+            + fields.reference.utf8.count + fields.timeZone.utf8.count + code.utf8.count
+            + kind.rawValue.utf8.count + fields.priority.name.utf8.count + decision.rawValue.utf8.count
+        for name in refusedValues.keys { texts += name.utf8.count }
+        return 512 + 6 * texts + 2 * certificateSHA256.count + prevHex
+            + 48 * (countsByType.count + 1 + refusedValues.count) + 35 * hitDigests.count
+            + (feed?.bodyBound ?? 0)
+    }
+
+    private func writeBody(_ out: inout AuditBodyWriter, seq: UInt64, prevHex: UnsafeBufferPointer<UInt8>,
+                           recoveredBytes: Int) {
+        out.byte(UInt8(ascii: "{"))
+        out.member("seq", seq, first: true)
+        out.key("time")
+        out.byte(UInt8(ascii: "\""))
+        out.timestamp(micros: timeMicros)
+        out.byte(UInt8(ascii: "\""))
+        out.member("kind", kind.rawValue)
+        out.member("partner", partner)
+        out.key("cert")
+        out.byte(UInt8(ascii: "\""))
+        certificateSHA256.withUnsafeBufferPointer { out.hex($0) }
+        out.byte(UInt8(ascii: "\""))
+        out.member("request_id", requestID)
+        out.member("purpose", fields.purpose)
+        out.member("legal_basis", fields.legalBasis)
+        out.member("reference", fields.reference)
+        out.member("priority", fields.priority.name)
+        out.member("time_zone", fields.timeZone)
+        out.member("values", count: valueCount)
+
+        out.key("counts")
+        out.byte(UInt8(ascii: "{"))
         var firstCount = true
         if countsByType.count == 1, let (type, count) = countsByType.first {
             // The common case (one type per batch): no walk over every type.
-            if count > 0 { AuditBytes.countMember(type.name, count, first: &firstCount, to: &out) }
+            if count > 0 { out.countMember(type.name, count, first: &firstCount) }
         } else if !countsByType.isEmpty {
             for (type, count) in countsByType.sorted(by: { $0.key.rawValue < $1.key.rawValue }) where count > 0 {
-                AuditBytes.countMember(type.name, count, first: &firstCount, to: &out)
+                out.countMember(type.name, count, first: &firstCount)
             }
         }
-        if unknownTypeCount > 0 { AuditBytes.countMember("unknown", unknownTypeCount, first: &firstCount, to: &out) }
-        out.append(UInt8(ascii: "}"))
+        if unknownTypeCount > 0 { out.countMember("unknown", unknownTypeCount, first: &firstCount) }
+        out.byte(UInt8(ascii: "}"))
 
-        AuditBytes.key("refused_values", to: &out)
-        out.append(UInt8(ascii: "{"))
+        out.key("refused_values")
+        out.byte(UInt8(ascii: "{"))
         if !refusedValues.isEmpty {
             var firstRefusal = true
             for (code, count) in refusedValues.sorted(by: { $0.key < $1.key }) where count > 0 {
-                AuditBytes.countMember(code, count, first: &firstRefusal, to: &out)
+                out.countMember(code, count, first: &firstRefusal)
             }
         }
-        out.append(UInt8(ascii: "}"))
+        out.byte(UInt8(ascii: "}"))
 
-        AuditBytes.key("hits", to: &out)
-        AuditBytes.appendDecimal(UInt64(hitDigests.count), to: &out)
-        AuditBytes.key("hit_digests", to: &out)
-        out.append(UInt8(ascii: "["))
+        out.member("hits", count: hitDigests.count)
+        out.key("hit_digests")
+        out.byte(UInt8(ascii: "["))
         for (index, digest) in hitDigests.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            out.append(UInt8(ascii: "\""))
-            AuditBytes.appendHexLittleEndian(digest.lo, to: &out)
-            AuditBytes.appendHexLittleEndian(digest.hi, to: &out)
-            out.append(UInt8(ascii: "\""))
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.byte(UInt8(ascii: "\""))
+            out.hexLittleEndian(digest.lo)
+            out.hexLittleEndian(digest.hi)
+            out.byte(UInt8(ascii: "\""))
         }
-        out.append(UInt8(ascii: "]"))
-        AuditBytes.key("decision", to: &out)
-        AuditBytes.appendString(decision.rawValue, to: &out)
-        AuditBytes.key("code", to: &out)
-        AuditBytes.appendString(code, to: &out)
-        AuditBytes.key("policy_version", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, policyVersion)), to: &out)
-        AuditBytes.key("latency_us", to: &out)
-        AuditBytes.appendDecimal(latencyMicros, to: &out)
-        feed?.append(to: &out)
-        AuditBytes.key("recovered_bytes", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, recoveredBytes)), to: &out)
-        AuditBytes.key("prev", to: &out)
-        out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: prevHex)
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: "}"))
+        out.byte(UInt8(ascii: "]"))
+        out.member("decision", decision.rawValue)
+        out.member("code", code)
+        out.member("policy_version", count: policyVersion)
+        out.member("latency_us", latencyMicros)
+        feed?.write(to: &out)
+        out.member("recovered_bytes", count: recoveredBytes)
+        out.key("prev")
+        out.byte(UInt8(ascii: "\""))
+        out.bytes(prevHex)
+        out.byte(UInt8(ascii: "\""))
+        out.byte(UInt8(ascii: "}"))
     }
 }
 
-/// The byte appends of the audit format's JSON (docs/AUDIT-LOG.md, "Records"): members in call
-/// order, no whitespace, minimal escaping, numbers and hex without intermediate strings.
+/// Hex digits for the audit format (docs/AUDIT-LOG.md).
 enum AuditBytes {
     /// The lower-case hex digit of a nibble.
     @inline(__always)
     static func nibble(_ value: UInt8) -> UInt8 {
         value < 10 ? 0x30 &+ value : 0x57 &+ value  // '0'… or 'a'…
-    }
-
-    /// `,"name":` (`"name":` for the first member). Names are ASCII without escapes.
-    @inline(__always)
-    static func key(_ name: StaticString, first: Bool = false, to out: inout [UInt8]) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        out.append(UInt8(ascii: "\""))
-        name.withUTF8Buffer { out.append(contentsOf: $0) }
-        out.append(UInt8(ascii: "\""))
-        out.append(UInt8(ascii: ":"))
-    }
-
-    /// `"name":count` inside an object, with a comma before every member but the first.
-    static func countMember(_ name: String, _ count: Int, first: inout Bool, to out: inout [UInt8]) {
-        if !first { out.append(UInt8(ascii: ",")) }
-        first = false
-        appendString(name, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendDecimal(UInt64(max(0, count)), to: &out)
-    }
-
-    /// Plain decimal, most significant digit first.
-    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        if value < 10 {
-            out.append(0x30 &+ UInt8(value))
-            return
-        }
-        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes ≥ 20 digits
-        withUnsafeMutableBytes(of: &scratch) { raw in
-            var position = raw.count
-            var rest = value
-            while rest > 0 {
-                position -= 1
-                raw[position] = 0x30 &+ UInt8(rest % 10)
-                rest /= 10
-            }
-            out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[position...]))
-        }
-    }
-
-    /// `value` written with exactly `width` digits (zero-padded; `value` < 10^width).
-    @inline(__always)
-    static func appendPadded(_ value: Int, width: Int, to out: inout [UInt8]) {
-        var divisor = 1
-        for _ in 1..<width { divisor *= 10 }
-        var rest = value
-        while divisor > 0 {
-            out.append(0x30 &+ UInt8(truncatingIfNeeded: rest / divisor % 10))
-            rest %= divisor
-            divisor /= 10
-        }
-    }
-
-    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC) for Unix time in microseconds.
-    static func appendTimestamp(micros: UInt64, to out: inout [UInt8]) {
-        let seconds = Int(micros / 1_000_000)
-        let days = seconds / 86_400
-        let rest = seconds - days * 86_400
-        let (year, month, day) = CivilDate.date(days: days)
-        appendPadded(year, width: 4, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(month, width: 2, to: &out)
-        out.append(UInt8(ascii: "-"))
-        appendPadded(day, width: 2, to: &out)
-        out.append(UInt8(ascii: "T"))
-        appendPadded(rest / 3600, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(rest / 60 % 60, width: 2, to: &out)
-        out.append(UInt8(ascii: ":"))
-        appendPadded(rest % 60, width: 2, to: &out)
-        out.append(UInt8(ascii: "."))
-        appendPadded(Int(micros % 1_000_000), width: 6, to: &out)
-        out.append(UInt8(ascii: "Z"))
     }
 
     /// Two hex digits per byte.
@@ -189,44 +126,193 @@ enum AuditBytes {
             out.append(nibble(byte & 0x0F))
         }
     }
+}
+
+/// Stores a record body's JSON (docs/AUDIT-LOG.md, "Records") through a pointer into memory
+/// the caller sized with `AuditRecord.bodyBound`: members in call order, no whitespace,
+/// minimal escaping, numbers and hex without intermediate strings. Every store checks the
+/// capacity (a wrong bound traps instead of writing past it). Must not escape the closure
+/// that owns the memory.
+struct AuditBodyWriter {
+    private let base: UnsafeMutablePointer<UInt8>
+    private let capacity: Int
+    private(set) var count = 0
+
+    init(_ base: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        self.base = base
+        self.capacity = capacity
+    }
+
+    @inline(__always)
+    private mutating func room(_ bytes: Int) {
+        precondition(bytes <= capacity - count, "audit body larger than its bound")
+    }
+
+    @inline(__always)
+    mutating func byte(_ value: UInt8) {
+        room(1)
+        base[count] = value
+        count += 1
+    }
+
+    mutating func bytes(_ source: UnsafeBufferPointer<UInt8>) {
+        guard let from = source.baseAddress, !source.isEmpty else { return }
+        room(source.count)
+        (base + count).update(from: from, count: source.count)
+        count += source.count
+    }
+
+    /// `,"name":` (`"name":` for the first member). Names are ASCII without escapes.
+    @inline(__always)
+    mutating func key(_ name: StaticString, first: Bool = false) {
+        if !first { byte(UInt8(ascii: ",")) }
+        byte(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes($0) }
+        byte(UInt8(ascii: "\""))
+        byte(UInt8(ascii: ":"))
+    }
+
+    /// `"name":count` inside an object, with a comma before every member but the first.
+    mutating func countMember(_ name: String, _ count: Int, first: inout Bool) {
+        if !first { byte(UInt8(ascii: ",")) }
+        first = false
+        string(name)
+        byte(UInt8(ascii: ":"))
+        decimal(UInt64(max(0, count)))
+    }
+
+    /// Plain decimal, most significant digit first.
+    mutating func decimal(_ value: UInt64) {
+        if value < 10 {
+            byte(0x30 &+ UInt8(value))
+            return
+        }
+        var digits = 0
+        var rest = value
+        while rest > 0 {
+            digits += 1
+            rest /= 10
+        }
+        room(digits)
+        rest = value
+        var position = count + digits
+        while rest > 0 {
+            position -= 1
+            base[position] = 0x30 &+ UInt8(rest % 10)
+            rest /= 10
+        }
+        count += digits
+    }
+
+    /// `value` written with exactly `width` digits (zero-padded; `value` < 10^width).
+    @inline(__always)
+    mutating func padded(_ value: Int, width: Int) {
+        room(width)
+        var rest = value
+        var position = count + width
+        while position > count {
+            position -= 1
+            base[position] = 0x30 &+ UInt8(truncatingIfNeeded: rest % 10)
+            rest /= 10
+        }
+        count += width
+    }
+
+    /// `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC) for Unix time in microseconds.
+    mutating func timestamp(micros: UInt64) {
+        let seconds = Int(micros / 1_000_000)
+        let days = seconds / 86_400
+        let rest = seconds - days * 86_400
+        let (year, month, day) = CivilDate.date(days: days)
+        padded(year, width: 4)
+        byte(UInt8(ascii: "-"))
+        padded(month, width: 2)
+        byte(UInt8(ascii: "-"))
+        padded(day, width: 2)
+        byte(UInt8(ascii: "T"))
+        padded(rest / 3600, width: 2)
+        byte(UInt8(ascii: ":"))
+        padded(rest / 60 % 60, width: 2)
+        byte(UInt8(ascii: ":"))
+        padded(rest % 60, width: 2)
+        byte(UInt8(ascii: "."))
+        padded(Int(micros % 1_000_000), width: 6)
+        byte(UInt8(ascii: "Z"))
+    }
+
+    /// Two hex digits per byte.
+    mutating func hex(_ source: UnsafeBufferPointer<UInt8>) {
+        room(2 * source.count)
+        for value in source {
+            base[count] = AuditBytes.nibble(value >> 4)
+            base[count + 1] = AuditBytes.nibble(value & 0x0F)
+            count += 2
+        }
+    }
 
     /// The 8 bytes of `value` in little-endian order, as hex (a digest half, `IndicatorDigest.bytes` order).
     @inline(__always)
-    static func appendHexLittleEndian(_ value: UInt64, to out: inout [UInt8]) {
+    mutating func hexLittleEndian(_ value: UInt64) {
+        room(16)
         var rest = value
         for _ in 0..<8 {
-            let byte = UInt8(truncatingIfNeeded: rest)
-            out.append(nibble(byte >> 4))
-            out.append(nibble(byte & 0x0F))
+            let octet = UInt8(truncatingIfNeeded: rest)
+            base[count] = AuditBytes.nibble(octet >> 4)
+            base[count + 1] = AuditBytes.nibble(octet & 0x0F)
+            count += 2
             rest >>= 8
         }
     }
 
+    /// `,"name":"text"` (escaped as `string` does).
+    mutating func member(_ name: StaticString, _ text: String, first: Bool = false) {
+        key(name, first: first)
+        string(text)
+    }
+
+    /// `,"name":value` in decimal.
+    mutating func member(_ name: StaticString, _ value: UInt64, first: Bool = false) {
+        key(name, first: first)
+        decimal(value)
+    }
+
+    /// `,"name":count` in decimal, a negative count written as 0.
+    mutating func member(_ name: StaticString, count: Int, first: Bool = false) {
+        member(name, UInt64(max(0, count)), first: first)
+    }
+
+    /// `,"name":true` or `,"name":false`.
+    mutating func member(_ name: StaticString, _ flag: Bool, first: Bool = false) {
+        key(name, first: first)
+        let text: StaticString = flag ? "true" : "false"
+        text.withUTF8Buffer { bytes($0) }
+    }
+
     /// `"` + the string with `"`, `\` and U+0000–U+001F escaped + `"` (docs/AUDIT-LOG.md).
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
+    mutating func string(_ text: String) {
+        byte(UInt8(ascii: "\""))
         var text = text
-        text.withUTF8 { bytes in
+        text.withUTF8 { source in
             // Runs without anything to escape are copied whole.
             var runStart = 0
-            for index in 0..<bytes.count {
-                let byte = bytes[index]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                out.append(UInt8(ascii: "\\"))
-                if byte < 0x20 {
-                    out.append(UInt8(ascii: "u"))
-                    out.append(0x30)
-                    out.append(0x30)
-                    out.append(nibble(byte >> 4))
-                    out.append(nibble(byte & 0x0F))
+            for index in 0..<source.count {
+                let value = source[index]
+                guard value < 0x20 || value == UInt8(ascii: "\"") || value == UInt8(ascii: "\\") else { continue }
+                bytes(UnsafeBufferPointer(rebasing: source[runStart..<index]))
+                byte(UInt8(ascii: "\\"))
+                if value < 0x20 {
+                    byte(UInt8(ascii: "u"))
+                    byte(0x30)
+                    byte(0x30)
+                    byte(AuditBytes.nibble(value >> 4))
+                    byte(AuditBytes.nibble(value & 0x0F))
                 } else {
-                    out.append(byte)
+                    byte(value)
                 }
                 runStart = index + 1
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+            bytes(UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
         }
-        out.append(UInt8(ascii: "\""))
+        byte(UInt8(ascii: "\""))
     }
 }

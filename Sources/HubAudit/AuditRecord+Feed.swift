@@ -48,49 +48,44 @@ public struct FeedAudit: Equatable, Sendable {
                   accepted: 0, duplicates: 0, rejected: rejected, target: target, withdrawn: withdrawn, notFound: notFound)
     }
 
-    /// Appends the member (`,"upload":{…}` or `,"withdraw":{…}`), after `latency_us`.
-    func append(to out: inout [UInt8]) {
+    /// At least the size of the member `write` stores: names and punctuation, 20 digits per
+    /// number, 6 bytes per byte of every string (docs/AUDIT-LOG.md's escaping).
+    var bodyBound: Int {
+        var texts = format.utf8.count + 32
+        for flag in flags { texts += flag.utf8.count + 3 }
+        return 256 + 6 * texts
+    }
+
+    /// Stores the member (`,"upload":{…}` or `,"withdraw":{…}`), after `latency_us`.
+    func write(to out: inout AuditBodyWriter) {
         if let target {
-            AuditBytes.key("withdraw", to: &out)
-            out.append(UInt8(ascii: "{"))
-            AuditBytes.key("target", first: true, to: &out)
-            AuditBytes.appendString(target.rawValue, to: &out)
-            AuditBytes.key("upload_id", to: &out)
-            AuditBytes.appendString(uploadID?.hex ?? "", to: &out)
-            AuditBytes.key("withdrawn", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, withdrawn)), to: &out)
-            AuditBytes.key("not_found", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, notFound)), to: &out)
-            AuditBytes.key("refused", to: &out)
-            AuditBytes.appendDecimal(UInt64(max(0, rejected)), to: &out)
-            out.append(UInt8(ascii: "}"))
+            out.key("withdraw")
+            out.byte(UInt8(ascii: "{"))
+            out.member("target", target.rawValue, first: true)
+            out.member("upload_id", uploadID?.hex ?? "")
+            out.member("withdrawn", count: withdrawn)
+            out.member("not_found", count: notFound)
+            out.member("refused", count: rejected)
+            out.byte(UInt8(ascii: "}"))
             return
         }
-        AuditBytes.key("upload", to: &out)
-        out.append(UInt8(ascii: "{"))
-        AuditBytes.key("upload_id", first: true, to: &out)
-        AuditBytes.appendString(uploadID?.hex ?? "", to: &out)
-        AuditBytes.key("upload_number", to: &out)
-        AuditBytes.appendDecimal(UInt64(uploadNumber), to: &out)
-        AuditBytes.key("format", to: &out)
-        AuditBytes.appendString(format, to: &out)
-        AuditBytes.key("flags", to: &out)
-        out.append(UInt8(ascii: "["))
+        out.key("upload")
+        out.byte(UInt8(ascii: "{"))
+        out.member("upload_id", uploadID?.hex ?? "", first: true)
+        out.member("upload_number", UInt64(uploadNumber))
+        out.member("format", format)
+        out.key("flags")
+        out.byte(UInt8(ascii: "["))
         for (index, flag) in flags.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            AuditBytes.appendString(flag, to: &out)
+            if index > 0 { out.byte(UInt8(ascii: ",")) }
+            out.string(flag)
         }
-        out.append(UInt8(ascii: "]"))
-        AuditBytes.key("already_applied", to: &out)
-        out.append(contentsOf: alreadyApplied ? Array("true".utf8) : Array("false".utf8))
-        AuditBytes.key("discarded", to: &out)
-        out.append(contentsOf: discarded ? Array("true".utf8) : Array("false".utf8))
-        AuditBytes.key("accepted", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, accepted)), to: &out)
-        AuditBytes.key("duplicates", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, duplicates)), to: &out)
-        AuditBytes.key("rejected", to: &out)
-        AuditBytes.appendDecimal(UInt64(max(0, rejected)), to: &out)
-        out.append(UInt8(ascii: "}"))
+        out.byte(UInt8(ascii: "]"))
+        out.member("already_applied", alreadyApplied)
+        out.member("discarded", discarded)
+        out.member("accepted", count: accepted)
+        out.member("duplicates", count: duplicates)
+        out.member("rejected", count: rejected)
+        out.byte(UInt8(ascii: "}"))
     }
 }

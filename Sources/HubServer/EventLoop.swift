@@ -45,6 +45,8 @@ public final class EventLoop: @unchecked Sendable {
         var fd: Int32
         var generation: UInt32
         var handler: (any EventHandler)?
+        /// What epoll waits for now (`modify` skips the syscall when it would not change).
+        var interest: Interest
     }
 
     private let epoll: Int32
@@ -93,9 +95,10 @@ public final class EventLoop: @unchecked Sendable {
             slot = free
             registrations[Int(slot)].fd = fd
             registrations[Int(slot)].handler = handler
+            registrations[Int(slot)].interest = interest
         } else {
             slot = UInt32(registrations.count)
-            registrations.append(Registration(fd: fd, generation: 1, handler: handler))
+            registrations.append(Registration(fd: fd, generation: 1, handler: handler, interest: interest))
         }
         let token = Token(slot: slot, generation: registrations[Int(slot)].generation)
         do {
@@ -107,9 +110,10 @@ public final class EventLoop: @unchecked Sendable {
         return token
     }
 
-    /// Changes what `token` waits for.
+    /// Changes what `token` waits for (no `epoll_ctl` when it already waits for exactly that).
     public func modify(_ token: Token, interest: Interest) {
-        guard let registration = live(token) else { return }
+        guard let registration = live(token), registration.interest != interest else { return }
+        registrations[Int(token.slot)].interest = interest
         _ = chub_epoll_ctl(epoll, 3, registration.fd, interest.epollEvents, token.raw)
     }
 

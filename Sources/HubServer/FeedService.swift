@@ -89,23 +89,29 @@ public final class FeedService: @unchecked Sendable {
         }
     }
 
-    /// Withdraws `partner`'s own reports of `digests` on the worker queue; `completion` gets
-    /// how many it had.
+    /// Withdraws `partner`'s own reports of `digests`: the worker queue resolves the source and
+    /// queues the withdrawal in the live store's next group (it does not wait for it, so
+    /// withdrawals from many sessions share one `fdatasync`); `completion` runs on the store's
+    /// writer thread with how many reports the source had.
     func withdraw(values digests: [IndicatorDigest], partner: String,
                   completion: @escaping @Sendable (Result<Int, Failure>) -> Void) {
         queue.async { [self] in
-            completion(sourceID(for: partner).flatMap { source in
-                Result { () throws(LiveStoreError) in try live.withdraw(values: digests, source: source) }.mapError { .store($0) }
-            })
+            switch sourceID(for: partner) {
+            case .failure(let failure): completion(.failure(failure))
+            case .success(let source):
+                live.submitWithdraw(values: digests, source: source) { completion($0.mapError { .store($0) }) }
+            }
         }
     }
 
-    /// Withdraws every live report of `partner`'s upload `id` on the worker queue.
+    /// Withdraws every live report of `partner`'s upload `id` (as `withdraw(values:)`).
     func withdraw(upload id: UploadID, partner: String, completion: @escaping @Sendable (Result<Int, Failure>) -> Void) {
         queue.async { [self] in
-            completion(sourceID(for: partner).flatMap { source in
-                Result { () throws(LiveStoreError) in try live.withdraw(upload: id, source: source) }.mapError { .store($0) }
-            })
+            switch sourceID(for: partner) {
+            case .failure(let failure): completion(.failure(failure))
+            case .success(let source):
+                live.submitWithdraw(upload: id, source: source) { completion($0.mapError { .store($0) }) }
+            }
         }
     }
 

@@ -35,9 +35,11 @@ final class PartnerSession: EventHandler {
     var session: ServerSession
     /// Uploads open or refused on this connection (PartnerSession+Upload.swift).
     var feedState = FeedSessionState()
+    /// The previous QUERY's request fields (their checked strings are reused when they repeat).
+    private var fieldCache = QueryFieldCache()
     private var maxBatchValues = WireFormat.maxBatchValues
     /// Frames decoded but not handled yet (reading paused at the in-flight limit).
-    private var frames: [Frame] = []
+    var frames: [Frame] = []
     private var frameIndex = 0
     /// Interval mode: the records of the requests handled in this pass and their answers,
     /// written and sent together at the end of the pass (`commitAudits`).
@@ -55,12 +57,12 @@ final class PartnerSession: EventHandler {
     private var readingPaused = false
     private var draining = false
 
-    private let acceptedAt = Monotonic.now()
-    private var handshakeDoneAt = 0.0
-    private var lastFrameAt = Monotonic.now()
-    private var partialSince: Double?
-    private var stalledSince: Double?
-    private var timer: TimerHeap.ID?
+    let acceptedAt = Monotonic.now()
+    var handshakeDoneAt = 0.0
+    var lastFrameAt = Monotonic.now()
+    var partialSince: Double?
+    var stalledSince: Double?
+    var timer: TimerHeap.ID?
 
     /// Takes ownership of `fd` (an accepted socket) and registers it on `loop`.
     init(fd: Int32, loop: EventLoop, shared: ServerShared, service: QueryService,
@@ -240,14 +242,13 @@ final class PartnerSession: EventHandler {
                 guard case .hello(let hello) = try Message(frame: frame) else { return }
                 try welcome(hello)
             case .query:
-                let message: Message
+                let batch: QueryBatch
                 do {
-                    message = try Message(frame: frame, maxBatchValues: maxBatchValues)
+                    batch = try QueryBatch(frame: frame, maxBatchValues: maxBatchValues, fieldCache: &fieldCache)
                 } catch where !error.closesConnection {
                     refuseMalformed(frame.requestID, error)
                     return
                 }
-                guard case .query(let batch) = message else { return }
                 query(batch)
             case .ping:
                 guard case .ping(let ping) = try Message(frame: frame) else { return }
@@ -392,8 +393,9 @@ final class PartnerSession: EventHandler {
     /// Ends request `requestID` and encodes its answer into the output (sent by the next flush).
     private func encodeAnswer(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
         guard phase != .closed else { return }
-        // An upload refused before its COMMIT may have been freed by that COMMIT already.
-        if record.kind == .query || session.inFlight.contains(requestID) { session.finish(requestID) }
+        // Every answered request is in flight until here (a refused upload's id too, even when
+        // its COMMIT arrived before this ERROR: ServerSession.commit keeps it).
+        session.finish(requestID)
         do {
             try answer.encode(into: &output)
         } catch {
@@ -518,7 +520,7 @@ final class PartnerSession: EventHandler {
         sendErrorAndClose(code, error.description)
     }
 
-    private func sendErrorAndClose(_ code: ErrorCode, _ reason: String) {
+    func sendErrorAndClose(_ code: ErrorCode, _ reason: String) {
         guard phase == .awaitingHello || phase == .established else { return }
         send(.error(ErrorMessage(requestID: 0, code: code, reason: ErrorMessage.truncatedReason(reason))))
         phase = .closing
@@ -580,47 +582,5 @@ final class PartnerSession: EventHandler {
         shared.sessionClosed()
         if let event { shared.log.info(event, [("partner", partnerName)]) }
         onClose(self)
-    }
-
-    // MARK: Timeouts
-
-    private func armTimer() {
-        timer = loop.schedule(after: limits.tick) { [weak self] in self?.checkTimeouts() }
-    }
-
-    private func checkTimeouts() {
-        guard phase != .closed else { return }
-        let now = Monotonic.now()
-        switch phase {
-        case .handshaking where now - acceptedAt >= limits.handshakeTimeout:
-            shared.log.warn("handshake_timeout", [])
-            close(event: nil)
-            return
-        case .awaitingHello where now - handshakeDoneAt >= limits.helloTimeout:
-            timeout(.helloTimeout, "no complete HELLO within \(Int(limits.helloTimeout)) s of the TLS handshake")
-            return
-        default: break
-        }
-        if let stalledSince, now - stalledSince >= limits.writeStallTimeout {
-            shared.log.warn("write_stalled", [("partner", partnerName)])
-            close(event: nil)
-            return
-        }
-        if let partialSince, now - partialSince >= limits.frameTimeout, phase == .established || phase == .awaitingHello {
-            timeout(.frameTimeout, "a frame was not completed within \(Int(limits.frameTimeout)) s of its first byte")
-            return
-        }
-        if phase == .established, !feedState.open.isEmpty { checkUploadTimeouts(now: now) }
-        if phase == .established, session.inFlight.isEmpty, frames.isEmpty, now - lastFrameAt >= limits.idleTimeout {
-            timeout(.idleTimeout, "nothing received for \(Int(limits.idleTimeout)) s")
-            return
-        }
-        armTimer()
-    }
-
-    private func timeout(_ code: ErrorCode, _ reason: String) {
-        shared.log.info(code.name, [("partner", partnerName)])
-        sendErrorAndClose(code, reason)
-        if phase != .closed { armTimer() }  // a write stall still closes a closing session
     }
 }

@@ -27,6 +27,13 @@ public struct RequestClock: Sendable, Equatable {
                             monotonicNanos: UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec))
     }
 
+    /// `CLOCK_MONOTONIC` now, in nanoseconds (a request's own latency needs nothing else).
+    static func monotonicNanosNow() -> UInt64 {
+        var mono = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        return UInt64(mono.tv_sec) * 1_000_000_000 + UInt64(mono.tv_nsec)
+    }
+
     public var policy: PolicyClock {
         PolicyClock(unixSeconds: Int64(wallMicros / 1_000_000), monotonicNanoseconds: monotonicNanos)
     }
@@ -70,6 +77,10 @@ public final class QueryService {
     private var values: [UnsafeBufferPointer<UInt8>] = []
     private var wireTypes: [IndicatorType?] = []
     private var records: [MatchRecord] = []
+    /// `count` nil types (all "detect"), for the policy evaluator (see `answer`).
+    private var undeclared: [IndicatorType?] = []
+    private var lastReference = ""
+    private var lastReferenceIsIndicator = false
 
     /// The live store whose newest state each batch is answered from (nil: the matcher's
     /// state, fixed).
@@ -84,50 +95,69 @@ public final class QueryService {
     /// Decides and answers `batch` from `peer` under `policies` at `clock`.
     public func answer(_ batch: QueryBatch, from peer: PeerIdentity, policies: PolicySet,
                        clock: RequestClock) -> QueryOutcome {
-        let started = RequestClock.now().monotonicNanos
+        let started = RequestClock.monotonicNanosNow()
         var record = AuditRecord(timeMicros: clock.wallMicros, partner: peer.name, certificateSHA256: peer.fingerprint,
                                  requestID: batch.requestID, fields: batch.fields, valueCount: batch.values.count,
                                  decision: .refused, policyVersion: 0, latencyMicros: 0)
+        // The declared types (nil = detect), in one walk over the values' wire form.
+        let count = batch.values.count
         wireTypes.removeAll(keepingCapacity: true)
-        batch.values.forEachValue { _, type, _ in wireTypes.append(type) }
+        var declared: UInt32 = 0
+        batch.values.wireBytes.withUnsafeBufferPointer { wire in
+            var pos = 0
+            for _ in 0..<count {
+                let type = IndicatorType(rawValue: wire[pos])
+                wireTypes.append(type)
+                if let type { declared |= 1 << UInt32(type.rawValue) }
+                pos += 3 + (Int(wire[pos + 1]) | Int(wire[pos + 2]) << 8)
+            }
+        }
 
         // A reference number must not be an indicator: free text would otherwise carry a raw
         // value into the audit trail. The record keeps no trace of it.
-        if Self.looksLikeIndicator(batch.fields.reference) {
+        if referenceLooksLikeIndicator(batch.fields.reference) {
             record.fields.reference = ""
             record.policyVersion = Int(policies[partner: peer.name]?.version ?? 0)
             return refuse(batch, .invalidField, "the reference field reads as an indicator value; "
                           + "send the partner's own case or reference number there", record: record, started: started)
         }
 
-        let decision = limits.evaluate(policies, partner: peer.name, request: batch.fields, types: wireTypes,
+        // When the policy allows every declared type (checked here with its bit set), the
+        // evaluator gets the batch as all "detect" values of the same count: it then only
+        // counts them instead of hashing each type into the policy's `Set`. Otherwise it gets
+        // the real types and names the first value it refuses.
+        let policy = policies[partner: peer.name]
+        let view = policy.map(PolicyView.init)
+        var types = wireTypes
+        if let view, view.types.rawValue & declared == declared {
+            if undeclared.count != count { undeclared = [IndicatorType?](repeating: nil, count: count) }
+            types = undeclared
+        }
+        let decision = limits.evaluate(policies, partner: peer.name, request: batch.fields, types: types,
                                        clock: clock.policy)
         record.policyVersion = Int(decision.policyVersion ?? 0)
         if let refusal = decision.refusal {
             return refuse(batch, Self.errorCode(refusal.code), refusal.reason, record: record, started: started)
         }
-        guard let policy = policies[partner: peer.name] else {
+        guard let view else {
             return refuse(batch, .operationNotAllowed, "no policy for this partner", record: record, started: started)
         }
         record.decision = .accepted
-        let entries = match(batch, policy: policy, now: UInt32(clamping: clock.wallMicros / 1_000_000), record: &record)
-        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        let entries = match(batch, view: view, now: UInt32(clamping: clock.wallMicros / 1_000_000), record: &record)
+        record.latencyMicros = (RequestClock.monotonicNanosNow() &- started) / 1000
         return QueryOutcome(answer: .result(QueryResult(requestID: batch.requestID, entries: entries)), record: record)
     }
 
     /// Matches the batch and builds the minimised entries and the audit counts. Per value it
-    /// only touches fixed counters and bit sets (no dictionary or `Set` hashing): the record's
-    /// dictionaries are filled once per batch from the counters.
-    private func match(_ batch: QueryBatch, policy: PartnerPolicy, now: UInt32, record: inout AuditRecord) -> ResultEntries {
+    /// only touches fixed counters and bit sets (no dictionary or `Set` hashing) and stores its
+    /// entry through a pointer: the record's dictionaries are filled once per batch.
+    private func match(_ batch: QueryBatch, view: PolicyView, now: UInt32, record: inout AuditRecord) -> ResultEntries {
         let count = batch.values.count
-        let view = PolicyView(policy)
-        var entries = ResultEntries()
-        entries.reserveCapacity(count)
         if records.count < count { records = [MatchRecord](repeating: .refused, count: count) }
         var counts = TypeCounters()
         var refusals = RefusalCounters()
         var hitDigests: [IndicatorDigest] = []
-        batch.values.wireBytes.withUnsafeBufferPointer { wire in
+        let entries = batch.values.wireBytes.withUnsafeBufferPointer { wire in
             values.removeAll(keepingCapacity: true)
             var pos = 0
             for _ in 0..<count {
@@ -146,34 +176,36 @@ public final class QueryService {
                     }
                 }
             }
-            for index in 0..<count {
-                let result = records[index]
-                switch result.status {
-                case .refused:
-                    let error = Matcher.refusal(of: values[index], as: wireTypes[index]) ?? .unrecognised
-                    let refusal = ValueRefusal(error)
-                    refusals.add(refusal)
-                    counts.add(wireTypes[index])
-                    entries.append(.refused(refusal))
-                case .miss, .hit:
-                    counts.add(result.type)
-                    // A declared type outside the policy refused the whole batch above; a
-                    // detected one refuses only this value, hit or miss alike, so the refusal
-                    // says nothing about the store (docs/POLICY.md, "Decisions").
-                    guard view.types.contains(result.type) else {
-                        refusals.add(.typeNotAllowed)
-                        entries.append(.refused(.typeNotAllowed))
-                        continue
-                    }
-                    // A hit the partner may not learn (category, TLP) answers exactly as a miss,
-                    // and is audited as one: the record says what the partner was told.
-                    if result.status == .hit, let metadata = result.metadata, view.mayLearn(metadata),
-                       let digest = result.digest {
-                        if hitDigests.isEmpty { hitDigests.reserveCapacity(count - index) }
-                        hitDigests.append(digest)
-                        entries.append(.hit(RevealedFields(metadata, revealing: view.reveal)))
-                    } else {
-                        entries.append(.miss)
+            return ResultEntries(count: count) { entries in
+                for index in 0..<count {
+                    let result = records[index]
+                    switch result.status {
+                    case .refused:
+                        let error = Matcher.refusal(of: values[index], as: wireTypes[index]) ?? .unrecognised
+                        let refusal = ValueRefusal(error)
+                        refusals.add(refusal)
+                        counts.add(wireTypes[index])
+                        entries.refused(refusal)
+                    case .miss, .hit:
+                        counts.add(result.type)
+                        // A declared type outside the policy refused the whole batch above; a
+                        // detected one refuses only this value, hit or miss alike, so the
+                        // refusal says nothing about the store (docs/POLICY.md, "Decisions").
+                        guard view.types.contains(result.type) else {
+                            refusals.add(.typeNotAllowed)
+                            entries.refused(.typeNotAllowed)
+                            continue
+                        }
+                        // A hit the partner may not learn (category, TLP) answers exactly as a
+                        // miss, and is audited as one: the record says what the partner was told.
+                        if result.status == .hit, let metadata = result.metadata, view.mayLearn(metadata),
+                           let digest = result.digest {
+                            if hitDigests.isEmpty { hitDigests.reserveCapacity(count - index) }
+                            hitDigests.append(digest)
+                            entries.hit(metadata, revealing: view.reveal)
+                        } else {
+                            entries.miss()
+                        }
                     }
                 }
             }
@@ -191,7 +223,7 @@ public final class QueryService {
         countWireTypes(&record)
         record.decision = .refused
         record.code = code.name
-        record.latencyMicros = (RequestClock.now().monotonicNanos &- started) / 1000
+        record.latencyMicros = (RequestClock.monotonicNanosNow() &- started) / 1000
         let error = ErrorMessage(requestID: batch.requestID, code: code, reason: ErrorMessage.truncatedReason(reason))
         return QueryOutcome(answer: .error(error), record: record)
     }
@@ -201,6 +233,16 @@ public final class QueryService {
         var counts = TypeCounters()
         for type in wireTypes { counts.add(type) }
         counts.store(into: &record)
+    }
+
+    /// `looksLikeIndicator` for a batch's reference, remembered for the last reference seen
+    /// (a partner often sends the same one in batch after batch).
+    private func referenceLooksLikeIndicator(_ reference: String) -> Bool {
+        if reference == lastReference { return lastReferenceIsIndicator }
+        let verdict = Self.looksLikeIndicator(reference)
+        lastReference = reference
+        lastReferenceIsIndicator = verdict
+        return verdict
     }
 
     /// Whether `text` canonicalises as any indicator type.

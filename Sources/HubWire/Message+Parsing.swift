@@ -144,6 +144,13 @@ extension QueryBatch {
     /// The QUERY checks of docs/PROTOCOL.md, steps 1–5, in order.
     static func parse(_ reader: inout PayloadReader, payload: [UInt8], requestID: UInt64,
                       maxBatchValues: Int) throws(WireError) -> QueryBatch {
+        var cache = QueryFieldCache()
+        return try parse(&reader, payload: payload, requestID: requestID, maxBatchValues: maxBatchValues, cache: &cache)
+    }
+
+    /// The same, with the connection's field cache (`QueryFieldCache`).
+    static func parse(_ reader: inout PayloadReader, payload: [UInt8], requestID: UInt64,
+                      maxBatchValues: Int, cache: inout QueryFieldCache) throws(WireError) -> QueryBatch {
         // 1. Fixed part.
         guard reader.has(WireFormat.queryFixedBytes) else {
             throw .malformedPayload(.query, .truncated(.queryHeader, offset: 0, needed: WireFormat.queryFixedBytes,
@@ -162,8 +169,8 @@ extension QueryBatch {
         for (length, field) in zip(lengths, fields) where length > WireFormat.maxFieldBytes {
             throw .invalidField(field, .tooLong(length: length, limit: WireFormat.maxFieldBytes))
         }
-        let texts = [try reader.bytes(lengths[0], .requestFields), try reader.bytes(lengths[1], .requestFields),
-                     try reader.bytes(lengths[2], .requestFields), try reader.bytes(lengths[3], .requestFields)]
+        let texts = (try reader.bytes(lengths[0], .requestFields), try reader.bytes(lengths[1], .requestFields),
+                     try reader.bytes(lengths[2], .requestFields), try reader.bytes(lengths[3], .requestFields))
         // 4. Values: structure and type bytes, in one pass, no allocation.
         let valuesStart = reader.pos
         for index in 0..<count {
@@ -179,12 +186,12 @@ extension QueryBatch {
         try reader.end()
         // 5. Field contents.
         guard let priority = RequestPriority(rawValue: priorityByte) else { throw .invalidPriority(priorityByte) }
-        for (text, field) in zip(texts, fields) { try TextRules.checkRequestField(text, field) }
-        let request = RequestFields(purpose: String(decoding: texts[0], as: UTF8.self),
-                                    legalBasis: String(decoding: texts[1], as: UTF8.self),
-                                    reference: String(decoding: texts[2], as: UTF8.self),
-                                    priority: priority,
-                                    timeZone: String(decoding: texts[3], as: UTF8.self))
+        let purpose = try cache.text(0, texts.0, .purpose)
+        let legalBasis = try cache.text(1, texts.1, .legalBasis)
+        let reference = try cache.text(2, texts.2, .reference)
+        let timeZone = try cache.text(3, texts.3, .timeZone)
+        let request = RequestFields(purpose: purpose, legalBasis: legalBasis, reference: reference,
+                                    priority: priority, timeZone: timeZone)
         let values = QueryValues(validated: payload[valuesStart..<payload.count], count: count)
         return QueryBatch(requestID: requestID, fields: request, values: values)
     }

@@ -85,6 +85,21 @@ public struct ResultEntries: Sequence, Equatable, Sendable {
         self.count = count
     }
 
+    /// `count` entries stored by `body` through a `ResultEntryWriter` into one buffer sized
+    /// for the largest entries (the hub's hot path: no per-entry `Array` append). `body` must
+    /// write exactly `count` entries.
+    package init(count: Int, _ body: (inout ResultEntryWriter) -> Void) {
+        var written = 0
+        let bytes = [UInt8](unsafeUninitializedCapacity: count * ResultEntryWriter.maxEntryBytes) { buffer, initialized in
+            var writer = ResultEntryWriter(buffer, entries: count)
+            body(&writer)
+            initialized = writer.pos
+            written = writer.entries
+        }
+        precondition(written == count, "ResultEntries(count:) wrote \(written) entries, not \(count)")
+        self.init(validated: bytes[...], count: count)
+    }
+
     public var isEmpty: Bool { count == 0 }
 
     public mutating func reserveCapacity(_ entries: Int) {
@@ -157,5 +172,70 @@ public struct ResultEntries: Sequence, Equatable, Sendable {
 
     public static func == (a: ResultEntries, b: ResultEntries) -> Bool {
         a.count == b.count && a.wireBytes.elementsEqual(b.wireBytes)
+    }
+}
+
+/// Stores RESULT entries in wire form (docs/PROTOCOL.md, "RESULT") through a pointer into
+/// memory sized for `entries` of at most `maxEntryBytes` each; storing more entries traps.
+package struct ResultEntryWriter {
+    /// A hit revealing every field: status, mask, category, confidence, expires (4), action.
+    static let maxEntryBytes = 9
+
+    private let buffer: UnsafeMutableBufferPointer<UInt8>
+    private let limit: Int
+    private(set) var pos = 0
+    private(set) var entries = 0
+
+    init(_ buffer: UnsafeMutableBufferPointer<UInt8>, entries limit: Int) {
+        precondition(buffer.count >= limit * Self.maxEntryBytes)
+        self.buffer = buffer
+        self.limit = limit
+    }
+
+    @inline(__always)
+    private mutating func next() {
+        precondition(entries < limit, "more RESULT entries than reserved")
+        entries += 1
+    }
+
+    @inline(__always)
+    package mutating func miss() {
+        next()
+        buffer[pos] = WireFormat.Status.miss
+        pos += 1
+    }
+
+    @inline(__always)
+    package mutating func refused(_ refusal: ValueRefusal) {
+        next()
+        buffer[pos] = WireFormat.Status.refused
+        buffer[pos + 1] = refusal.rawValue
+        pos += 2
+    }
+
+    /// A hit showing the fields of `metadata` that `mask` allows (`RevealedFields(_:revealing:)`).
+    package mutating func hit(_ metadata: EntryMetadata, revealing mask: RevealMask) {
+        next()
+        buffer[pos] = WireFormat.Status.hit
+        buffer[pos + 1] = mask.rawValue & RevealMask.all.rawValue
+        pos += 2
+        if mask.contains(.category) {
+            buffer[pos] = metadata.category.rawValue
+            pos += 1
+        }
+        if mask.contains(.confidence) {
+            buffer[pos] = min(metadata.confidence, 100)
+            pos += 1
+        }
+        if mask.contains(.expires) {
+            for shift in stride(from: 0, to: 32, by: 8) {
+                buffer[pos] = UInt8(truncatingIfNeeded: metadata.expires >> UInt32(shift))
+                pos += 1
+            }
+        }
+        if mask.contains(.action) {
+            buffer[pos] = metadata.action.rawValue
+            pos += 1
+        }
     }
 }

@@ -163,17 +163,32 @@ public final class LiveStore: @unchecked Sendable {
     /// Withdraws `source`'s own reports of `digests`; returns how many it had. Other sources'
     /// reports of the same values stay.
     public func withdraw(values digests: [IndicatorDigest], source: UInt16) throws(LiveStoreError) -> Int {
-        guard source > 0 else { throw .invalidSource }
-        guard digests.count <= JournalFormat.maxDigests else { throw .uploadTooLarge(reports: digests.count, limit: JournalFormat.maxDigests) }
-        let stored = Array(Set(digests.map(Slot.stored))).sorted()
-        return try wait { done in enqueue(.withdrawValues(source, stored, done)) }
+        try wait { done in submitWithdraw(values: digests, source: source, completion: done) }
     }
 
     /// Withdraws every report of upload `id`, which `source` must have made (else
     /// `unknownUpload`); returns how many values it still had reports of.
     public func withdraw(upload id: UploadID, source: UInt16) throws(LiveStoreError) -> Int {
-        guard source > 0 else { throw .invalidSource }
-        return try wait { done in enqueue(.withdrawUpload(source, id, done)) }
+        try wait { done in submitWithdraw(upload: id, source: source, completion: done) }
+    }
+
+    /// Queues a withdrawal of `source`'s own reports of `digests`; `completion` runs on the
+    /// writer thread once it is durable and visible, with how many reports the source had. It
+    /// joins the group being formed, so concurrent withdrawals and uploads share one `fdatasync`.
+    public func submitWithdraw(values digests: [IndicatorDigest], source: UInt16,
+                               completion: @escaping @Sendable (Result<Int, LiveStoreError>) -> Void) {
+        guard source > 0 else { return completion(.failure(.invalidSource)) }
+        guard digests.count <= JournalFormat.maxDigests else {
+            return completion(.failure(.uploadTooLarge(reports: digests.count, limit: JournalFormat.maxDigests)))
+        }
+        enqueue(.withdrawValues(source, Array(Set(digests.map(Slot.stored))).sorted(), completion))
+    }
+
+    /// Queues a withdrawal of every report of upload `id` (see `withdraw(upload:source:)`).
+    public func submitWithdraw(upload id: UploadID, source: UInt16,
+                               completion: @escaping @Sendable (Result<Int, LiveStoreError>) -> Void) {
+        guard source > 0 else { return completion(.failure(.invalidSource)) }
+        enqueue(.withdrawUpload(source, id, completion))
     }
 
     /// Writes what is queued, then stops the writer thread. Later requests fail with `.closed`;

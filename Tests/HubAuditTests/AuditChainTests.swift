@@ -92,6 +92,33 @@ import IndicatorKit
         _ = try AuditChain.verify(segment: line, file: "s", after: .genesis)
     }
 
+    /// The body is written into memory sized by `bodyBound` up front: a record whose every
+    /// string needs the longest escapes, with the largest counts, must still fit (a wrong
+    /// bound traps) and seal into a verifiable line.
+    @Test func theWorstCaseRecordFitsItsBound() throws {
+        var record = Self.record(1)
+        let controls = String(repeating: "\u{01}", count: 256)
+        record.partner = controls
+        record.fields = RequestFields(purpose: controls, legalBasis: controls, reference: controls,
+                                      priority: .critical, timeZone: controls)
+        record.code = controls
+        record.requestID = .max
+        record.valueCount = .max
+        record.latencyMicros = .max
+        record.policyVersion = .max
+        record.unknownTypeCount = .max
+        for type in IndicatorType.allCases { record.countsByType[type] = .max }
+        for index in 0..<20 { record.refusedValues[controls + String(index)] = .max }
+        record.hitDigests = (0..<100).map { IndicatorDigest(lo: UInt64($0), hi: .max) }
+        var buffer: [UInt8] = []
+        let body = record.body(seq: .max, prev: AuditFormat.genesis, recoveredBytes: .max)
+        #expect(body.count <= record.bodyBound(prevHex: 64))
+        #expect(body.count > 256 * 6 * 6)
+        var prev = Array(AuditFormat.genesis.utf8)
+        AuditChain.seal(record, seq: 1, prevHex: &prev, recoveredBytes: 0, appendingTo: &buffer)
+        _ = try AuditChain.verify(segment: buffer, file: "s", after: .genesis)
+    }
+
     @Test func segmentNames() {
         #expect(AuditFormat.segmentName(42) == "000042.log")
         #expect(AuditFormat.segmentNumber("000042.log") == 42)

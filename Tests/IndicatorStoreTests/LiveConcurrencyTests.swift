@@ -75,6 +75,58 @@ import Testing
         }
         print("LiveConcurrencyTests: \(writers * uploadsPerWriter) uploads in \(groups) journal groups")
     }
+
+    /// Withdrawals queued while the writer is busy join one group (one write, one
+    /// `fdatasync`) with an upload queued among them, and each is answered with its own count.
+    @Test func queuedWithdrawalsShareOneJournalGroup() throws {
+        let directory = TemporaryDirectory()
+        defer { directory.remove() }
+        let store = try Live.open(directory)
+        defer { store.close() }
+        let sources = 8
+        for source in 1...sources {
+            let reports = (0..<3).map { (Live.digest(source * 100 + $0), EntryMetadata(confidence: 50)) }
+            _ = try store.upload(Live.request(Live.uploadID(source), source: UInt16(source), reports), time: 1)
+        }
+        let before = store.journalGroups
+
+        // Hold the writer between groups until every request below is queued.
+        let busy = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        Thread { _ = try? store.onWriter { () throws(LiveStoreError) in busy.signal(); release.wait() } }.start()
+        busy.wait()
+        let answered = DispatchGroup()
+        let results = Results()
+        for source in 1...sources {
+            answered.enter()
+            // Source s withdraws its first two values and one value it never reported.
+            let digests = [Live.digest(source * 100), Live.digest(source * 100 + 1), Live.digest(9_999)]
+            store.submitWithdraw(values: digests, source: UInt16(source)) { outcome in
+                results.add(source, (try? outcome.get()) ?? -1)
+                answered.leave()
+            }
+        }
+        answered.enter()
+        store.submit(Live.request(Live.uploadID(99), source: 1, [(Live.digest(9_998), EntryMetadata(confidence: 5))]),
+                     time: 1) { _ in answered.leave() }
+        release.signal()
+        answered.wait()
+
+        #expect(store.journalGroups == before + 1)
+        for source in 1...sources {
+            #expect(results.value(source) == 2)
+            #expect(store.lookup(digest: Live.digest(source * 100), now: 1) == nil)
+            #expect(store.lookup(digest: Live.digest(source * 100 + 2), now: 1)?.sourceID == UInt16(source))
+        }
+        #expect(store.lookup(digest: Live.digest(9_998), now: 1) != nil)
+    }
+}
+
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [Int: Int] = [:]
+    func add(_ key: Int, _ value: Int) { lock.withLock { values[key] = value } }
+    func value(_ key: Int) -> Int? { lock.withLock { values[key] } }
 }
 
 final class Failures: @unchecked Sendable {
