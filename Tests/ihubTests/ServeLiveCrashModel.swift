@@ -230,7 +230,8 @@ struct LiveCrashStats: CustomStringConvertible {
             + "withdrawals_acked=\(withdrawalsAcknowledged) in_doubt_uploads present=\(inDoubtUploadsPresent) "
             + "absent=\(inDoubtUploadsAbsent) in_doubt_withdrawals applied=\(inDoubtWithdrawalsApplied) "
             + "not_applied=\(inDoubtWithdrawalsNotApplied) sigusr1=\(compactionSignals) compactions=\(compactions) "
-            + "kills_with_compaction_pending=\(killsWithCompactionPending) kills_mid_compaction=\(killsMidCompaction) torn_tails=\(tornTails) "
+            + "kills_with_compaction_pending=\(killsWithCompactionPending) kills_mid_compaction=\(killsMidCompaction) "
+            + "torn_tails=\(tornTails) "
             + "values_checked=\(valuesChecked) seconds=\(String(format: "%.1f", seconds)) ("
             + zip(Phase.allCases, phaseSeconds).map { "\($0)=\(String(format: "%.1f", $1))" }.joined(separator: " ") + ")"
     }
@@ -258,7 +259,8 @@ final class LiveCrashHub: @unchecked Sendable {
         temp = try TemporaryDirectory()
         self.compactAfter = compactAfter
         let partners = sources.map { ($0, "cert") } + [(Self.bank, "bank")]
-        for step in [["init", data]] + partners.map({ ["partner", "add", $0, "--role", $1, "--data", data, "--out", identity(of: $0)] }) {
+        let adds = partners.map { ["partner", "add", $0, "--role", $1, "--data", data, "--out", identity(of: $0)] }
+        for step in [["init", data]] + adds {
             let result = try Ihub.run(step)
             guard result.status == 0 else { throw SetupFailed(step: step.joined(separator: " "), output: result.stderr) }
         }

@@ -7,9 +7,10 @@ import IndicatorStore
 import Testing
 
 /// Issue 4's crash test through the real server (docs/LIVE-UPDATES.md, "Crash-safety test"):
-/// `ihub serve` with a small `--compact-after` takes uploads, retries and withdrawals from a
-/// CERT (HubClient, one connection per round) and `SIGUSR1` compactions, and is `SIGKILL`ed at
-/// a random moment — while the client waits for an answer, sometimes just after a `SIGUSR1`.
+/// `ihub serve` with a small `--compact-after` takes uploads, retries and withdrawals from two
+/// CERTs at once (HubClient, one connection each per round, each on its own thread) and
+/// `SIGUSR1` compactions, and is `SIGKILL`ed at a random moment — while the clients wait for
+/// answers, often inside a compaction.
 /// After each kill: `ihub verify` passes, the hub restarts on the same data directory, and a
 /// bank's queries give exactly what `LiveCrashModel` says — every acknowledged upload fully
 /// present, the operation in doubt entirely in effect or not at all, acknowledged withdrawals
@@ -131,7 +132,7 @@ import Testing
         defer { cert.close() }
         while true {
             if Int.random(in: 0..<6, using: &random) == 0 {
-                kill(pid, SIGUSR1)  // the hub is not reaped before this thread returns
+                kill(pid, SIGUSR1)  // after the kill the pid may be reaped already; it is not reused that fast
                 stats.compactionSignals += 1
             }
             stats.operations += 1
@@ -151,7 +152,8 @@ import Testing
                 if before.state == .applied {
                     stats.expect(outcome.answer?.alreadyApplied == true, "retry of an applied upload: \(outcome)")
                     if let number = before.number {
-                        stats.expect(outcome.answer?.uploadNumber == number, "retry answered with another number: \(outcome)")
+                        stats.expect(outcome.answer?.uploadNumber == number,
+                                     "retry answered with another number: \(outcome)")
                     }
                     model.applied(index, number: outcome.answer?.uploadNumber)
                     model.acknowledged(before.id)
@@ -161,9 +163,12 @@ import Testing
                 }
             case 14..<17:  // withdraw some live values (and one never listed)
                 let index = applied.randomElement(using: &random)!
-                let live = Array(model.liveValues(of: index).shuffled(using: &random).prefix(Int.random(in: 1...5, using: &random)))
+                let some = Int.random(in: 1...5, using: &random)
+                let live = Array(model.liveValues(of: index).shuffled(using: &random).prefix(some))
                 let values = live + ["never-\(Int.random(in: 0..<1_000_000, using: &random)).crash.example"]
-                guard let outcome = try? cert.withdraw(values: values, reference: "W-CRASH") else { return .withdrawal(live) }
+                guard let outcome = try? cert.withdraw(values: values, reference: "W-CRASH") else {
+                    return .withdrawal(live)
+                }
                 stats.expect(outcome.answer?.withdrawn == UInt32(live.count) && outcome.answer?.notFound == 1,
                              "withdrawal of \(live.count) live values and one unknown: \(outcome)")
                 model.withdrawn(live)
@@ -175,7 +180,8 @@ import Testing
                 guard let outcome = try? cert.withdraw(uploadID: model.upload(index).id, reference: "W-CRASH") else {
                     return .withdrawal(live)
                 }
-                stats.expect(outcome.answer?.withdrawn == UInt32(live.count), "withdrawal of an upload with \(live.count) live values: \(outcome)")
+                stats.expect(outcome.answer?.withdrawn == UInt32(live.count),
+                             "withdrawal of an upload with \(live.count) live values: \(outcome)")
                 model.withdrawn(live)
                 model.acknowledgedWithdrawal()
                 stats.withdrawalsAcknowledged += 1
@@ -310,7 +316,8 @@ import Testing
                 if !right {
                     wrong += 1
                     if wrong <= 5 {
-                        Issue.record("in-process lookup of \(value): expected \(String(describing: expected)), got \(String(describing: entry))")
+                        let got = String(describing: entry)
+                        Issue.record("in-process lookup of \(value): expected \(String(describing: expected)), got \(got)")
                     }
                 }
             }
@@ -328,7 +335,8 @@ import Testing
         #expect(missing.isEmpty, "acknowledged uploads without an audit record: \(missing.count) of \(acknowledged.count)")
         let withdrawals = audit.components(separatedBy: #""withdraw":{"#).count - 1
         let acknowledgedWithdrawals = models.map(\.acknowledgedWithdrawals).reduce(0, +)
-        #expect(withdrawals >= acknowledgedWithdrawals, "\(withdrawals) withdraw records, \(acknowledgedWithdrawals) acknowledged")
+        #expect(withdrawals >= acknowledgedWithdrawals,
+                "\(withdrawals) withdraw records, \(acknowledgedWithdrawals) acknowledged")
     }
 
     @Test(arguments: [
