@@ -23,14 +23,17 @@ test: deps
 	$(SWIFT) build
 	$(SWIFT) test --parallel
 
-# Long runs: millions of fuzzed values, many killed ingests. Short versions run in `make test`.
+# Long runs: millions of fuzzed values, many killed ingests and killed hubs. Short versions run in `make test`.
 fuzz: deps
 	$(SWIFT) build --build-tests
 	IHUB_FUZZ_ITERATIONS=$${IHUB_FUZZ_ITERATIONS:-3000000} $(SWIFT) test --skip-build --filter 'CanonicalizerFuzzTests|HostileInput|WireFuzzTests'
 
 soak: deps
 	$(SWIFT) build --build-tests
-	IHUB_CRASH_ROUNDS=$${IHUB_CRASH_ROUNDS:-60} $(SWIFT) test --skip-build --filter 'CrashSafetyTests'
+	IHUB_CRASH_ROUNDS=$${IHUB_CRASH_ROUNDS:-60} \
+	IHUB_SERVE_CRASH_ROUNDS=$${IHUB_SERVE_CRASH_ROUNDS:-500} \
+	IHUB_SERVE_CRASH_MAX_RECORDS=$${IHUB_SERVE_CRASH_MAX_RECORDS:-2000} \
+		$(SWIFT) test --skip-build --filter 'CrashSafetyTests|ServeLiveCrashTests'
 
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench

@@ -106,7 +106,8 @@ let package = Package(
                 path: "Tests/FakeHub", swiftSettings: strict),
         .testTarget(name: "HubClientTests", dependencies: ["HubClient", "FakeHub", "HubWire", "HubTLS", "IndicatorKit"],
                     swiftSettings: strict),
-        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore", "FakeHub", "HubWire", "HubTLS"],
+        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore", "FakeHub", "HubWire", "HubTLS",
+                                                 "HubClient", "HubAudit"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
     ]
 )

@@ -43,34 +43,24 @@ extension AuditRecord {
     private func writeBody(_ out: inout AuditBodyWriter, seq: UInt64, prevHex: UnsafeBufferPointer<UInt8>,
                            recoveredBytes: Int) {
         out.byte(UInt8(ascii: "{"))
-        out.key("seq", first: true)
-        out.decimal(seq)
+        out.member("seq", seq, first: true)
         out.key("time")
         out.byte(UInt8(ascii: "\""))
         out.timestamp(micros: timeMicros)
         out.byte(UInt8(ascii: "\""))
-        out.key("kind")
-        out.string(kind.rawValue)
-        out.key("partner")
-        out.string(partner)
+        out.member("kind", kind.rawValue)
+        out.member("partner", partner)
         out.key("cert")
         out.byte(UInt8(ascii: "\""))
         certificateSHA256.withUnsafeBufferPointer { out.hex($0) }
         out.byte(UInt8(ascii: "\""))
-        out.key("request_id")
-        out.decimal(requestID)
-        out.key("purpose")
-        out.string(fields.purpose)
-        out.key("legal_basis")
-        out.string(fields.legalBasis)
-        out.key("reference")
-        out.string(fields.reference)
-        out.key("priority")
-        out.string(fields.priority.name)
-        out.key("time_zone")
-        out.string(fields.timeZone)
-        out.key("values")
-        out.decimal(UInt64(max(0, valueCount)))
+        out.member("request_id", requestID)
+        out.member("purpose", fields.purpose)
+        out.member("legal_basis", fields.legalBasis)
+        out.member("reference", fields.reference)
+        out.member("priority", fields.priority.name)
+        out.member("time_zone", fields.timeZone)
+        out.member("values", count: valueCount)
 
         out.key("counts")
         out.byte(UInt8(ascii: "{"))
@@ -96,8 +86,7 @@ extension AuditRecord {
         }
         out.byte(UInt8(ascii: "}"))
 
-        out.key("hits")
-        out.decimal(UInt64(hitDigests.count))
+        out.member("hits", count: hitDigests.count)
         out.key("hit_digests")
         out.byte(UInt8(ascii: "["))
         for (index, digest) in hitDigests.enumerated() {
@@ -108,17 +97,12 @@ extension AuditRecord {
             out.byte(UInt8(ascii: "\""))
         }
         out.byte(UInt8(ascii: "]"))
-        out.key("decision")
-        out.string(decision.rawValue)
-        out.key("code")
-        out.string(code)
-        out.key("policy_version")
-        out.decimal(UInt64(max(0, policyVersion)))
-        out.key("latency_us")
-        out.decimal(latencyMicros)
+        out.member("decision", decision.rawValue)
+        out.member("code", code)
+        out.member("policy_version", count: policyVersion)
+        out.member("latency_us", latencyMicros)
         feed?.write(to: &out)
-        out.key("recovered_bytes")
-        out.decimal(UInt64(max(0, recoveredBytes)))
+        out.member("recovered_bytes", count: recoveredBytes)
         out.key("prev")
         out.byte(UInt8(ascii: "\""))
         out.bytes(prevHex)
@@ -280,9 +264,27 @@ struct AuditBodyWriter {
         }
     }
 
-    /// `true` or `false`.
-    mutating func literal(_ value: Bool) {
-        let text: StaticString = value ? "true" : "false"
+    /// `,"name":"text"` (escaped as `string` does).
+    mutating func member(_ name: StaticString, _ text: String, first: Bool = false) {
+        key(name, first: first)
+        string(text)
+    }
+
+    /// `,"name":value` in decimal.
+    mutating func member(_ name: StaticString, _ value: UInt64, first: Bool = false) {
+        key(name, first: first)
+        decimal(value)
+    }
+
+    /// `,"name":count` in decimal, a negative count written as 0.
+    mutating func member(_ name: StaticString, count: Int, first: Bool = false) {
+        member(name, UInt64(max(0, count)), first: first)
+    }
+
+    /// `,"name":true` or `,"name":false`.
+    mutating func member(_ name: StaticString, _ flag: Bool, first: Bool = false) {
+        key(name, first: first)
+        let text: StaticString = flag ? "true" : "false"
         text.withUTF8Buffer { bytes($0) }
     }
 

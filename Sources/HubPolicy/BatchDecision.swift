@@ -19,18 +19,23 @@ public enum RefusalCode: String, CaseIterable, Sendable, Hashable {
 }
 
 /// A refusal: the stable code and a human reason. Reasons name fields, types and numbers,
-/// never an indicator value.
-public struct Refusal: Equatable, Hashable, Sendable, CustomStringConvertible {
-    public var code: RefusalCode
+/// never an indicator value. `Code` is a query's `RefusalCode` or an upload's
+/// `UploadPolicy.RefusalCode`.
+public struct CodedRefusal<Code: RawRepresentable & Hashable & Sendable>: Equatable, Hashable, Sendable,
+    CustomStringConvertible where Code.RawValue == String {
+    public var code: Code
     public var reason: String
 
-    public init(_ code: RefusalCode, _ reason: String) {
+    public init(_ code: Code, _ reason: String) {
         self.code = code
         self.reason = reason
     }
 
     public var description: String { "\(code.rawValue): \(reason)" }
 }
+
+/// A query batch's refusal.
+public typealias Refusal = CodedRefusal<RefusalCode>
 
 /// The evaluator's decision on one query batch: what the server answers and what it audits.
 public struct BatchDecision: Equatable, Hashable, Sendable {

@@ -47,17 +47,7 @@ public struct UploadPolicy: Equatable, Hashable, Sendable {
     }
 
     /// A refusal of a whole upload or withdrawal; the reason names fields and numbers, never a value.
-    public struct Refusal: Equatable, Hashable, Sendable, CustomStringConvertible {
-        public var code: RefusalCode
-        public var reason: String
-
-        public init(_ code: RefusalCode, _ reason: String) {
-            self.code = code
-            self.reason = reason
-        }
-
-        public var description: String { "\(code.rawValue): \(reason)" }
-    }
+    public typealias Refusal = CodedRefusal<RefusalCode>
 
     public static let maxRecordsLimit = 1_000_000
     /// Ten years: a default time to live longer than that is a typo.

@@ -393,8 +393,9 @@ final class PartnerSession: EventHandler {
     /// Ends request `requestID` and encodes its answer into the output (sent by the next flush).
     private func encodeAnswer(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
         guard phase != .closed else { return }
-        // An upload refused before its COMMIT may have been freed by that COMMIT already.
-        if record.kind == .query || session.inFlight.contains(requestID) { session.finish(requestID) }
+        // Every answered request is in flight until here (a refused upload's id too, even when
+        // its COMMIT arrived before this ERROR: ServerSession.commit keeps it).
+        session.finish(requestID)
         do {
             try answer.encode(into: &output)
         } catch {

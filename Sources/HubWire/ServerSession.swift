@@ -13,9 +13,11 @@ public struct ServerSession: Sendable {
         /// UPLOAD_BEGIN accepted; `received` of `declared` records have arrived.
         case receiving(declared: Int, received: Int)
         /// Refused with a request-level ERROR before its COMMIT: later UPLOAD_RECORDS are
-        /// discarded, and the id stays in flight until the COMMIT arrives.
-        case refused
-        /// COMMIT received and checked; the hub is applying it and will answer.
+        /// discarded, and the id stays in flight until the COMMIT has arrived; `answered`: the
+        /// ERROR has been sent (`finish`).
+        case refused(answered: Bool)
+        /// COMMIT received; the id is free once the answer has been sent (`finish`): the hub is
+        /// applying the upload, or the COMMIT followed a refusal whose ERROR is still pending.
         case committed
     }
 
@@ -41,8 +43,10 @@ public struct ServerSession: Sendable {
     /// Uploads between UPLOAD_BEGIN and UPLOAD_COMMIT.
     public var openUploads: Int {
         uploads.values.reduce(0) { count, progress in
-            if case .receiving = progress { return count + 1 }
-            return progress == .refused ? count + 1 : count
+            switch progress {
+            case .receiving, .refused: return count + 1
+            case .committed: return count
+            }
         }
     }
 
@@ -96,7 +100,7 @@ public struct ServerSession: Sendable {
     public mutating func open(_ begin: UploadBegin) throws(WireError) {
         self.begin(begin.requestID)
         if openUploads >= WireFormat.maxOpenUploads {
-            uploads[begin.requestID] = .refused
+            uploads[begin.requestID] = .refused(answered: false)
             throw .uploadState(.tooManyOpen(limit: WireFormat.maxOpenUploads))
         }
         uploads[begin.requestID] = .receiving(declared: Int(begin.recordCount), received: 0)
@@ -109,11 +113,11 @@ public struct ServerSession: Sendable {
     public mutating func receive(_ records: UploadRecords) throws(WireError) -> Bool {
         guard case .receiving(let declared, let received)? = uploads[records.requestID] else { return false }
         if Int(records.firstIndex) != received {
-            uploads[records.requestID] = .refused
+            uploads[records.requestID] = .refused(answered: false)
             throw .uploadState(.chunkOutOfOrder(expected: received, received: Int(records.firstIndex)))
         }
         if received + records.count > declared {
-            uploads[records.requestID] = .refused
+            uploads[records.requestID] = .refused(answered: false)
             throw .uploadState(.overDeclared(declared: declared, received: received + records.count))
         }
         uploads[records.requestID] = .receiving(declared: declared, received: received + records.count)
@@ -121,9 +125,10 @@ public struct ServerSession: Sendable {
     }
 
     /// A parsed UPLOAD_COMMIT: true when the upload is to be applied and answered (then
-    /// `finish` after the answer), false when it had been refused (its id is free again:
-    /// nothing more is sent). Throws (`upload_state`) when the count is not the declared and
-    /// received one; the id is then free once the server has sent the ERROR.
+    /// `finish` after the answer), false when it had been refused (nothing more is sent; its id
+    /// is free again once the refusal's ERROR has been sent, now or at its `finish`). Throws
+    /// (`upload_state`) when the count is not the declared and received one; the id is then
+    /// free once the server has sent the ERROR.
     public mutating func commit(_ commit: UploadCommit) throws(WireError) -> Bool {
         switch uploads[commit.requestID] {
         case .receiving(let declared, let received)?:
@@ -133,6 +138,11 @@ public struct ServerSession: Sendable {
             }
             uploads[commit.requestID] = .committed
             return true
+        case .refused(answered: false)?:
+            // The refusal's ERROR is still pending (e.g. behind its audit record): the id stays
+            // in flight until it is sent, so a new request cannot take it over.
+            uploads[commit.requestID] = .committed
+            return false
         default:
             uploads.removeValue(forKey: commit.requestID)
             inFlight.remove(commit.requestID)
@@ -146,7 +156,7 @@ public struct ServerSession: Sendable {
         precondition(inFlight.contains(requestID), "request \(requestID) was not in flight")
         switch uploads[requestID] {
         case .receiving?, .refused?:
-            uploads[requestID] = .refused
+            uploads[requestID] = .refused(answered: true)
         case .committed?:
             uploads.removeValue(forKey: requestID)
             inFlight.remove(requestID)

@@ -78,9 +78,12 @@ extension Canonicalizer {
     ) -> (UnsafePointer<UInt8>, Int, Bool, Bool)? {
         guard var base = input.baseAddress, input.count <= maxInputBytes else { return nil }
         var count = input.count
-        // The general path trims first; so do we (rare: values come trimmed from most readers).
-        while count > 0, isASCIIWhitespace(base[0]) { base += 1; count -= 1 }
-        while count > 0, isASCIIWhitespace(base[count - 1]) { count -= 1 }
+        // The general path trims first; so do we (rare: values come trimmed from most readers,
+        // so one test of both ends — no byte above 0x20 is ASCII whitespace — skips the loops).
+        if count == 0 || base[0] <= 0x20 || base[count &- 1] <= 0x20 {
+            while count > 0, isASCIIWhitespace(base[0]) { base += 1; count -= 1 }
+            while count > 0, isASCIIWhitespace(base[count - 1]) { count -= 1 }
+        }
         guard count >= 3, count <= fastPathMaxBytes else { return nil }
         // One call site per scanner (in each caller), so that both are inlined.
         switch type {
@@ -128,6 +131,22 @@ extension Canonicalizer {
             != nil
         else { return nil }
         return sink.count
+    }
+
+    /// `fastNameWords`, by the vector scanner (`SipHashLanes.scanName`) when `vector` and the
+    /// name has at most 64 bytes, else by the Swift one. Same answers and words.
+    @inline(__always)
+    static func fastNameWords(
+        _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, detecting: Bool,
+        words: UnsafeMutablePointer<UInt64>, vector: Bool
+    ) -> Int? {
+        if vector {
+            let scanned = SipHashLanes.scanName(
+                p, count, detecting: detecting, prefix: digestPrefix(.domain), out: out, words: words)
+            if scanned > 0 { return scanned }
+            if scanned == 0 { return nil }
+        }
+        return fastNameWords(p, count, out, detecting: detecting, words: words)
     }
 
     /// The first two message bytes of a digest of `type`: `version ‖ type`, little-endian.

@@ -54,6 +54,24 @@ extension Canonicalizer {
         return address
     }
 
+    /// `fastIPv4` by the vector scanner (`SipHashLanes.scanIPv4`, SSSE3 in C) when `vector`,
+    /// else by the Swift one out of line (so the batch loop inlines neither). Same answers.
+    @inline(__always)
+    static func fastIPv4(
+        _ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>, vector: Bool
+    ) -> UInt32? {
+        guard vector else { return fastIPv4Outlined(p, count, out) }
+        guard let address = SipHashLanes.scanIPv4(p, count) else { return nil }
+        UnsafeMutableRawPointer(out).storeBytes(of: address.bigEndian, as: UInt32.self)
+        return address
+    }
+
+    /// `fastIPv4`, not inlined.
+    @inline(never)
+    static func fastIPv4Outlined(_ p: UnsafePointer<UInt8>, _ count: Int, _ out: UnsafeMutablePointer<UInt8>) -> UInt32? {
+        fastIPv4(p, count, out)
+    }
+
     /// Values the octet `p[start..<end]` (1–3 digits once the shape is checked; `end` ≥ 1) of
     /// the `count` bytes at `p` and appends it to `address`; sets `bad` if it is over 255.
     /// The 4 bytes ending at `end` (or, for an octet ending before byte 4, the first 4 bytes

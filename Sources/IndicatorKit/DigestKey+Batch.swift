@@ -9,7 +9,10 @@
 /// - `.avx2` (the default where the CPU has AVX2): the scan stores each value's SipHash message
 ///   words instead of hashing them, then two C calls (`SipHashLanes`, AVX2) hash the batch four
 ///   values at a time: ≈ 113 instead of ≈ 200 instructions per value for the digest, ≈ 47 per
-///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash").
+///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash"). Where the CPU has AVX2, plain
+///   dotted quads and names of up to 64 bytes are scanned by vector scanners in C
+///   (`vectorScanners`; ≈ 63 instead of ≈ 252 instructions per address, ≈ 157 instead of
+///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
@@ -76,6 +79,7 @@ extension DigestKey {
         let wordFirsts = batch.wordFirsts
         let wordCounts = batch.wordCounts
         let wordSlots = batch.wordSlots
+        let vectorScanners = batch.vectorScanners
         var offset = 0
         var wordOffset = 0
         var finalCount = 0
@@ -91,7 +95,7 @@ extension DigestKey {
                 continue
             }
             let out = batch.bytes + offset
-            if ipv4, let address = Canonicalizer.fastIPv4(input, count, out) {
+            if ipv4, let address = Canonicalizer.fastIPv4(input, count, out, vector: vectorScanners) {
                 finals[finalCount] = SipHash.ipv4Word(prefix: Canonicalizer.digestPrefix(.ipv4), address: address)
                 finalSlots[finalCount] = UInt32(truncatingIfNeeded: slot)
                 finalCount &+= 1
@@ -100,7 +104,7 @@ extension DigestKey {
                 continue
             }
             guard type != .ipv4, let wordCount = Canonicalizer.fastNameWords(
-                input, count, out, detecting: detecting, words: words + wordOffset)
+                input, count, out, detecting: detecting, words: words + wordOffset, vector: vectorScanners)
             else {
                 results[slot] = declined
                 continue
@@ -159,13 +163,19 @@ package final class FastDigestBatch {
     /// Which SipHash code digests the batch (chosen at creation; `SipHashKernel.preferred` by
     /// default: `.avx2` where the CPU has it and `IHUB_SCALAR_SIPHASH` is not set).
     package let kernel: SipHashKernel
+    /// `.avx2` only: addresses and names of up to 64 bytes are scanned by the vector scanners
+    /// in C (`SipHashLanes.scanIPv4`, `.scanName`) — set where the CPU has AVX2 (the Swift
+    /// scanners otherwise, and for `.scalar`). Same answers (`VectorScannerTests`).
+    let vectorScanners: Bool
     /// One per value of the last batch, in order.
     package let results: UnsafeMutablePointer<FastDigest>
     /// The canonical bytes of the accepted values, back to back; room for `capacity` names of
-    /// `Canonicalizer.fastPathMaxBytes` (the most the fast path writes for one value).
+    /// `Canonicalizer.fastPathMaxBytes` (the most the fast path writes for one value; the
+    /// vector name scanner may write 16 bytes past a name of at most 64, which still fits).
     let bytes: UnsafeMutablePointer<UInt8>
     /// `.avx2` only: the SipHash message words of the accepted values of more than one word,
-    /// back to back (room for `capacity` × `Canonicalizer.fastPathMaxWords`), with where each
+    /// back to back (room for `capacity` × `Canonicalizer.fastPathMaxWords`; the vector name
+    /// scanner may write up to 13 words from a value's start, which still fits), with where each
     /// value's words start, how many, and its slot; the one-word messages, back to back, with
     /// their slots; and the kernel's output, two words per value (one-word messages first).
     let words: UnsafeMutablePointer<UInt64>
@@ -180,6 +190,7 @@ package final class FastDigestBatch {
         precondition(capacity > 0, "capacity must be positive")
         self.capacity = capacity
         self.kernel = kernel
+        vectorScanners = kernel == .avx2 && SipHashLanes.avx2Available
         results = .allocate(capacity: capacity)
         results.initialize(repeating: FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4), count: capacity)
         let byteCount = capacity * Canonicalizer.fastPathMaxBytes

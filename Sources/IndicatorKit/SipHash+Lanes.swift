@@ -109,6 +109,30 @@ enum SipHashLanes {
     }
 }
 
+extension SipHashLanes {
+    /// The vector IPv4 scanner (`chub_ipv4_scan_avx2`, CHubSipHash `ipv4.c`): the address when
+    /// the `count` bytes at `p` are a strict dotted quad, else nil — the same answers as
+    /// `Canonicalizer.fastIPv4` (tested in `VectorScannerTests`). Only where `avx2Available`.
+    @inline(__always)
+    static func scanIPv4(_ p: UnsafePointer<UInt8>, _ count: Int) -> UInt32? {
+        let result = chub_ipv4_scan_avx2(p, count)
+        return result &>> 32 != 0 ? UInt32(truncatingIfNeeded: result) : nil
+    }
+
+    /// The vector name scanner (`chub_name_scan_avx2`, CHubSipHash `name.c`) for names of
+    /// 3–64 bytes: the number of message words stored at `words` (> 0), 0 when it declines
+    /// (as `Canonicalizer.fastDomain` would), -1 when `count` is outside 3–64 (nothing
+    /// written: the Swift scanner decides). Writes up to 16 bytes past `out + count` and up to
+    /// 98 bytes at `words`. Only where `avx2Available`.
+    @inline(__always)
+    static func scanName(
+        _ p: UnsafePointer<UInt8>, _ count: Int, detecting: Bool, prefix: UInt16, out: UnsafeMutablePointer<UInt8>,
+        words: UnsafeMutablePointer<UInt64>
+    ) -> Int {
+        chub_name_scan_avx2(p, count, detecting ? 1 : 0, prefix, out, words)
+    }
+}
+
 extension SipHash {
     /// The message words of `count` bytes at `message`: the full blocks, then the final word
     /// (what `hash128` absorbs). For tests and for callers that hash arbitrary bytes in lanes.

@@ -70,7 +70,10 @@ extension Matcher {
                     (canonical.baseAddress! + 2).update(from: bytes.baseAddress!, count: bytes.count)
                     addCoveringProbes(result.form, count: bytes.count, at: &probeCount)
                 }
-                states[slot] = ValueState(type: result.type, first: Int32(first), count: Int32(probeCount - first))
+                // Wrapping conversions: probe counts are bounded by the batch's probe buffer.
+                states[slot] = ValueState(
+                    type: result.type, first: Int32(truncatingIfNeeded: first),
+                    count: Int32(truncatingIfNeeded: probeCount &- first))
                 continue
             }
             let index = range.lowerBound + slot
@@ -192,9 +195,13 @@ extension Matcher {
             }
             return
         }
+        // The table and probe buffer read once per batch, not per value (`records` could alias
+        // them as far as the compiler knows, so it reloads them after every store).
+        let table = self.table
+        let probes = self.probes
         for slot in 0..<count {
             let state = states[slot]
-            records[slot] = state.count < 0 ? .refused : resolve(state, now: now)
+            records[slot] = state.count < 0 ? .refused : Self.resolve(state, table: table, probes: probes, now: now)
         }
     }
 
@@ -205,8 +212,14 @@ extension Matcher {
     /// for the caller.
     @inline(__always)
     func resolve(_ state: ValueState, now: UInt32) -> MatchRecord {
-        let table = self.table
-        let probes = self.probes
+        Self.resolve(state, table: table, probes: probes, now: now)
+    }
+
+    /// `resolve` with the table and probes given.
+    @inline(__always)
+    static func resolve(
+        _ state: ValueState, table: BucketTable, probes: UnsafeMutableBufferPointer<Probe>, now: UInt32
+    ) -> MatchRecord {
         var index = Int(state.first)
         let end = index + Int(state.count)
         while index < end {
@@ -371,7 +384,7 @@ extension Matcher {
     func addProbe(_ digest: IndicatorDigest, kind: UInt8, detail: UInt8, at count: inout Int) {
         let stored = Slot.stored(digest)
         probes[count] = Probe(lo: stored.lo, hi: stored.hi, kind: kind, detail: detail, entry: Probe.unscanned)
-        count += 1
+        count &+= 1
     }
 
     /// Test seam: the result for one already canonical value (skips canonicalisation), so

@@ -8,9 +8,10 @@ import HubWire
 import IndicatorKit
 import IndicatorStore
 
-/// `ihub demo`, steps 6–12: a bank and an ISP become partners, the hub serves them over mutual
-/// TLS on loopback, they screen values within their policies, one out-of-policy request is
-/// refused, the hub shuts down cleanly and the audit trail is summarised and verified.
+/// `ihub demo`, steps 6–14: a bank, an ISP and a CERT become partners, the hub serves them over
+/// mutual TLS on loopback, the bank and the ISP screen values within their policies, one
+/// out-of-policy request is refused, the CERT pushes and withdraws (DemoCommand+Feeds.swift),
+/// the hub shuts down cleanly and the audit trail is summarised and verified.
 /// Every step checks its outcome; a surprise is a `DemoFailure` (the demo exits 1).
 extension DemoCommand {
     struct DemoFailure: Error, CustomStringConvertible {
@@ -95,23 +96,27 @@ extension DemoCommand {
     static let partnerNeedles = ["DE44500105175407324931", "DE44 5001", "harmless-bakery", "203.0.113.9",
                                  "GB82WEST12345698765432", "malware-cdn.example", "example.org"]
 
-    /// Steps 6–12. Returns the server's log lines (checked for raw values by step 13).
+    /// Steps 6–14. Returns the server's log lines (checked for raw values by step 15).
     static func partnerStory(root: String, data: String) throws(DemoFailure) -> [String] {
         let policies = root + "/policies"
         let bankIdentity = root + "/bank-identity"
         let ispIdentity = root + "/isp-identity"
+        let certIdentity = root + "/cert-identity"
 
-        step("6. The operator issues a bank and an ISP their client certificates (signed by the hub's CA)")
+        step("6. The operator issues a bank, an ISP and a CERT their client certificates (signed by the hub's CA)")
         try expect(try? PartnerCommand.run(["add", bank, "--role", "bank", "--data", data, "--out", bankIdentity]),
                    "partner add \(bank)")
         try expect(try? PartnerCommand.run(["add", isp, "--role", "isp", "--data", data, "--out", ispIdentity]),
                    "partner add \(isp)")
+        try expect(try? PartnerCommand.run(["add", cert, "--role", "cert", "--data", data, "--out", certIdentity]),
+                   "partner add \(cert)")
 
         step("7. Their policies: what each may ask, why, how much, and what an answer reveals")
         do {
             try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
             try bankPolicy.write(toFile: policies + "/\(bank).json", atomically: true, encoding: .utf8)
             try ispPolicy.write(toFile: policies + "/\(isp).json", atomically: true, encoding: .utf8)
+            try certPolicy.write(toFile: policies + "/\(cert).json", atomically: true, encoding: .utf8)
         } catch {
             throw DemoFailure("writing the policies: \(error)")
         }
@@ -129,7 +134,7 @@ extension DemoCommand {
         } catch {
             throw DemoFailure("starting the hub: \(error)")
         }
-        Console.out("listening on 127.0.0.1:\(port); partners: \(bank), \(isp)")
+        Console.out("listening on 127.0.0.1:\(port); partners: \(bank), \(isp), \(cert)")
         var stopped = false
         defer { if !stopped { server.stop(grace: 1) } }
 
@@ -148,7 +153,10 @@ extension DemoCommand {
         let refusal = try refused(port: port, identity: ispIdentity, fields: ispFields)
         Console.out("\(isp) asked about \(ispOutOfPolicy) as iban -> refused: \(refusal.code.name): \(refusal.reason)")
 
-        step("11. The operator stops the hub (as on SIGTERM: requests in flight finish, connections close)")
+        let feeds = try feedStory(root: root, port: port, certIdentity: certIdentity, ispIdentity: ispIdentity,
+                                  ispFields: ispFields)
+
+        step("13. The operator stops the hub (as on SIGTERM: requests in flight finish, connections close)")
         server.stop()
         stopped = true
         let activity = server.shared.activity
@@ -157,8 +165,8 @@ extension DemoCommand {
         }
         Console.out("stopped: 0 connections, 0 requests in flight; \(lines.count) log lines, one per event")
 
-        step("12. The audit trail: every request, accepted or refused, hash-chained")
-        try auditSummary(data + "/audit", expectedHits: bankHits + ispHits)
+        step("14. The audit trail: every request, accepted or refused, hash-chained (uploads: counts, never values)")
+        try auditSummary(data + "/audit", expectedQueries: 3 + feeds.queries, expectedHits: bankHits + ispHits + feeds.hits)
         return lines.all
     }
 
@@ -211,9 +219,10 @@ extension DemoCommand {
         return (code, reason)
     }
 
-    /// Verifies the chain and counts records, decisions and hits: 3 requests, 2 accepted, 1
-    /// refused, `expectedHits` hits.
-    static func auditSummary(_ directory: String, expectedHits: Int) throws(DemoFailure) {
+    /// Verifies the chain and counts records, kinds, decisions and hits: `expectedQueries`
+    /// queries, one upload and one withdrawal, all accepted but one refused query, and
+    /// `expectedHits` hits.
+    static func auditSummary(_ directory: String, expectedQueries: Int, expectedHits: Int) throws(DemoFailure) {
         let head: AuditChain.Head
         do { head = try AuditVerifier.verify(directory: directory) } catch {
             throw DemoFailure("the audit chain does not verify: \(error)")
@@ -223,6 +232,7 @@ extension DemoCommand {
         var refused = 0
         var hits = 0
         var partners: [String: Int] = [:]
+        var kinds: [String: Int] = [:]
         let segments = ((try? POSIX.listDirectory(directory)) ?? []).compactMap(AuditFormat.segmentNumber).sorted()
         for number in segments {
             guard let bytes = try? FileBytes.read(directory + "/" + AuditFormat.segmentName(number)) else {
@@ -235,13 +245,20 @@ extension DemoCommand {
                 if text.contains(#""decision":"refused""#) { refused += 1 }
                 hits += integerMember("hits", in: text) ?? 0
                 if let partner = stringMember("partner", in: text) { partners[partner, default: 0] += 1 }
+                if let kind = stringMember("kind", in: text) { kinds[kind, default: 0] += 1 }
             }
         }
-        Console.out("\(records) records (\(partners.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", "))); "
+        let byName = { (counts: [String: Int]) in
+            counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+        }
+        Console.out("\(records) records (\(byName(partners))); kinds: \(byName(kinds)); "
             + "\(accepted) accepted, \(refused) refused; \(hits) hits (their keyed digests only, never a value)")
         Console.out("chain verified OK: seq 1…\(head.seq), head \(head.hash.prefix(16))…")
-        guard records == 3, head.seq == 3, accepted == 2, refused == 1, hits == expectedHits else {
-            throw DemoFailure("audit: expected 3 records, 2 accepted, 1 refused, \(expectedHits) hits")
+        let expected = expectedQueries + 2
+        guard records == expected, head.seq == UInt64(expected), kinds["query"] == expectedQueries, kinds["upload"] == 1,
+              kinds["withdraw"] == 1, accepted == expected - 1, refused == 1, hits == expectedHits else {
+            throw DemoFailure("audit: expected \(expected) records (\(expectedQueries) queries, an upload, a withdrawal), "
+                + "\(expected - 1) accepted, 1 refused, \(expectedHits) hits")
         }
     }
 

@@ -85,9 +85,9 @@ enum DemoCommand {
             return .someRefused
         }
 
-        step("13. No raw indicator is at rest: every file the hub wrote (store, audit trail, TLS) and its log")
+        step("15. No raw indicator is at rest: every file the hub wrote (store, audit trail, TLS) and its log")
         let needles = ["192.0.2.44", "phish-login", "evil-shop", "DE89370400440532013000", "scam-mail", "fake_support"]
-            + partnerNeedles
+            + partnerNeedles + pushedValues
         let files = PrivacyScan.files(root: data)
         let areas = ["store", "audit", "tls"].map { area in (area, files.filter { $0.hasPrefix(data + "/" + area + "/") }.count) }
         if let empty = areas.first(where: { $0.1 == 0 }) {

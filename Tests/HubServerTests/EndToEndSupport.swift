@@ -147,7 +147,8 @@ final class EndToEndHub {
     private var stopped = false
 
     /// `sources` adds partners of role cert (name → policy file text; `nil`: no policy file).
-    init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = []) throws {
+    init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = [],
+         auditSync: AuditLog.SyncMode = .standard) throws {
         temp = try TempDir()
         data = temp.path + "/data"
         policies = temp.path + "/policies"
@@ -169,7 +170,7 @@ final class EndToEndHub {
         }
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
                                                        host: "127.0.0.1", port: 0, loops: 1, limits: limits,
-                                                       logQueries: true),
+                                                       auditSync: auditSync, logQueries: true),
                                log: ServerLog(sink: log.sink))
         port = try server.start()
     }

@@ -84,6 +84,29 @@ import Testing
         #expect(hub.server.shared.feeds?.uploadsInProgress == 0)
     }
 
+    /// A COMMIT and a QUERY reusing the refused upload's id arrive before the refusal's ERROR
+    /// has been sent (group sync: the ERROR waits for its record's `fdatasync`): the id is still
+    /// in flight, so the QUERY is a duplicate (connection closed) — it must not be ended by the
+    /// old ERROR, and the hub keeps serving.
+    @Test func reusingARefusedUploadsIdBeforeItsErrorIsADuplicate() throws {
+        let hub = try EndToEndHub.withSources(auditSync: .group)
+        defer { hub.stop() }
+        let raw = try RawClient(port: hub.port, context: try hub.context(Source.a))
+        _ = try raw.hello()
+        var burst = try UploadFrames.begin(5, count: 2)
+        burst += try UploadFrames.records(5, first: 1, ["192.0.2.1"])
+        burst += try UploadFrames.commit(5, count: 2)
+        burst += try RawFrames.query(id: 5, [(.ipv4, "192.0.2.1")])
+        try raw.send(burst)
+        // The refusal's ERROR may come first or be dropped with the connection; the last
+        // ERROR is the connection-level one.
+        let (error, end) = raw.awaitErrorAndClose()
+        #expect(error?.code == .duplicateRequestID && error?.requestID == 0, "\(String(describing: error))")
+        #expect(end == .closed)
+        // The hub still serves this source.
+        #expect(try hub.push(Source.a, [PushRecord(type: nil, "192.0.2.9")]).result?.accepted == 1)
+    }
+
     @Test func aConnectionDroppedMidUploadLeavesNothing() throws {
         let hub = try EndToEndHub.withSources()
         defer { hub.stop() }

@@ -1,4 +1,5 @@
 import Foundation
+import HubAudit
 import HubClient
 import HubServer
 import HubWire
@@ -59,8 +60,8 @@ enum Source {
 
 extension EndToEndHub {
     /// The end-to-end hub with the upload sources.
-    static func withSources(limits: SessionLimits = testLimits()) throws -> EndToEndHub {
-        try EndToEndHub(limits: limits, sources: Source.all)
+    static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard) throws -> EndToEndHub {
+        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync)
     }
 
     /// What the live store answers for `value` now (type detected), or nil.

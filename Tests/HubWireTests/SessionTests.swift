@@ -140,7 +140,7 @@ import IndicatorKit
         try session.open(begin(1))
         #expect(wireError { _ = try session.receive(chunk(1, first: 1, count: 1)) }
             == .uploadState(.chunkOutOfOrder(expected: 0, received: 1)))
-        #expect(session.uploads[1] == .refused)
+        #expect(session.uploads[1] == .refused(answered: false))
         // The server answered the ERROR; later chunks are dropped, the COMMIT frees the id.
         session.finish(1)
         try session.admit(frame(.uploadRecords, 1))
@@ -163,13 +163,42 @@ import IndicatorKit
         #expect(session.inFlight.isEmpty)
     }
 
+    /// A COMMIT that overtakes its upload's refusal (the ERROR still waits for its audit
+    /// record) does not free the id: reusing it before the ERROR is a duplicate, and the
+    /// ERROR's `finish` frees it — it must not end another request that took the id.
+    @Test func aRefusedUploadsIdStaysInFlightUntilItsErrorIsSent() throws {
+        var session = try hub()
+        try session.open(begin(7))
+        #expect(wireError { _ = try session.receive(chunk(7, first: 2, count: 1)) }
+            == .uploadState(.chunkOutOfOrder(expected: 0, received: 2)))
+        try session.admit(frame(.uploadCommit, 7))
+        #expect(try session.commit(UploadCommit(requestID: 7, recordCount: 3)) == false)
+        #expect(session.inFlight == [7] && session.openUploads == 0)
+        #expect(wireError { try session.admit(frame(.query, 7)) } == .duplicateRequestID(7))
+        #expect(wireError { try session.admit(frame(.uploadCommit, 7)) }
+            == .unexpectedMessage(.uploadCommit, reason: .notAnOpenUpload(7)))
+        session.finish(7)  // the refusal's ERROR is sent
+        #expect(session.inFlight.isEmpty && session.uploads.isEmpty)
+        try session.admit(frame(.query, 7))  // now the id may be reused
+        session.begin(7)
+        #expect(session.inFlight == [7])
+
+        // Refused at UPLOAD_BEGIN (too many open), COMMIT before the ERROR: the same.
+        try session.open(begin(8))
+        #expect(wireError { try session.open(begin(9)) } == .uploadState(.tooManyOpen(limit: 1)))
+        #expect(try session.commit(UploadCommit(requestID: 9, recordCount: 3)) == false)
+        #expect(session.inFlight == [7, 8, 9])
+        session.finish(9)
+        #expect(session.inFlight == [7, 8])
+    }
+
     @Test func oneUploadMayBeOpenAndIdsStayUnique() throws {
         var session = try hub()
         try session.open(begin(1))
         try session.admit(frame(.query, 2))  // queries interleave freely
         #expect(wireError { try session.admit(frame(.uploadBegin, 1)) } == .duplicateRequestID(1))
         #expect(wireError { try session.open(begin(5)) } == .uploadState(.tooManyOpen(limit: 1)))
-        #expect(session.uploads[5] == .refused && session.inFlight == [1, 5])
+        #expect(session.uploads[5] == .refused(answered: false) && session.inFlight == [1, 5])
         #expect(wireError { try session.admit(frame(.uploadCommit, 9)) }
             == .unexpectedMessage(.uploadCommit, reason: .notAnOpenUpload(9)))
         #expect(wireError { try session.admit(frame(.uploadResult, 1)) }

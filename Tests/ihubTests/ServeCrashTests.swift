@@ -8,32 +8,11 @@ import Testing
 @Suite struct ServeCrashTests {
     static let partner = "bank-crash"
 
-    /// Starts `ihub serve` on an ephemeral port; returns the process and the port.
+    /// `ihub serve` with `--audit-sync sync`; returns the process and the port.
     static func serve(data: String, policies: String, log: String, sync: String) throws -> (Process, UInt16) {
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let process = Process()
-        process.executableURL = Ihub.binary
-        process.arguments = ["serve", "--data", data, "--policies", policies, "--listen", "127.0.0.1:0", "--loops", "1",
-                             "--audit-sync", sync]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline, process.isRunning {
-            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix("listening on 127.0.0.1:") }),
-               let port = UInt16(line.dropFirst("listening on 127.0.0.1:".count)) {
-                return (process, port)
-            }
-            usleep(20_000)
-        }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        throw ServeDidNotStart(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        let serve = try ServeProcess.start(data: data, policies: policies, log: log, options: ["--audit-sync", sync])
+        return (serve.process, serve.port)
     }
-
-    struct ServeDidNotStart: Error { var log: String }
 
     @Test func killMinus9RightAfterTheAnswersLosesNoAnsweredRecord() throws {
         let temp = try TemporaryDirectory()

@@ -49,4 +49,27 @@ void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint6
  */
 void chub_siphash128_x4(int avx2, uint64_t k0, uint64_t k1, const uint64_t *const messages[4],
                         const uint32_t counts[4], uint64_t digests[8]);
+
+/*
+ * The batch digest's IPv4 scanner (ipv4.c): when the n bytes at p are a strict dotted quad
+ * (four octets 0-255 of 1-3 digits, no leading zero, nothing else; 7 <= n <= 15), returns
+ * 2^32 | address, the address with its first octet in the top byte; otherwise 0. Reads only
+ * p[0..<n]. Only ever accepts what Canonicalizer.fastIPv4 (Swift) accepts, with the same
+ * address. Call only when chub_siphash128_avx2_available() (SSSE3 instructions in VEX form);
+ * off x86-64 it is a stub that declines everything.
+ */
+uint64_t chub_ipv4_scan_avx2(const uint8_t *p, size_t n);
+
+/*
+ * The batch digest's name scanner (name.c), for names of 3-64 bytes: when the n bytes at p are
+ * a name Canonicalizer.fastDomain (Swift) accepts (with `detecting` as there), writes the
+ * lower-cased name to out and the SipHash message words of `prefix || name` (prefix: the two
+ * bytes version, type, little-endian) to words, and returns the number of words (>= 1);
+ * returns 0 when it declines (the general canonicaliser decides) and -1, writing nothing, when
+ * n is outside 3-64 (the Swift scanner decides). Reads only p[0..<n]; writes up to 16 bytes
+ * past out + n and up to 98 bytes from words (the caller's scratch has room). Call only when
+ * chub_siphash128_avx2_available(); off x86-64 a stub that returns -1.
+ */
+long chub_name_scan_avx2(const uint8_t *p, size_t n, int detecting, uint16_t prefix, uint8_t *out,
+                         uint64_t *words);
 #endif

@@ -1,0 +1,56 @@
+import Foundation
+
+/// `ihub serve` as a child process on an ephemeral loopback port, for the tests that need the
+/// real server (ServeCrashTests, ServePushTests, ServeLiveCrashTests): started with the given
+/// extra options, its stderr (the logfmt log) in `log`, ready once it printed its port.
+struct ServeProcess {
+    let process: Process
+    let port: UInt16
+    let log: String
+
+    struct DidNotStart: Error, CustomStringConvertible {
+        var log: String
+        var description: String { "ihub serve did not start:\n\(log)" }
+    }
+
+    /// Starts `ihub serve --data data --policies policies --listen 127.0.0.1:0 --loops 1` plus
+    /// `options`, and waits (at most 20 s) for its "listening on" line.
+    static func start(data: String, policies: String, log: String, options: [String] = []) throws -> ServeProcess {
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        let process = Process()
+        process.executableURL = Ihub.binary
+        process.arguments = ["serve", "--data", data, "--policies", policies, "--listen", "127.0.0.1:0", "--loops", "1"]
+            + options
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let prefix = "listening on 127.0.0.1:"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, process.isRunning {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if let line = text.split(separator: "\n").first(where: { $0.hasPrefix(prefix) }),
+               let port = UInt16(line.dropFirst(prefix.count)) {
+                return ServeProcess(process: process, port: port, log: log)
+            }
+            usleep(5_000)
+        }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        throw DidNotStart(log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// The log written so far.
+    var logText: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+
+    /// Sends `signal` if the server still runs.
+    func signal(_ signal: Int32) {
+        if process.isRunning { kill(process.processIdentifier, signal) }
+    }
+
+    /// Sends `signal` (SIGTERM: a clean stop, SIGKILL: a crash) and waits for the exit.
+    func stop(_ signal: Int32 = SIGTERM) {
+        self.signal(signal)
+        process.waitUntilExit()
+    }
+}
