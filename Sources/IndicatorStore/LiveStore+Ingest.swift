@@ -152,32 +152,13 @@ extension LiveStore {
             swap(&records, &batch.records)
             let merged = records.withUnsafeMutableBufferPointer { buffer in
                 DigestSort.sort(buffer)
-                return Self.mergeDuplicates(buffer)
+                // One source's reports of one value in one upload merge as `prepare` merges an
+                // upload's (`EntryMetadata.merged(with:)`).
+                return SnapshotWriter.mergeDuplicates(buffer, droppingExpiredAt: nil).duplicates
             }
             records.removeLast(merged)
             duplicates = batch.duplicates &+ UInt32(clamping: merged)
             contentHash = Self.contentHash(source: source, format: format, records: records, order: .stored)
-        }
-
-        /// Merges runs of equal digests (one source's reports of one value in one upload:
-        /// `EntryMetadata.merged(with:)`, as `prepare` does for an upload), compacting to the
-        /// front; returns how many were merged away.
-        static func mergeDuplicates(_ records: UnsafeMutableBufferPointer<SlotRecord>) -> Int {
-            var kept = 0
-            var index = 0
-            while index < records.count {
-                var record = records[index]
-                index += 1
-                while index < records.count, records[index].lo == record.lo, records[index].hi == record.hi {
-                    let merged = Slot.decode(record.word2, record.word3)
-                        .merged(with: Slot.decode(records[index].word2, records[index].word3))
-                    (record.word2, record.word3) = Slot.encode(merged)
-                    index += 1
-                }
-                records[kept] = record
-                kept += 1
-            }
-            return records.count - kept
         }
 
         /// Whether a known upload's content hash is this batch's: recorded by an ingest (stored

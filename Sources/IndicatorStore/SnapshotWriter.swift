@@ -141,8 +141,9 @@ public struct SnapshotWriter {
     }
 
     /// Merges runs of equal digests in sorted `records`, drops expired entries, compacts the
-    /// survivors to the front. Returns how many were duplicates and how many expired.
-    private static func mergeDuplicates(
+    /// survivors to the front. Returns how many were duplicates and how many expired. Also
+    /// local ingest's merge of one upload's records (`now` nil: nothing dropped).
+    static func mergeDuplicates(
         _ records: UnsafeMutableBufferPointer<SlotRecord>, droppingExpiredAt now: UInt32?
     ) -> (duplicates: Int, expired: Int) {
         var kept = 0
