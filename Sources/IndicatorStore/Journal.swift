@@ -39,18 +39,34 @@ final class Journal {
             .sorted { $0.first < $1.first }
     }
 
-    /// Opens the journal in `directory` for a snapshot that includes every record up to
-    /// `snapshotSequence`: reads every file, returns the records after it, cuts a torn tail off
-    /// the last file, and refuses damage anywhere else (file and offset) and sequence gaps.
-    /// Creates the first file when there is none.
-    static func open(directory: String, after snapshotSequence: UInt64) throws(LiveStoreError) -> (Journal, Recovery) {
-        let files = try files(in: directory)
-        var recovery = Recovery()
-        var last: UInt64? = nil  // sequence of the last record read
+    /// What reading the journal files found, before anything is repaired (`scan`).
+    struct Scan {
+        var files: [(first: UInt64, path: String)] = []
+        /// Records with sequences after the snapshot's, in order.
+        var records: [(sequence: UInt64, record: JournalRecord)] = []
+        /// The sequence of the last record read (nil: no record in any file).
+        var last: UInt64?
+        /// The last file's size without its torn tail.
         var lastFileSize = 0
-        for (position, file) in files.enumerated() {
-            let isLast = position == files.count - 1
-            var bytes = try storeCall { () throws(StoreError) in try Syscalls.readFile(file.path, limit: Int.max) }
+        /// A torn tail of the last file (path, offset, bytes): cut off when the journal is opened.
+        var tornTail: (path: String, offset: Int, bytes: Int)?
+        /// A local ingest was stopped before it moved the journal past its sequence numbers:
+        /// the last file is empty and named at or before the snapshot's sequence (`open`
+        /// finishes the `skip(to:)`).
+        var ingestSkipPending = false
+    }
+
+    /// Reads every journal file in `directory` for a snapshot at `snapshotSequence` without
+    /// changing anything: the records after it, a torn tail of the last file, and the state
+    /// rules (docs/LIVE-UPDATES.md, "Recovery") — damage anywhere but the last file's tail and
+    /// sequence gaps are refused, naming the file and offset. `open` and `ihub verify` use it.
+    static func scan(directory: String, after snapshotSequence: UInt64) throws(LiveStoreError) -> Scan {
+        var scan = Scan()
+        scan.files = try files(in: directory)
+        var last: UInt64? = nil  // sequence of the last record read
+        for (position, file) in scan.files.enumerated() {
+            let isLast = position == scan.files.count - 1
+            let bytes = try storeCall { () throws(StoreError) in try Syscalls.readFile(file.path, limit: Int.max) }
             var offset = 0
             var cut: Int? = nil
             let scanned = bytes.withUnsafeBytes { raw in Result { () throws(LiveStoreError) in
@@ -65,11 +81,11 @@ final class Journal {
                             throw .journalSequenceGap(path: file.path, offset: offset, expected: expected, found: sequence)
                         }
                         if sequence > snapshotSequence {
-                            if sequence != snapshotSequence + 1 && recovery.records.isEmpty {
+                            if sequence != snapshotSequence + 1 && scan.records.isEmpty {
                                 throw .journalSequenceGap(path: file.path, offset: offset, expected: snapshotSequence + 1, found: sequence)
                             }
                             switch JournalFormat.decode(kind: kind, payload: UnsafeRawBufferPointer(rebasing: raw[payload])) {
-                            case .success(let record): recovery.records.append((sequence, record))
+                            case .success(let record): scan.records.append((sequence, record))
                             case .failure(let failure): throw .journalCorrupt(path: file.path, offset: offset, reason: failure.reason)
                             }
                         }
@@ -91,42 +107,58 @@ final class Journal {
                 }
             } }
             try scanned.get()
-            if let cut {
-                try storeCall { () throws(StoreError) in
-                    let fd = try Syscalls.open(file.path, Syscalls.writeOnly)
-                    defer { Syscalls.close(fd) }
-                    try Syscalls.truncate(fd, to: cut, path: file.path)
-                    try Syscalls.fsync(fd, path: file.path)
-                }
-                recovery.truncated = (file.path, cut, bytes.count - cut)
-                bytes.removeLast(bytes.count - cut)
-            }
-            if isLast { lastFileSize = bytes.count }
-            if bytes.isEmpty && !isLast {
+            let size = cut ?? bytes.count
+            if let cut { scan.tornTail = (file.path, cut, bytes.count - cut) }
+            if isLast { scan.lastFileSize = size }
+            if size == 0 && !isLast {
                 throw .journalCorrupt(path: file.path, offset: 0, reason: "an empty journal file before the last one")
             }
         }
-        if let current = files.last, lastFileSize == 0, current.first <= snapshotSequence {
+        scan.last = last
+        if let current = scan.files.last, scan.lastFileSize == 0, current.first <= snapshotSequence {
             // Only a local ingest leaves this: its snapshot took the sequence numbers
-            // current.first…snapshotSequence for uploads that were never journaled, and it was
-            // stopped before it moved the journal past them (`skip(to:)`). Finish that.
+            // current.first…snapshotSequence for uploads that were never journaled.
+            scan.ingestSkipPending = true
+            return scan
+        }
+        if let last, last < snapshotSequence {
+            // The snapshot includes records the journal never had: files were lost.
+            throw .journalSequenceGap(path: scan.files.last!.path, offset: scan.lastFileSize, expected: snapshotSequence,
+                                      found: last)
+        }
+        let lastSequence = max(last ?? snapshotSequence, snapshotSequence)
+        if let current = scan.files.last, scan.lastFileSize == 0, current.first != lastSequence + 1 {
+            throw .journalSequenceGap(path: current.path, offset: 0, expected: lastSequence + 1, found: current.first)
+        }
+        return scan
+    }
+
+    /// Opens the journal in `directory` for a snapshot that includes every record up to
+    /// `snapshotSequence`: `scan`, then cuts a torn tail off the last file, finishes a local
+    /// ingest's pending skip, and creates the first file when there is none.
+    static func open(directory: String, after snapshotSequence: UInt64) throws(LiveStoreError) -> (Journal, Recovery) {
+        let scan = try scan(directory: directory, after: snapshotSequence)
+        var recovery = Recovery(records: scan.records)
+        if let torn = scan.tornTail {
+            try storeCall { () throws(StoreError) in
+                let fd = try Syscalls.open(torn.path, Syscalls.writeOnly)
+                defer { Syscalls.close(fd) }
+                try Syscalls.truncate(fd, to: torn.offset, path: torn.path)
+                try Syscalls.fsync(fd, path: torn.path)
+            }
+            recovery.truncated = torn
+        }
+        if scan.ingestSkipPending, let current = scan.files.last {
             let fd = try storeCall { () throws(StoreError) in try Syscalls.open(current.path, Syscalls.writeOnly) }
             let journal = Journal(directory: directory, fd: fd, path: current.path, first: current.first, size: 0,
                                   lastSequence: current.first - 1)
             try journal.skip(to: snapshotSequence)
             return (journal, recovery)
         }
-        let lastSequence = max(last ?? snapshotSequence, snapshotSequence)
-        if let last, last < snapshotSequence {
-            // The snapshot includes records the journal never had: files were lost.
-            throw .journalSequenceGap(path: files.last!.path, offset: lastFileSize, expected: snapshotSequence, found: last)
-        }
-        if let current = files.last {
-            if lastFileSize == 0 && current.first != lastSequence + 1 {
-                throw .journalSequenceGap(path: current.path, offset: 0, expected: lastSequence + 1, found: current.first)
-            }
+        let lastSequence = max(scan.last ?? snapshotSequence, snapshotSequence)
+        if let current = scan.files.last {
             let fd = try storeCall { () throws(StoreError) in try Syscalls.open(current.path, Syscalls.writeOnly) }
-            return (Journal(directory: directory, fd: fd, path: current.path, first: current.first, size: lastFileSize,
+            return (Journal(directory: directory, fd: fd, path: current.path, first: current.first, size: scan.lastFileSize,
                             lastSequence: lastSequence), recovery)
         }
         let (fd, path) = try createFile(directory: directory, first: lastSequence + 1)

@@ -20,6 +20,25 @@ extension LiveStore {
         let names = try Journal.storeCall { () throws(StoreError) in try Syscalls.listDirectory(storeDirectory) }
         for name in names where name.contains(".tmp-") { Syscalls.unlinkQuietly(storeDirectory + "/" + name) }
 
+        let (snapshot, table, uploadIndex) = try loadBase(storeDirectory: storeDirectory, keyID: keyID,
+                                                         verification: verification, memory: memory)
+        var uploads = uploadIndex
+        let sequence = snapshot?.header.sequence ?? 0
+        removeTables(in: storeDirectory, except: sequence, names: names)
+
+        let (journal, recovery) = try Journal.open(directory: storeDirectory, after: sequence)
+        let builder = replay(recovery.records, snapshot: snapshot, table: table, uploads: &uploads)
+        let state = LiveState(
+            snapshot: snapshot, live: builder.layer().map { [$0] } ?? [], frozen: [], sequence: journal.lastSequence)
+        return LiveStore(
+            storeDirectory: storeDirectory, keyID: keyID, memory: memory, journal: journal, table: table,
+            uploads: uploads, state: state, recoveredTornTail: recovery.truncated, writerLock: lock)
+    }
+
+    /// Steps 2 and 3 of `open`: the snapshot (if any) and the reports table and upload index of
+    /// its sequence, which must exist when the sequence is above 0.
+    static func loadBase(storeDirectory: String, keyID: UInt64, verification: Snapshot.Verification,
+                         memory: Snapshot.Memory) throws(LiveStoreError) -> (Snapshot?, ReportsTable, UploadIndex) {
         let path = snapshotPath(storeDirectory)
         let snapshot: Snapshot? = Syscalls.exists(path)
             ? try Journal.storeCall { () throws(StoreError) in
@@ -44,12 +63,16 @@ extension LiveStore {
         } else if sequence > 0 {
             throw .tableCorrupt(path: uploadsPath, reason: "missing: the snapshot at sequence \(sequence) needs it")
         }
-        removeTables(in: storeDirectory, except: sequence, names: names)
+        return (snapshot, table, uploads)
+    }
 
-        let (journal, recovery) = try Journal.open(directory: storeDirectory, after: sequence)
-        let base = LiveState(snapshot: snapshot, live: [], frozen: [], sequence: sequence)
+    /// Step 4 of `open`: the journal's records after the snapshot applied to a delta over it,
+    /// and their uploads and withdrawals to the upload index.
+    static func replay(_ records: [(sequence: UInt64, record: JournalRecord)], snapshot: Snapshot?, table: ReportsTable,
+                       uploads: inout UploadIndex) -> DeltaBuilder {
+        let base = LiveState(snapshot: snapshot, live: [], frozen: [], sequence: snapshot?.header.sequence ?? 0)
         var builder = DeltaBuilder(base: base, table: table)
-        for (_, record) in recovery.records {
+        for (_, record) in records {
             switch record {
             case .upload(let body):
                 builder.applyUpload(body)
@@ -64,11 +87,7 @@ extension LiveStore {
                 uploads.markWithdrawn(id)
             }
         }
-        let state = LiveState(
-            snapshot: snapshot, live: builder.layer().map { [$0] } ?? [], frozen: [], sequence: journal.lastSequence)
-        return LiveStore(
-            storeDirectory: storeDirectory, keyID: keyID, memory: memory, journal: journal, table: table,
-            uploads: uploads, state: state, recoveredTornTail: recovery.truncated, writerLock: lock)
+        return builder
     }
 
     /// Opens the live store of a data directory (`DATA/store`), holding its writer lock

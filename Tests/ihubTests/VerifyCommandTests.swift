@@ -1,0 +1,100 @@
+import Foundation
+import IndicatorKit
+import IndicatorStore
+import Testing
+
+/// `ihub verify` reads the whole live store as the next open would — snapshot, tables, every
+/// journal record — changes nothing, takes no lock, and names the file and offset of damage.
+@Suite struct VerifyCommandTests {
+    /// A data directory with an ingested snapshot and three journal records (two uploads and a
+    /// withdrawal) written by a live store that is returned still open (holding the lock).
+    static func storeWithJournal(_ temp: TemporaryDirectory) throws -> (data: String, store: LiveStore) {
+        let data = temp.path + "/data"
+        #expect(try Ihub.run(["init", data]).status == 0)
+        let feed = try temp.file("feed.txt", "a.example\nb.example\n")
+        #expect(try Ihub.run(["ingest", "--data", data, "--source", "s", feed]).status == 0)
+        let directory = try DataDirectory.open(at: data)
+        let key = try directory.loadKey()
+        let store = try LiveStore.open(data: directory, keyID: key.id)
+        let c = CompactCommandTests.domainDigest(key, "c.example")
+        let d = CompactCommandTests.domainDigest(key, "d.example")
+        _ = try store.upload(LiveStore.UploadRequest(id: UploadID.random(), source: 2, reports: [DigestReport(c, EntryMetadata())]),
+                             time: 500)
+        _ = try store.upload(LiveStore.UploadRequest(id: UploadID.random(), source: 2, reports: [DigestReport(d, EntryMetadata())]),
+                             time: 500)
+        #expect(try store.withdraw(values: [c], source: 2) == 1)
+        return (data, store)
+    }
+
+    static func journalFiles(_ data: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: data + "/store").filter { $0.hasPrefix("journal.") }.sorted()
+            .map { data + "/store/" + $0 }
+    }
+
+    /// Every file under the store directory with its bytes.
+    static func storeBytes(_ data: String) throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: data + "/store") {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: data + "/store/" + name))
+        }
+        return files
+    }
+
+    @Test func verifyReadsTheJournalWhileAHubHoldsTheStoreAndChangesNothing() throws {
+        let temp = try TemporaryDirectory()
+        let (data, store) = try Self.storeWithJournal(temp)
+        let before = try Self.storeBytes(data)
+        let result = try Ihub.run(["verify", "--data", data, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let summary = try result.json()
+        #expect(summary["ok"] as? Bool == true)
+        #expect(summary["entries"] as? Int == 2)
+        #expect(summary["journal_records"] as? Int == 3)
+        #expect(summary["uploads"] as? Int == 3)  // the ingest and the two uploads
+        #expect(summary["delta_entries"] as? Int == 2)  // d, and the tombstone of c
+        #expect((summary["notes"] as? [Any])?.isEmpty == true)
+        let human = try Ihub.run(["verify", "--data", data])
+        #expect(human.status == 0 && human.stdout.contains("3 records after the snapshot"), "\(human.stdout)")
+        store.close()
+
+        // A record a crash cut short at the end of the last file: reported, not an error, and
+        // left for the next open to cut.
+        let last = try #require(try Self.journalFiles(data).last)
+        let handle = try #require(FileHandle(forWritingAtPath: last))
+        handle.seekToEndOfFile()
+        handle.write(Data(repeating: 0x07, count: 10))
+        handle.closeFile()
+        let torn = try Self.storeBytes(data)
+        let withTail = try Ihub.run(["verify", "--data", data])
+        #expect(withTail.status == 0, "\(withTail.stderr)")
+        #expect(withTail.stdout.contains("torn last record") && withTail.stdout.contains(last), "\(withTail.stdout)")
+        #expect(try Self.storeBytes(data) == torn)
+        #expect(before.keys.sorted() == torn.keys.sorted())
+    }
+
+    @Test func aDamagedStoreIsRefusedNamingTheFileAndOffset() throws {
+        let temp = try TemporaryDirectory()
+        let (data, store) = try Self.storeWithJournal(temp)
+        store.close()
+
+        // A flipped byte inside the first of three records: not a torn tail.
+        let journal = try #require(try Self.journalFiles(data).last)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: journal))
+        bytes[30] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: journal))
+        let corrupt = try Ihub.run(["verify", "--data", data])
+        #expect(corrupt.status == 2)
+        #expect(corrupt.stderr.contains(journal) && corrupt.stderr.contains("offset 0"), "\(corrupt.stderr)")
+        bytes[30] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: journal))
+        #expect(try Ihub.run(["verify", "--data", data]).status == 0)
+
+        // The reports table the snapshot needs is gone.
+        let reports = try #require(try FileManager.default.contentsOfDirectory(atPath: data + "/store")
+            .first { $0.hasPrefix("reports.") })
+        try FileManager.default.removeItem(atPath: data + "/store/" + reports)
+        let missing = try Ihub.run(["verify", "--data", data])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains(reports) && missing.stderr.contains("missing"), "\(missing.stderr)")
+    }
+}
