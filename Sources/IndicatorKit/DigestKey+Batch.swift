@@ -12,7 +12,9 @@
 ///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash"). Where the CPU has AVX2, plain
 ///   dotted quads and names of up to 64 bytes are scanned by vector scanners in C
 ///   (`vectorScanners`; ≈ 63 instead of ≈ 252 instructions per address, ≈ 157 instead of
-///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners").
+///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners"). With the vector
+///   scanners, the whole first pass (trim, dispatch, scanners, filing) is one C call over the
+///   batch (`canonicalDigestPacked`, DigestKey+BatchScan.swift; "Batch scan in C").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
