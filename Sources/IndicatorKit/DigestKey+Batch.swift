@@ -12,7 +12,9 @@
 ///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash"). Where the CPU has AVX2, plain
 ///   dotted quads and names of up to 64 bytes are scanned by vector scanners in C
 ///   (`vectorScanners`; ≈ 63 instead of ≈ 252 instructions per address, ≈ 157 instead of
-///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners").
+///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners"). With the vector
+///   scanners, the whole first pass (trim, dispatch, scanners, filing) is one C call over the
+///   batch (`canonicalDigestPacked`, DigestKey+BatchScan.swift; "Batch scan in C").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
@@ -32,7 +34,12 @@ extension DigestKey {
         let (k0, k1) = sipKey
         switch batch.kernel {
         case .scalar: canonicalDigestFused(values, types: types, range: range, into: batch, k0: k0, k1: k1)
-        case .avx2: canonicalDigestLanes(values, types: types, range: range, into: batch, k0: k0, k1: k1)
+        case .avx2:
+            if batch.packedScan, let codes = PackedBatchLayout.codes {
+                canonicalDigestPacked(values, types: types, range: range, into: batch, codes: codes, k0: k0, k1: k1)
+            } else {
+                canonicalDigestLanes(values, types: types, range: range, into: batch, k0: k0, k1: k1)
+            }
         }
     }
 
@@ -62,7 +69,7 @@ extension DigestKey {
         }
     }
 
-    /// The `.avx2` kernel: scan every value, storing its message words instead of hashing them
+    /// The `.avx2` kernel in Swift (where the C pass, `canonicalDigestPacked`, is not used): scan every value, storing its message words instead of hashing them
     /// (the same scanners and accept-only contract as `Canonicalizer.fastScan`), then hash them
     /// in two calls to the four-lane kernel and copy the digests out. An address is one word,
     /// kept in `finals` (back to back: loaded four at once, no sorting); a name's words go to
@@ -167,6 +174,10 @@ package final class FastDigestBatch {
     /// in C (`SipHashLanes.scanIPv4`, `.scanName`) — set where the CPU has AVX2 (the Swift
     /// scanners otherwise, and for `.scalar`). Same answers (`VectorScannerTests`).
     let vectorScanners: Bool
+    /// `.avx2` with `vectorScanners` only: the first pass runs in C over the whole batch
+    /// (`canonicalDigestPacked`) where this build's layouts allow it (`PackedBatchLayout`);
+    /// `false` keeps the Swift loop (for tests that compare the two).
+    let packedScan: Bool
     /// One per value of the last batch, in order.
     package let results: UnsafeMutablePointer<FastDigest>
     /// The canonical bytes of the accepted values, back to back; room for `capacity` names of
@@ -185,12 +196,15 @@ package final class FastDigestBatch {
     let finals: UnsafeMutablePointer<UInt64>
     let finalSlots: UnsafeMutablePointer<UInt32>
     let digests: UnsafeMutablePointer<UInt64>
+    /// The C pass's list of names over 64 bytes (their index in the word lists).
+    let deferred: UnsafeMutablePointer<UInt32>
 
-    package init(capacity: Int, kernel: SipHashKernel = .preferred) {
+    package init(capacity: Int, kernel: SipHashKernel = .preferred, packedScan: Bool = true) {
         precondition(capacity > 0, "capacity must be positive")
         self.capacity = capacity
         self.kernel = kernel
         vectorScanners = kernel == .avx2 && SipHashLanes.avx2Available
+        self.packedScan = packedScan && vectorScanners
         results = .allocate(capacity: capacity)
         results.initialize(repeating: FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4), count: capacity)
         let byteCount = capacity * Canonicalizer.fastPathMaxBytes
@@ -211,6 +225,8 @@ package final class FastDigestBatch {
         finalSlots.initialize(repeating: 0, count: capacity)
         digests = .allocate(capacity: 2 * capacity)
         digests.initialize(repeating: 0, count: 2 * capacity)
+        deferred = .allocate(capacity: capacity)
+        deferred.initialize(repeating: 0, count: capacity)
     }
 
     deinit {
@@ -223,6 +239,7 @@ package final class FastDigestBatch {
         finals.deallocate()
         finalSlots.deallocate()
         digests.deallocate()
+        deferred.deallocate()
     }
 
     /// The canonical bytes of accepted value `slot` of the last batch.

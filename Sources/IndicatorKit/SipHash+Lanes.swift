@@ -62,7 +62,8 @@ package enum SipHashKernel: String, Sendable, CaseIterable {
     }
 }
 
-/// The C kernel's entry points (`CHubSipHash`, the only file of IndicatorKit that imports it).
+/// The C kernel's entry points (`CHubSipHash`; imported only here and, for the batch scan, in
+/// DigestKey+BatchScan.swift).
 enum SipHashLanes {
     /// Whether this CPU and OS can run the AVX2 kernel (CPUID and XGETBV, checked once).
     static var avx2Available: Bool { chub_siphash128_avx2_available() != 0 }

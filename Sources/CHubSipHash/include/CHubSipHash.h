@@ -72,4 +72,54 @@ uint64_t chub_ipv4_scan_avx2(const uint8_t *p, size_t n);
  */
 long chub_name_scan_avx2(const uint8_t *p, size_t n, int detecting, uint16_t prefix, uint8_t *out,
                          uint64_t *words);
+/*
+ * The batch digest's first pass (batch.c) over a packed batch, in one call: for each value the
+ * trim test, the type dispatch, the vector scanners and the filing of its message words, as the
+ * Swift loop of DigestKey+Batch.swift does it value by value (same order, same answers).
+ *
+ * Values are `struct chub_value`s (a pointer and a byte count: the layout of Swift's
+ * UnsafeBufferPointer<UInt8>, checked by the caller before it uses this). Types are one byte
+ * per value in `types` (NULL: every value detected) compared with the codes in `codes`; any
+ * other code is declined. Results are `struct chub_fast_digest`s (the layout of IndicatorKit's
+ * FastDigest, also checked), lo/hi written by chub_batch_digest.
+ *
+ * Names the vector scanner cannot take (over 64 bytes) are filed with their bytes and words
+ * reserved and listed in `deferred` (their index in the word lists): the caller scans them
+ * (the Swift scanner) and sets their word count to 0 when it declines. Returns how many.
+ */
+struct chub_value {
+    const uint8_t *start;
+    intptr_t count;
+};
+
+struct chub_fast_digest {
+    uint64_t lo, hi;
+    int32_t offset, count;
+    uint8_t type;
+};
+
+struct chub_type_codes {
+    uint8_t ipv4, domain, none; /* the byte of IndicatorType? .ipv4, .domain, nil */
+    uint8_t result_ipv4, result_domain; /* the byte of IndicatorType .ipv4, .domain */
+};
+
+struct chub_batch {
+    struct chub_fast_digest *results;
+    uint8_t *bytes;
+    uint64_t *words;
+    uint32_t *word_firsts, *word_counts, *word_slots;
+    uint64_t *finals;
+    uint32_t *final_slots;
+    uint32_t *deferred;
+    uint64_t *digests;
+    size_t final_count, long_count; /* out */
+};
+
+size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, size_t count,
+                       struct chub_type_codes codes, uint16_t prefix_ipv4, uint16_t prefix_domain,
+                       size_t max_input, size_t max_fast, struct chub_batch *batch);
+
+/* The second pass: digests the filed messages (chub_siphash128_final_words, _words) and
+   writes each digest into its value's result (a message with word count 0 is skipped). */
+void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch);
 #endif
