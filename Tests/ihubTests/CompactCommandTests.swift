@@ -13,14 +13,10 @@ import Testing
 
     @Test func compactFoldsTheJournalAndDropsExpiredEntries() throws {
         let temp = try TemporaryDirectory()
-        let data = temp.path + "/data"
-        #expect(try Ihub.run(["init", data]).status == 0)
-        let feed = try temp.file("feed.txt", "a.example\nb.example\n")
-        #expect(try Ihub.run(["ingest", "--data", data, "--source", "s", feed]).status == 0)
+        let ingested = try IngestedStore(temp)
+        let (data, key) = (ingested.data, ingested.key)
         // Uploads into the journal (as a hub's partners would), one of them already expired.
-        let directory = try DataDirectory.open(at: data)
-        let key = try directory.loadKey()
-        let store = try LiveStore.open(data: directory, keyID: key.id)
+        let store = try LiveStore.open(data: ingested.directory, keyID: key.id)
         let expired = Self.domainDigest(key, "c.example")
         _ = try store.upload(LiveStore.UploadRequest(id: UploadID.random(), source: 1, reports: [
             DigestReport(expired, EntryMetadata(expires: 1_000)),
@@ -76,4 +72,24 @@ import Testing
         let answer = try Ihub.run(["lookup", "--data", data, "--json", "a.example"])
         #expect(try answer.jsonLines().map { $0["match"] as? Bool } == [false], "the refused ingest left the store unchanged")
     }
+}
+
+/// A data directory made by `ihub init` with `a.example` and `b.example` ingested from source
+/// `s` (a snapshot at sequence 1 with its tables), and its key.
+struct IngestedStore {
+    let data: String
+    let directory: DataDirectory
+    let key: DigestKey
+
+    init(_ temp: TemporaryDirectory) throws {
+        data = temp.path + "/data"
+        #expect(try Ihub.run(["init", data]).status == 0)
+        let feed = try temp.file("feed.txt", "a.example\nb.example\n")
+        #expect(try Ihub.run(["ingest", "--data", data, "--source", "s", feed]).status == 0)
+        directory = try DataDirectory.open(at: data)
+        key = try directory.loadKey()
+    }
+
+    /// The digest of a canonical (lower-case ASCII) domain name.
+    func domain(_ name: String) -> IndicatorDigest { CompactCommandTests.domainDigest(key, name) }
 }

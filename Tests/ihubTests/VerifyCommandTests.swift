@@ -9,21 +9,15 @@ import Testing
     /// A data directory with an ingested snapshot and three journal records (two uploads and a
     /// withdrawal) written by a live store that is returned still open (holding the lock).
     static func storeWithJournal(_ temp: TemporaryDirectory) throws -> (data: String, store: LiveStore) {
-        let data = temp.path + "/data"
-        #expect(try Ihub.run(["init", data]).status == 0)
-        let feed = try temp.file("feed.txt", "a.example\nb.example\n")
-        #expect(try Ihub.run(["ingest", "--data", data, "--source", "s", feed]).status == 0)
-        let directory = try DataDirectory.open(at: data)
-        let key = try directory.loadKey()
-        let store = try LiveStore.open(data: directory, keyID: key.id)
-        let c = CompactCommandTests.domainDigest(key, "c.example")
-        let d = CompactCommandTests.domainDigest(key, "d.example")
+        let ingested = try IngestedStore(temp)
+        let store = try LiveStore.open(data: ingested.directory, keyID: ingested.key.id)
+        let (c, d) = (ingested.domain("c.example"), ingested.domain("d.example"))
         _ = try store.upload(LiveStore.UploadRequest(id: UploadID.random(), source: 2, reports: [DigestReport(c, EntryMetadata())]),
                              time: 500)
         _ = try store.upload(LiveStore.UploadRequest(id: UploadID.random(), source: 2, reports: [DigestReport(d, EntryMetadata())]),
                              time: 500)
         #expect(try store.withdraw(values: [c], source: 2) == 1)
-        return (data, store)
+        return (ingested.data, store)
     }
 
     static func journalFiles(_ data: String) throws -> [String] {
