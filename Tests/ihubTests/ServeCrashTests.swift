@@ -16,16 +16,7 @@ import Testing
 
     @Test func killMinus9RightAfterTheAnswersLosesNoAnsweredRecord() throws {
         let temp = try TemporaryDirectory()
-        let data = temp.path + "/data"
-        let policies = temp.path + "/policies"
-        let identity = temp.path + "/id"
-        #expect(try Ihub.run(["init", data]).status == 0)
-        let added = try Ihub.run(["partner", "add", Self.partner, "--role", "bank", "--data", data, "--out", identity])
-        #expect(added.status == 0, "\(added.stderr)")
-        let feed = try temp.file("feed.txt", "listed.example\n198.51.100.7\n")
-        #expect(try Ihub.run(["ingest", "--data", data, "--source", "test", feed]).status == 0)
-        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
-        _ = try temp.file("policies/\(Self.partner).json", """
+        let directory = try ServeDirectory(temp, partners: [(Self.partner, "bank", """
             {
               "partner": "\(Self.partner)",
               "role": "bank",
@@ -44,7 +35,8 @@ import Testing
               "priorities": ["routine"]
             }
 
-            """)
+            """)], seed: "listed.example\n198.51.100.7\n")
+        let (data, policies, identity) = (directory.data, directory.policies, directory.identity(of: Self.partner))
 
         // No fdatasync after the first for a minute: the records are only written.
         let (server, port) = try Self.serve(data: data, policies: policies, log: temp.path + "/serve.log",

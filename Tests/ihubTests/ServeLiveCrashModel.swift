@@ -242,59 +242,58 @@ struct LiveCrashStats: CustomStringConvertible {
 /// bank allowed to query every type and category they upload and to see category, confidence,
 /// expiry and action. Immutable after `init` (shared with the sources' threads).
 final class LiveCrashHub: @unchecked Sendable {
-    let sources = ["cert-live-a", "cert-live-b"]
+    static let sourceNames = ["cert-live-a", "cert-live-b"]
+    var sources: [String] { Self.sourceNames }
     static let bank = "bank-live"
-    let temp: TemporaryDirectory
+    let directory: ServeDirectory
     let compactAfter: Int
-    var data: String { temp.path + "/data" }
-    var policies: String { temp.path + "/policies" }
-    func identity(of partner: String) -> String { temp.path + "/" + partner + "-id" }
+    var temp: TemporaryDirectory { directory.temp }
+    var data: String { directory.data }
+    var policies: String { directory.policies }
+    func identity(of partner: String) -> String { directory.identity(of: partner) }
     var bankIdentity: String { identity(of: Self.bank) }
     static let fields = RequestFields(purpose: "payment-screening", legalBasis: "gdpr-6-1-f", reference: "CRASH-CHECK",
                                       priority: .routine, timeZone: "Europe/Berlin")
 
-    struct SetupFailed: Error { var step: String; var output: String }
-
     init(compactAfter: Int) throws {
-        temp = try TemporaryDirectory()
         self.compactAfter = compactAfter
-        let partners = sources.map { ($0, "cert") } + [(Self.bank, "bank")]
-        let adds = partners.map { ["partner", "add", $0, "--role", $1, "--data", data, "--out", identity(of: $0)] }
-        for step in [["init", data]] + adds {
-            let result = try Ihub.run(step)
-            guard result.status == 0 else { throw SetupFailed(step: step.joined(separator: " "), output: result.stderr) }
-        }
-        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
-        for source in sources {
-            _ = try temp.file("policies/\(source).json", """
-            {
-              "partner": "\(source)", "role": "cert", "version": 1,
-              "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
-              "purposes": ["incident-response"], "legal_bases": ["nis2-art-11"],
-              "max_batch": 100, "rate": { "per_second": 1000000, "burst": 1000000 }, "daily_quota": 1000000000,
-              "tlp_ceiling": "red", "priorities": ["routine"],
-              "upload": {
-                "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
-                "defaults": { "category": "malware", "confidence": 60, "tlp": "amber", "action": "block", "ttl_days": 30 },
-                "required_fields": ["legal_basis"], "max_records": 1000000, "withdraw": true
-              }
-            }
-
-            """)
-        }
-        _ = try temp.file("policies/\(Self.bank).json", """
-            {
-              "partner": "\(Self.bank)", "role": "bank", "version": 1,
-              "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
-              "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
-              "required_fields": ["purpose", "legal_basis", "reference"],
-              "reveal": ["category", "confidence", "expires", "action"],
-              "max_batch": 1000, "rate": { "per_second": 100000000, "burst": 100000000 }, "daily_quota": 1000000000,
-              "tlp_ceiling": "red", "priorities": ["routine"]
-            }
-
-            """)
+        let sourcePolicies = Self.sourceNames.map { source in (name: source, role: "cert", policy: Self.sourcePolicy(source)) }
+        directory = try ServeDirectory(try TemporaryDirectory(),
+                                       partners: sourcePolicies + [(Self.bank, "bank", Self.bankPolicy)])
     }
+
+    /// A CERT that may upload and withdraw the types and categories the test uses.
+    static func sourcePolicy(_ source: String) -> String {
+        """
+        {
+          "partner": "\(source)", "role": "cert", "version": 1,
+          "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
+          "purposes": ["incident-response"], "legal_bases": ["nis2-art-11"],
+          "max_batch": 100, "rate": { "per_second": 1000000, "burst": 1000000 }, "daily_quota": 1000000000,
+          "tlp_ceiling": "red", "priorities": ["routine"],
+          "upload": {
+            "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
+            "defaults": { "category": "malware", "confidence": 60, "tlp": "amber", "action": "block", "ttl_days": 30 },
+            "required_fields": ["legal_basis"], "max_records": 1000000, "withdraw": true
+          }
+        }
+
+        """
+    }
+
+    /// The bank that checks every value, seeing every answer field.
+    static let bankPolicy = """
+        {
+          "partner": "\(LiveCrashHub.bank)", "role": "bank", "version": 1,
+          "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
+          "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
+          "required_fields": ["purpose", "legal_basis", "reference"],
+          "reveal": ["category", "confidence", "expires", "action"],
+          "max_batch": 1000, "rate": { "per_second": 100000000, "burst": 100000000 }, "daily_quota": 1000000000,
+          "tlp_ceiling": "red", "priorities": ["routine"]
+        }
+
+        """
 
     /// `ihub serve` on the data directory, logging to `serve-ROUND.log`.
     func start(round: Int) throws -> ServeProcess {

@@ -54,3 +54,32 @@ struct ServeProcess {
         process.waitUntilExit()
     }
 }
+
+/// The data directory a served-hub test starts from: `ihub init`, each partner's certificate
+/// (`identity(of:)`) and policy file, and optionally a seed feed ingested as source `seed`.
+struct ServeDirectory {
+    let temp: TemporaryDirectory
+    var data: String { temp.path + "/data" }
+    var policies: String { temp.path + "/policies" }
+    func identity(of partner: String) -> String { temp.path + "/" + partner + "-id" }
+
+    struct SetupFailed: Error, CustomStringConvertible {
+        var step: String
+        var output: String
+        var description: String { "\(step) failed: \(output)" }
+    }
+
+    /// `partners`: name, role and the policy file's text of each.
+    init(_ temp: TemporaryDirectory, partners: [(name: String, role: String, policy: String)], seed: String? = nil) throws {
+        self.temp = temp
+        var steps = [["init", data]]
+        steps += partners.map { ["partner", "add", $0.name, "--role", $0.role, "--data", data, "--out", identity(of: $0.name)] }
+        if let seed { steps.append(["ingest", "--data", data, "--source", "seed", try temp.file("seed.txt", seed)]) }
+        for step in steps {
+            let result = try Ihub.run(step)
+            guard result.status == 0 else { throw SetupFailed(step: "ihub " + step.joined(separator: " "), output: result.stderr) }
+        }
+        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
+        for partner in partners { _ = try temp.file("policies/\(partner.name).json", partner.policy) }
+    }
+}

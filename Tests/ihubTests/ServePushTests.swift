@@ -9,16 +9,7 @@ import Testing
 
     @Test func pushRetryAndWithdrawThroughTheRealServer() throws {
         let temp = try TemporaryDirectory()
-        let data = temp.path + "/data"
-        let policies = temp.path + "/policies"
-        let identity = temp.path + "/id"
-        #expect(try Ihub.run(["init", data]).status == 0)
-        let added = try Ihub.run(["partner", "add", Self.partner, "--role", "cert", "--data", data, "--out", identity])
-        #expect(added.status == 0, "\(added.stderr)")
-        let seed = try temp.file("seed.txt", "listed.example\n")
-        #expect(try Ihub.run(["ingest", "--data", data, "--source", "seed", seed]).status == 0)
-        try FileManager.default.createDirectory(atPath: policies, withIntermediateDirectories: true)
-        _ = try temp.file("policies/\(Self.partner).json", """
+        let directory = try ServeDirectory(temp, partners: [(Self.partner, "cert", """
             {
               "partner": "\(Self.partner)", "role": "cert", "version": 1,
               "types": ["ipv4", "domain"], "categories": ["malware"],
@@ -32,7 +23,8 @@ import Testing
               }
             }
 
-            """)
+            """)], seed: "listed.example\n")
+        let (data, policies, identity) = (directory.data, directory.policies, directory.identity(of: Self.partner))
         let (server, port) = try ServeCrashTests.serve(data: data, policies: policies, log: temp.path + "/serve.log",
                                                        sync: "group")
         defer {
