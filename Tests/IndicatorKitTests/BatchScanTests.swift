@@ -59,12 +59,8 @@ struct BatchScanTests {
         guard SipHashLanes.avx2Available, PackedBatchLayout.codes != nil else { return }
         var generator = IDNATestSupport.Generator(seed: 0xBA7C)
         let values = try Self.values(&generator)
-        var storage = values.map { bytes -> UnsafeBufferPointer<UInt8> in
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
-        }
-        defer { storage.dropLast(2).forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() } }
+        var storage = FastBatchTests.separateBuffers(values)
+        defer { FastBatchTests.free(storage.dropLast(2)) }
         storage += [UnsafeBufferPointer(start: nil, count: 0), UnsafeBufferPointer(start: nil, count: 0)]
         let typeChoices: [IndicatorType?] = [nil] + IndicatorType.allCases.map { $0 }
         let packed = FastDigestBatch(capacity: 40, kernel: .avx2)

@@ -7,6 +7,20 @@ import Testing
 /// decline, type, canonical bytes and digest — for any mix of values, types and batch sizes.
 @Suite("Fast path, batches")
 struct FastBatchTests {
+    /// Each value copied into its own allocation of exactly its length (one byte for an empty
+    /// value), as a caller's separate strings would be; release them with `free`.
+    static func separateBuffers(_ values: [[UInt8]]) -> [UnsafeBufferPointer<UInt8>] {
+        values.map { bytes in
+            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
+            _ = buffer.initialize(from: bytes)
+            return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
+        }
+    }
+
+    static func free(_ buffers: some Sequence<UnsafeBufferPointer<UInt8>>) {
+        buffers.forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() }
+    }
+
     static let key = DigestKey(bytes: (0..<16).map { UInt8(truncatingIfNeeded: $0 &* 29 &+ 3) })!
 
     /// Values of every kind the fast path sees: plain and odd quads, names of many lengths and
@@ -52,12 +66,8 @@ struct FastBatchTests {
             let types = values.map { _ in typeChoices[Int(generator.next() % 4)] }
             let lower = Int(generator.next() % 5)
             let upper = lower + Int(generator.next() % UInt64(capacity + 1))
-            let storage = values.map { bytes in
-                let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-                _ = buffer.initialize(from: bytes)
-                return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
-            }
-            defer { storage.forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() } }
+            let storage = FastBatchTests.separateBuffers(values)
+            defer { FastBatchTests.free(storage) }
             let allDetected = round % 5 == 0
             storage.withUnsafeBufferPointer { buffers in
                 types.withUnsafeBufferPointer { typeBuffer in
@@ -116,12 +126,8 @@ struct FastBatchTests {
     @Test("over the fixtures, both kernels give the stored digest (general path + libsodium) bit for bit")
     func fixtureDigestsAreIdentical() throws {
         let values = try Self.fixtureValues()
-        let storage = values.map { bytes in
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
-        }
-        defer { storage.forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() } }
+        let storage = FastBatchTests.separateBuffers(values)
+        defer { FastBatchTests.free(storage) }
         let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { scratch.deallocate() }
         let batches = SipHashKernel.allCases.map { FastDigestBatch(capacity: 32, kernel: $0) }

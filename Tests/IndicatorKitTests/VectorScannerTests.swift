@@ -168,8 +168,9 @@ struct VectorScannerTests {
         }
     }
 
-    @Test("inputs ending at a guard page or starting right after one are read in bounds")
-    func pageBoundaries() {
+    /// Calls `check` with `bytes` placed right after an inaccessible page ("page start") and
+    /// right before one ("page end"): a scanner reading outside its input faults.
+    static func atPageEdges(_ bytes: [UInt8], _ check: (UnsafeBufferPointer<UInt8>, String) -> Void) {
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let region = mmap(nil, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
         defer { munmap(region, 3 * page) }
@@ -177,12 +178,16 @@ struct VectorScannerTests {
         #expect(mprotect(region + 2 * page, page, PROT_NONE) == 0)
         let start = region.assumingMemoryBound(to: UInt8.self) + page
         let end = start + page
+        for (index, byte) in bytes.enumerated() { start[index] = byte; (end - bytes.count)[index] = byte }
+        check(UnsafeBufferPointer(start: start, count: bytes.count), "page start")
+        check(UnsafeBufferPointer(start: end - bytes.count, count: bytes.count), "page end")
+    }
+
+    @Test("inputs ending at a guard page or starting right after one are read in bounds")
+    func pageBoundaries() {
         for text in ["1.2.3.4", "1.2.3.45", "1.2.3.456", "10.20.30.40", "255.255.255.255", "1.2.3", "1.1.1.1.1",
                      "99.99.99.99", "9.9.9.9.", "100.100.100.1"] {
-            let bytes = Array(text.utf8)
-            for (index, byte) in bytes.enumerated() { start[index] = byte; (end - bytes.count)[index] = byte }
-            Self.check(UnsafeBufferPointer(start: start, count: bytes.count), "page start")
-            Self.check(UnsafeBufferPointer(start: end - bytes.count, count: bytes.count), "page end")
+            Self.atPageEdges(Array(text.utf8)) { Self.check($0, $1) }
         }
     }
 
@@ -334,19 +339,10 @@ struct VectorScannerTests {
 
     @Test("names ending at a guard page or starting right after one, 3–64 bytes")
     func namePageBoundaries() {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let region = mmap(nil, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)!
-        defer { munmap(region, 3 * page) }
-        #expect(mprotect(region, page, PROT_NONE) == 0)
-        #expect(mprotect(region + 2 * page, page, PROT_NONE) == 0)
-        let start = region.assumingMemoryBound(to: UInt8.self) + page
-        let end = start + page
         for length in 3...70 {
             var bytes = (0..<length).map { UInt8(ascii: "A") &+ UInt8($0 % 26) }
             bytes[length - 3] = UInt8(ascii: ".")
-            for (index, byte) in bytes.enumerated() { start[index] = byte; (end - length)[index] = byte }
-            Self.checkName(UnsafeBufferPointer(start: start, count: length), "page start")
-            Self.checkName(UnsafeBufferPointer(start: end - length, count: length), "page end")
+            Self.atPageEdges(bytes) { Self.checkName($0, $1) }
         }
     }
 
@@ -373,12 +369,8 @@ struct VectorScannerTests {
           arguments: [nil, IndicatorType.ipv4, .domain])
     func batchEqualsFullCanonicaliser(type: IndicatorType?) throws {
         let values = try Self.mixedValues()
-        let storage = values.map { bytes in
-            let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(bytes.count, 1))
-            _ = buffer.initialize(from: bytes)
-            return UnsafeBufferPointer(rebasing: buffer[..<bytes.count])
-        }
-        defer { storage.forEach { UnsafeMutableBufferPointer(mutating: $0).deallocate() } }
+        let storage = FastBatchTests.separateBuffers(values)
+        defer { FastBatchTests.free(storage) }
         let scratch = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: Canonicalizer.scratchBytes)
         defer { scratch.deallocate() }
         let key = FastBatchTests.key
