@@ -134,17 +134,25 @@ extension PartnerPolicy {
         }
     }
 
+    /// The required `types` and `categories` lists of the policy (`section` "") or of its
+    /// `upload` section (`section` "upload."): names checked against the known ones, none empty.
+    static func readTypesAndCategories(_ fields: [String: PolicyJSON], section: String, emptyReason: String,
+                                       reader: inout PolicyFieldReader) -> ([IndicatorType]?, [ThreatCategory]?) {
+        let types = reader.required(fields, "types", path: section + "types").flatMap { value in
+            reader.list(value, at: section + "types", item: "indicator type", emptyReason: emptyReason,
+                        parse: { IndicatorType(name: $0) }, known: IndicatorType.allCases.map(\.name))
+        }
+        let categories = reader.required(fields, "categories", path: section + "categories").flatMap { value in
+            reader.list(value, at: section + "categories", item: "category", emptyReason: emptyReason,
+                        parse: { ThreatCategory(name: $0) }, known: ThreatCategory.allCases.map(\.name))
+        }
+        return (types, categories)
+    }
+
     /// The fields of a querying role; returns a policy with placeholder identity.
     private static func readQueryRights(_ fields: [String: PolicyJSON], reader: inout PolicyFieldReader) -> PartnerPolicy? {
         let empty = "must not be empty (a partner that may ask nothing needs no policy: remove the file, or set valid_until)"
-        let types = reader.required(fields, "types", path: "types").flatMap { value in
-            reader.list(value, at: "types", item: "indicator type", emptyReason: empty,
-                        parse: { IndicatorType(name: $0) }, known: IndicatorType.allCases.map(\.name))
-        }
-        let categories = reader.required(fields, "categories", path: "categories").flatMap { value in
-            reader.list(value, at: "categories", item: "category", emptyReason: empty,
-                        parse: { ThreatCategory(name: $0) }, known: ThreatCategory.allCases.map(\.name))
-        }
+        let (types, categories) = readTypesAndCategories(fields, section: "", emptyReason: empty, reader: &reader)
         let tokenRule = "use 1–64 characters of a–z 0–9 . _ : - starting with a letter or digit"
         let purposes = reader.required(fields, "purposes", path: "purposes").flatMap { value in
             reader.list(value, at: "purposes", item: "purpose", emptyReason: empty,

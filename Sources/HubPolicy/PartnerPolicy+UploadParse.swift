@@ -10,14 +10,7 @@ extension PartnerPolicy {
     static func readUpload(_ value: PolicyJSON, reader: inout PolicyFieldReader) -> UploadPolicy? {
         guard let fields = reader.members(of: value, at: "upload", known: uploadFieldNames) else { return nil }
         let empty = "must not be empty (a source that may list nothing needs no upload section)"
-        let types = reader.required(fields, "types", path: "upload.types").flatMap { value in
-            reader.list(value, at: "upload.types", item: "indicator type", emptyReason: empty,
-                        parse: { IndicatorType(name: $0) }, known: IndicatorType.allCases.map(\.name))
-        }
-        let categories = reader.required(fields, "categories", path: "upload.categories").flatMap { value in
-            reader.list(value, at: "upload.categories", item: "category", emptyReason: empty,
-                        parse: { ThreatCategory(name: $0) }, known: ThreatCategory.allCases.map(\.name))
-        }
+        let (types, categories) = readTypesAndCategories(fields, section: "upload.", emptyReason: empty, reader: &reader)
         let defaults = reader.required(fields, "defaults", path: "upload.defaults").flatMap { value in
             readUploadDefaults(value, reader: &reader)
         }
