@@ -213,13 +213,28 @@ let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries
 records.initialize(repeating: .refused)
 var hits = 0
 var refused = 0
-var oursTimes: [Double] = []
-var oursCPUTimes: [Double] = []
-var referenceTimes: [Double] = []
-var referenceCPUTimes: [Double] = []
+/// Wall-clock and thread CPU seconds of one loop's runs (run 0 is the warm-up and not kept).
+struct Timings {
+    var wall: [Double] = []
+    var cpu: [Double] = []
+
+    mutating func measure(_ name: String, run: Int, lookups: Int, _ body: () -> Void) {
+        let start = seconds()
+        let cpuStart = threadSeconds()
+        body()
+        let cpuElapsed = threadSeconds() - cpuStart
+        let elapsed = seconds() - start
+        if run > 0 {
+            wall.append(elapsed)
+            cpu.append(cpuElapsed)
+        }
+        progress("\(name) run \(run): \(Int(Double(lookups) / elapsed)) lookups/s")
+    }
+}
+var oursTimings = Timings()
+var referenceTimings = Timings()
+var scalarTimings = Timings()
 var referenceSum: UInt64 = 0
-var scalarTimes: [Double] = []
-var scalarCPUTimes: [Double] = []
 let queryTypes: [IndicatorType?] = options.detect ? queries.types.map { _ in nil } : queries.types
 keyBytes.withUnsafeBufferPointer { keyBuffer in
     queries.offsets.withUnsafeBufferPointer { offsets in
@@ -230,34 +245,22 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
             values.withUnsafeBufferPointer { values in
                 queryTypes.withUnsafeBufferPointer { types in
                     let oursRun = { (run: Int) in
-                        let start = seconds()
-                        let cpuStart = threadSeconds()
-                        matcher.match(values, types: types, now: now, into: records)
-                        let cpuElapsed = threadSeconds() - cpuStart
-                        let elapsed = seconds() - start
-                        if run > 0 { oursTimes.append(elapsed); oursCPUTimes.append(cpuElapsed) }
-                        progress("ours run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                        oursTimings.measure("ours", run: run, lookups: queries.count) {
+                            matcher.match(values, types: types, now: now, into: records)
+                        }
                     }
                     let referenceRun = { (run: Int) in
-                        let start = seconds()
-                        let cpuStart = threadSeconds()
-                        referenceSum &+= chub_reference_lookups(
-                            table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
-                            queries.count, options.batch, keyBuffer.baseAddress)
-                        let cpuElapsed = threadSeconds() - cpuStart
-                        let elapsed = seconds() - start
-                        if run > 0 { referenceTimes.append(elapsed); referenceCPUTimes.append(cpuElapsed) }
-                        progress("reference run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                        referenceTimings.measure("reference", run: run, lookups: queries.count) {
+                            referenceSum &+= chub_reference_lookups(
+                                table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
+                                queries.count, options.batch, keyBuffer.baseAddress)
+                        }
                     }
                     let scalarRun = { (run: Int) in
                         guard let scalarMatcher else { return }
-                        let start = seconds()
-                        let cpuStart = threadSeconds()
-                        scalarMatcher.match(values, types: types, now: now, into: records)
-                        let cpuElapsed = threadSeconds() - cpuStart
-                        let elapsed = seconds() - start
-                        if run > 0 { scalarTimes.append(elapsed); scalarCPUTimes.append(cpuElapsed) }
-                        progress("scalar run \(run): \(Int(Double(queries.count) / elapsed)) lookups/s")
+                        scalarTimings.measure("scalar", run: run, lookups: queries.count) {
+                            scalarMatcher.match(values, types: types, now: now, into: records)
+                        }
                     }
                     if options.interleave || options.compareScalar {
                         for run in 0...options.runs { scalarRun(run); oursRun(run); referenceRun(run) }
@@ -329,13 +332,13 @@ func anonHugePagesKiB() -> Int {
 let lineCounts = linesPerLookup()
 
 // 6. Report.
-let ours = Double(queries.count) / median(oursTimes)
-let reference = Double(queries.count) / median(referenceTimes)
-let oursCPU = Double(queries.count) / median(oursCPUTimes)
-let referenceCPU = Double(queries.count) / median(referenceCPUTimes)
+let ours = Double(queries.count) / median(oursTimings.wall)
+let reference = Double(queries.count) / median(referenceTimings.wall)
+let oursCPU = Double(queries.count) / median(oursTimings.cpu)
+let referenceCPU = Double(queries.count) / median(referenceTimings.cpu)
 // The fastest run of each: on a shared machine, the run least disturbed by other processes.
-let oursBestCPU = Double(queries.count) / oursCPUTimes.min()!
-let referenceBestCPU = Double(queries.count) / referenceCPUTimes.min()!
+let oursBestCPU = Double(queries.count) / oursTimings.cpu.min()!
+let referenceBestCPU = Double(queries.count) / referenceTimings.cpu.min()!
 func json(_ value: Double, _ places: Int = 3) -> String { String(format: "%.\(places)f", value) }
 let firstOK: Bool = if case .hit = firstResult { true } else { false }
 let fields: [(String, String)] = [
@@ -356,11 +359,11 @@ let fields: [(String, String)] = [
     ("best_cpu_ratio", json(oursBestCPU / referenceBestCPU)),
     ("interleave", "\(options.interleave || options.compareScalar)"),
     ("siphash", "\"\(sipHashKernel.rawValue)\""),
-    ("scalar_lookups_per_second", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimes), 0)),
-    ("scalar_ratio", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimes) / reference)),
-    ("scalar_cpu_ratio", scalarTimes.isEmpty ? "null" : json(Double(queries.count) / median(scalarCPUTimes) / referenceCPU)),
+    ("scalar_lookups_per_second", scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimings.wall), 0)),
+    ("scalar_ratio", scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimings.wall) / reference)),
+    ("scalar_cpu_ratio", scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimings.cpu) / referenceCPU)),
     ("scalar_best_cpu_ratio",
-     scalarTimes.isEmpty ? "null" : json(Double(queries.count) / scalarCPUTimes.min()! / referenceBestCPU)),
+     scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / scalarTimings.cpu.min()! / referenceBestCPU)),
     ("hit_rate", json(Double(hits) / Double(queries.count))),
     ("expected_hit_rate", json(Double(queries.expectedHits) / Double(queries.count))),
     ("bytes_per_entry", json(Double(snapshot.byteCount) / Double(max(summary.entries, 1)))),
