@@ -80,6 +80,18 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
         v2 = ROT32_V(v2);                                                                   \
     } while (0)
 
+/* SipHash-2-4-128's finalisation on four states: 0xee into v2, four rounds, the first half
+   `lo`; 0xdd into v1, four rounds, the second half `hi` (64 bits per lane each). */
+#define SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi)                                          \
+    do {                                                                                    \
+        v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));                                \
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);                     \
+        lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));          \
+        v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));                                \
+        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);                     \
+        hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));          \
+    } while (0)
+
 /* Message word j of each lane (lane i reads m[i][min(j, c[i] - 1)]: a lane that has already
    absorbed its last word reads a word it owns, and masking drops the result). */
 #define LANE_WORD(i, j) (m[i][(j) < c[i] ? (j) : c[i] - 1])
@@ -125,12 +137,8 @@ CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint
             v3 = _mm256_blendv_epi8(v3, n3, active);
         }
     }
-    v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));
-    for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
-    __m256i lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
-    v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));
-    for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
-    __m256i hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+    __m256i lo, hi;
+    SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);
     /* (lo, hi) pairs: lanes 0 and 2 in `even`, 1 and 3 in `odd`. */
     __m256i even = _mm256_unpacklo_epi64(lo, hi);
     __m256i odd = _mm256_unpackhi_epi64(lo, hi);
@@ -211,12 +219,8 @@ CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_
         SIP_ROUND_V(v0, v1, v2, v3, rot16);
         SIP_ROUND_V(v0, v1, v2, v3, rot16);
         v0 = _mm256_xor_si256(v0, w);
-        v2 = _mm256_xor_si256(v2, _mm256_set1_epi64x(0xee));
-        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
-        __m256i lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
-        v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));
-        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);
-        __m256i hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));
+        __m256i lo, hi;
+        SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);
         __m256i even = _mm256_unpacklo_epi64(lo, hi); /* lo0 hi0 lo2 hi2 */
         __m256i odd = _mm256_unpackhi_epi64(lo, hi);  /* lo1 hi1 lo3 hi3 */
         _mm256_storeu_si256((__m256i *)target, _mm256_permute2x128_si256(even, odd, 0x20));
