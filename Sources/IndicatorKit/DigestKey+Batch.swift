@@ -205,28 +205,23 @@ package final class FastDigestBatch {
         self.kernel = kernel
         vectorScanners = kernel == .avx2 && SipHashLanes.avx2Available
         self.packedScan = packedScan && vectorScanners
-        results = .allocate(capacity: capacity)
-        results.initialize(repeating: FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4), count: capacity)
-        let byteCount = capacity * Canonicalizer.fastPathMaxBytes
-        bytes = .allocate(capacity: byteCount)
-        bytes.initialize(repeating: 0, count: byteCount)
-        let wordCount = kernel == .avx2 ? capacity * Canonicalizer.fastPathMaxWords : 1
-        words = .allocate(capacity: wordCount)
-        words.initialize(repeating: 0, count: wordCount)
-        wordFirsts = .allocate(capacity: capacity)
-        wordFirsts.initialize(repeating: 0, count: capacity)
-        wordCounts = .allocate(capacity: capacity)
-        wordCounts.initialize(repeating: 0, count: capacity)
-        wordSlots = .allocate(capacity: capacity)
-        wordSlots.initialize(repeating: 0, count: capacity)
-        finals = .allocate(capacity: capacity)
-        finals.initialize(repeating: 0, count: capacity)
-        finalSlots = .allocate(capacity: capacity)
-        finalSlots.initialize(repeating: 0, count: capacity)
-        digests = .allocate(capacity: 2 * capacity)
-        digests.initialize(repeating: 0, count: 2 * capacity)
-        deferred = .allocate(capacity: capacity)
-        deferred.initialize(repeating: 0, count: capacity)
+        results = Self.filled(capacity, with: FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4))
+        bytes = Self.filled(capacity * Canonicalizer.fastPathMaxBytes, with: 0)
+        words = Self.filled(kernel == .avx2 ? capacity * Canonicalizer.fastPathMaxWords : 1, with: 0)
+        wordFirsts = Self.filled(capacity, with: 0)
+        wordCounts = Self.filled(capacity, with: 0)
+        wordSlots = Self.filled(capacity, with: 0)
+        finals = Self.filled(capacity, with: 0)
+        finalSlots = Self.filled(capacity, with: 0)
+        digests = Self.filled(2 * capacity, with: 0)
+        deferred = Self.filled(capacity, with: 0)
+    }
+
+    /// `count` elements allocated and set to `value` (released in `deinit`).
+    private static func filled<T>(_ count: Int, with value: T) -> UnsafeMutablePointer<T> {
+        let pointer = UnsafeMutablePointer<T>.allocate(capacity: count)
+        pointer.initialize(repeating: value, count: count)
+        return pointer
     }
 
     deinit {
