@@ -82,82 +82,118 @@ static inline CHUB_AVX2 __m128i chub_load_short(const uint8_t *p, size_t n) {
     return _mm_set_epi64x((long long)hi, (long long)lo);
 }
 
-/* Masks of one 16-byte chunk (bit i = lane i), lanes outside `valid` cleared by the caller. */
-struct chub_chunk {
-    unsigned ok, separators, dots, digits;
+/* Lane masks (bit i = lane i) of 32 name bytes, lanes that are zero bytes in no class. */
+struct chub_name_masks {
+    uint32_t label, dots, hyphens, tail;
 };
 
-static inline CHUB_AVX2 struct chub_chunk chub_scan_chunk(__m128i bytes, uint8_t *out, uint8_t *message) {
-    const __m128i lower = _mm_or_si128(bytes, _mm_set1_epi8(0x20));
-    const __m128i letter_offset = _mm_sub_epi8(lower, _mm_set1_epi8('a'));
-    const __m128i letters = _mm_cmpeq_epi8(_mm_min_epu8(letter_offset, _mm_set1_epi8(25)), letter_offset);
-    const __m128i digit_offset = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
-    const __m128i digits = _mm_cmpeq_epi8(_mm_min_epu8(digit_offset, _mm_set1_epi8(9)), digit_offset);
-    const __m128i separator_offset = _mm_sub_epi8(bytes, _mm_set1_epi8('-'));
-    const __m128i separators = _mm_cmpeq_epi8(_mm_min_epu8(separator_offset, _mm_set1_epi8(1)), separator_offset);
-    const __m128i dots = _mm_cmpeq_epi8(bytes, _mm_set1_epi8('.'));
-    /* Lower-cased, and zero where the input is zero (lanes past the end). */
-    const __m128i canonical = _mm_andnot_si128(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()), lower);
-    _mm_storeu_si128((__m128i *)out, canonical);
-    _mm_storeu_si128((__m128i *)message, canonical);
-    struct chub_chunk chunk = {
-        (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(letters, digits), separators)),
-        (unsigned)_mm_movemask_epi8(separators),
-        (unsigned)_mm_movemask_epi8(dots),
-        (unsigned)_mm_movemask_epi8(digits),
+/*
+ * Classifies 32 bytes with one compare per class: letters (after OR 0x20) and digits as
+ * signed compares of the byte moved to the bottom of the signed range ('a'..'z' and '0'..'9'
+ * become -128..-103 and -128..-119; bytes >= 0x80 wrap elsewhere), '.' and '-' as equalities.
+ * `label`: letters and digits; `tail`: letters and hyphens (what makes a last label "not all
+ * digits"). Returns the four PMOVMSKB masks.
+ */
+static inline CHUB_AVX2 struct chub_name_masks chub_name_classify(__m256i bytes, __m256i lower) {
+    const __m256i letters = _mm256_cmpgt_epi8(_mm256_set1_epi8(-102), _mm256_add_epi8(lower, _mm256_set1_epi8(0x1F)));
+    const __m256i digits = _mm256_cmpgt_epi8(_mm256_set1_epi8(-118), _mm256_add_epi8(bytes, _mm256_set1_epi8(0x50)));
+    const __m256i dots = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('.'));
+    const __m256i hyphens = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('-'));
+    struct chub_name_masks m = {
+        (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(letters, digits)),
+        (uint32_t)_mm256_movemask_epi8(dots),
+        (uint32_t)_mm256_movemask_epi8(hyphens),
+        (uint32_t)_mm256_movemask_epi8(_mm256_or_si256(letters, hyphens)),
     };
-    return chunk;
+    return m;
+}
+
+/* (1 << n) - 1 for n = 0...32: the lanes of an n-byte name. */
+static const uint32_t chub_name_lanes[33] = {
+    0x0, 0x1, 0x3, 0x7, 0xF, 0x1F, 0x3F, 0x7F, 0xFF, 0x1FF, 0x3FF, 0x7FF, 0xFFF, 0x1FFF, 0x3FFF, 0x7FFF,
+    0xFFFF, 0x1FFFF, 0x3FFFF, 0x7FFFF, 0xFFFFF, 0x1FFFFF, 0x3FFFFF, 0x7FFFFF, 0xFFFFFF, 0x1FFFFFF, 0x3FFFFFF,
+    0x7FFFFFF, 0xFFFFFFF, 0x1FFFFFFF, 0x3FFFFFFF, 0x7FFFFFFF, 0xFFFFFFFF,
+};
+
+/*
+ * The rules on the masks of the whole name (bits >= n clear; `lanes` = (1 << n) - 1):
+ * every byte a letter, digit, '.' or '-'; each separator between two letters/digits (so none
+ * first or last, and no `..`, `.-`, `-.`, `--`: no `xn--` label); a dot; a last label that is
+ * not all digits (the highest letter-or-hyphen bit above the highest dot: as the two masks
+ * share no bit, that is `tail > dots`); and, when detecting, not a shape TypeDetector gives
+ * another type (a leading `00`, a last label of 3+ bytes starting `0x`). A name of at most 64
+ * bytes with a dot has no label over 63 bytes. Returns whether the name is accepted.
+ */
+static inline CHUB_AVX2 int chub_name_rules(const uint8_t *p, size_t n, int detecting, uint64_t label,
+                                            uint64_t dots, uint64_t hyphens, uint64_t tail, uint64_t lanes) {
+    const uint64_t separators = dots | hyphens;
+    const uint64_t bad = ((label | separators) ^ lanes) | (separators & ~(label << 1 & label >> 1));
+    if (bad != 0 || dots == 0 || tail <= dots) return 0;
+    if (detecting) {
+        uint16_t first;
+        memcpy(&first, p, 2);
+        if (first == ('0' | '0' << 8)) return 0;
+        const size_t last_dot = 63 - (size_t)__builtin_clzll(dots);
+        if (n - last_dot > 3) {
+            uint16_t start;
+            memcpy(&start, p + last_dot + 1, 2);
+            if ((start | 0x2000) == ('0' | 'x' << 8)) return 0;
+        }
+    }
+    return 1;
 }
 
 static inline CHUB_AVX2 long chub_name_scan_inline(const uint8_t *p, size_t n, int detecting, uint16_t prefix,
                                                    uint8_t *out, uint64_t *words) {
-    if (n < 3 || n > 64) return -1;
-    uint8_t *message = (uint8_t *)words;
+    if (n - 3 > 61) return -1; /* 3...64 bytes */
+    uint8_t *const message = (uint8_t *)words;
     memcpy(message, &prefix, 2);
-    uint64_t ok = 0, separators = 0, dots = 0, digits = 0;
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        struct chub_chunk c = chub_scan_chunk(_mm_loadu_si128((const __m128i *)(p + i)), out + i, message + 2 + i);
-        ok |= (uint64_t)c.ok << i;
-        separators |= (uint64_t)c.separators << i;
-        dots |= (uint64_t)c.dots << i;
-        digits |= (uint64_t)c.digits << i;
-    }
-    const size_t rest = n - i;
-    if (rest > 0) {
-        __m128i bytes;
+    const size_t total = n + 2;
+    /* The final word's first byte; its top byte (message byte final + 7) is the length. */
+    const size_t final = total & ~(size_t)7;
+    if (n <= 32) {
+        /* The name in lanes 0..n-1 of one register, zero above. */
+        __m256i bytes;
         if (n >= 16) {
             const __m128i last = _mm_loadu_si128((const __m128i *)(p + n - 16));
-            bytes = _mm_shuffle_epi8(last, _mm_loadu_si128((const __m128i *)(chub_shift_down + 16 - rest)));
+            const __m128i rest = _mm_shuffle_epi8(last, _mm_loadu_si128((const __m128i *)(chub_shift_down + 32 - n)));
+            bytes = _mm256_set_m128i(rest, _mm_loadu_si128((const __m128i *)p));
         } else {
-            bytes = chub_load_short(p, n);
+            bytes = _mm256_zextsi128_si256(chub_load_short(p, n));
         }
-        const unsigned valid = (1u << rest) - 1;
-        struct chub_chunk c = chub_scan_chunk(bytes, out + i, message + 2 + i);
-        /* Lanes past the end are zero: not ok (so `ok ^ all` below refuses nothing there). */
-        ok |= (uint64_t)(c.ok & valid) << i;
-        separators |= (uint64_t)(c.separators & valid) << i;
-        dots |= (uint64_t)(c.dots & valid) << i;
-        digits |= (uint64_t)(c.digits & valid) << i;
+        const __m256i lower = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
+        /* Lower-cased, zero where the byte is zero (past the end): PSIGNB by the byte itself. */
+        const __m256i canonical = _mm256_sign_epi8(lower, bytes);
+        if (n >= 16) _mm256_storeu_si256((__m256i *)out, canonical);
+        else _mm_storeu_si128((__m128i *)out, _mm256_castsi256_si128(canonical));
+        /* The message: canonical bytes from byte 2 (zeros after the name up to byte 34), eight
+           more zeros, then the length byte. */
+        _mm256_storeu_si256((__m256i *)(message + 2), canonical);
+        memset(message + 34, 0, 8);
+        message[final + 7] = (uint8_t)total;
+        const struct chub_name_masks m = chub_name_classify(bytes, lower);
+        if (!chub_name_rules(p, n, detecting, m.label, m.dots, m.hyphens, m.tail, chub_name_lanes[n])) return 0;
+        return (long)(total >> 3) + 1;
     }
-    /* The message's final word: the bytes after the last full block, zero padding, and the
-       length (mod 256) in the top byte. The chunk stores above left zeros after the name up to
-       byte 2 + 16 * ceil(n / 16) of the message; clear the rest of the final word. */
-    const size_t total = n + 2;
-    const size_t final_index = total / 8;
-    _mm_storeu_si128((__m128i *)(message + 2 + i + (rest > 0 ? 16 : 0)), _mm_setzero_si128());
-    words[final_index] |= (uint64_t)(total & 0xFF) << 56;
-    const uint64_t all = n == 64 ? ~(uint64_t)0 : ((uint64_t)1 << n) - 1;
-    uint64_t bad = ok ^ all;
-    bad |= separators & (separators >> 1 | 1 | (uint64_t)1 << (n - 1));
-    if (bad != 0 || dots == 0) return 0;
-    /* The last label (after the highest dot): not all digits. */
-    const unsigned last_dot = 63 - (unsigned)__builtin_clzll(dots);
-    if (((~digits & all) >> last_dot >> 1) == 0) return 0;
-    if (detecting) {
-        if (p[0] == '0' && p[1] == '0') return 0;
-        if (n - last_dot > 3 && p[last_dot + 1] == '0' && (p[last_dot + 2] | 0x20) == 'x') return 0;
-    }
-    return (long)final_index + 1;
+    /* 33...64 bytes: the first 32 and the last 32 (overlapping); their masks joined. */
+    const __m256i first = _mm256_loadu_si256((const __m256i *)p);
+    const __m256i last = _mm256_loadu_si256((const __m256i *)(p + n - 32));
+    const __m256i first_lower = _mm256_or_si256(first, _mm256_set1_epi8(0x20));
+    const __m256i last_lower = _mm256_or_si256(last, _mm256_set1_epi8(0x20));
+    _mm256_storeu_si256((__m256i *)out, first_lower);
+    _mm256_storeu_si256((__m256i *)(out + n - 32), last_lower);
+    _mm256_storeu_si256((__m256i *)(message + 2), first_lower);
+    _mm256_storeu_si256((__m256i *)(message + n - 30), last_lower);
+    memset(message + 2 + n, 0, 8);
+    message[final + 7] = (uint8_t)total;
+    const struct chub_name_masks a = chub_name_classify(first, first_lower);
+    const struct chub_name_masks b = chub_name_classify(last, last_lower);
+    const unsigned shift = (unsigned)(n - 32);
+#define CHUB_JOIN(field) ((uint64_t)a.field | (uint64_t)b.field << shift)
+    const int accepted = chub_name_rules(p, n, detecting, CHUB_JOIN(label), CHUB_JOIN(dots), CHUB_JOIN(hyphens),
+                                         CHUB_JOIN(tail), ~(uint64_t)0 >> (64 - n));
+#undef CHUB_JOIN
+    if (!accepted) return 0;
+    return (long)(total >> 3) + 1;
 }
 #endif
