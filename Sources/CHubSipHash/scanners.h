@@ -61,26 +61,16 @@ static const int8_t chub_shift_down[32] __attribute__((aligned(32))) = {
     -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
 };
 
-/* The n (1...15) bytes at p in lanes 0..n-1, the others zero; reads only p[0..<n]. */
-static inline CHUB_AVX2 __m128i chub_load_short(const uint8_t *p, size_t n) {
-    uint64_t lo, hi = 0;
-    if (n >= 8) {
-        uint64_t last;
-        memcpy(&lo, p, 8);
-        memcpy(&last, p + n - 8, 8);
-        hi = (last >> 1) >> (8 * (16 - n) - 1); /* bytes 8..<n; none for n = 8 */
-    } else if (n >= 4) {
-        uint32_t first, last;
-        memcpy(&first, p, 4);
-        memcpy(&last, p + n - 4, 4);
-        lo = (uint64_t)first | (uint64_t)last << (8 * (n - 4));
-    } else {
-        uint16_t first;
-        memcpy(&first, p, 2); /* callers pass n >= 3 */
-        lo = (uint64_t)first | (uint64_t)p[n - 1] << (8 * (n - 1));
-    }
-    return _mm_set_epi64x((long long)hi, (long long)lo);
-}
+/* PSHUFB masks that move lanes 0..k-1 of a register up to lanes n-k..n-1, -1 (zero) in the
+   other lanes, for k = 8 (8 <= n <= 16) and k = 4 (4 <= n <= 16): loadu(table + 16 - n). */
+static const int8_t chub_shift_up8[32] __attribute__((aligned(32))) = {
+    -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 2, 3, 4, 5, 6, 7,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
+static const int8_t chub_shift_up4[32] __attribute__((aligned(32))) = {
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, 0, 1, 2, 3,
+    -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+};
 
 /* Lane masks (bit i = lane i) of 32 name bytes, lanes that are zero bytes in no class. */
 struct chub_name_masks {
@@ -116,19 +106,19 @@ static const uint32_t chub_name_lanes[33] = {
 };
 
 /*
- * The rules on the masks of the whole name (bits >= n clear; `lanes` = (1 << n) - 1):
- * every byte a letter, digit, '.' or '-'; each separator between two letters/digits (so none
- * first or last, and no `..`, `.-`, `-.`, `--`: no `xn--` label); a dot; a last label that is
- * not all digits (the highest letter-or-hyphen bit above the highest dot: as the two masks
- * share no bit, that is `tail > dots`); and, when detecting, not a shape TypeDetector gives
- * another type (a leading `00`, a last label of 3+ bytes starting `0x`). A name of at most 64
- * bytes with a dot has no label over 63 bytes. Returns whether the name is accepted.
+ * The rules on the masks of the whole name (bits >= n clear; `lanes` = (1 << n) - 1). Every
+ * byte is a letter or digit, or a separator ('.', '-') between two letters/digits: so no other
+ * byte, no separator first or last, no `..`, `-.`, `.-`, `--` (no `xn--` label). There is a
+ * dot, and the last label is not all digits: a letter or hyphen above the highest dot, that is
+ * (the two masks share no bit) `tail > dots`; with `dots != 0`, `dots - 1 < tail` (unsigned).
+ * When detecting, not a shape TypeDetector gives another type (a leading `00`, a last label of
+ * 3+ bytes starting `0x`). A name of at most 64 bytes with a dot has no label over 63 bytes.
+ * Returns whether the name is accepted.
  */
 static inline CHUB_AVX2 int chub_name_rules(const uint8_t *p, size_t n, int detecting, uint64_t label,
                                             uint64_t dots, uint64_t hyphens, uint64_t tail, uint64_t lanes) {
-    const uint64_t separators = dots | hyphens;
-    const uint64_t bad = ((label | separators) ^ lanes) | (separators & ~(label << 1 & label >> 1));
-    if (bad != 0 || dots == 0 || tail <= dots) return 0;
+    const uint64_t good = label | ((dots | hyphens) & label << 1 & label >> 1);
+    if (good != lanes || dots - 1 >= tail) return 0;
     if (detecting) {
         uint16_t first;
         memcpy(&first, p, 2);
@@ -143,39 +133,68 @@ static inline CHUB_AVX2 int chub_name_rules(const uint8_t *p, size_t n, int dete
     return 1;
 }
 
+/* The lanes 0..n-1 (n = 3...32) of `bytes` hold the name, the others zero: stores its
+   canonical bytes (32, or 16 under 16 bytes) and message, and checks the rules. */
+static inline CHUB_AVX2 long chub_name_scan_register(const uint8_t *p, size_t n, int detecting, __m256i bytes,
+                                                     uint8_t *out, uint8_t *message) {
+    const __m256i lower = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
+    /* Lower-cased, zero where the byte is zero (past the end): PSIGNB by the byte itself. */
+    const __m256i canonical = _mm256_sign_epi8(lower, bytes);
+    if (n >= 16) _mm256_storeu_si256((__m256i *)out, canonical);
+    else _mm_storeu_si128((__m128i *)out, _mm256_castsi256_si128(canonical));
+    /* The message: canonical bytes from byte 2 (zeros after the name up to byte 34), eight
+       more zeros, then the final word's top byte: the length. */
+    _mm256_storeu_si256((__m256i *)(message + 2), canonical);
+    memset(message + 34, 0, 8);
+    message[(n + 2) | 7] = (uint8_t)(n + 2);
+    const struct chub_name_masks m = chub_name_classify(bytes, lower);
+    if (!chub_name_rules(p, n, detecting, m.label, m.dots, m.hyphens, m.tail, chub_name_lanes[n])) return 0;
+    return (long)((n + 10) >> 3);
+}
+
 static inline CHUB_AVX2 long chub_name_scan_inline(const uint8_t *p, size_t n, int detecting, uint16_t prefix,
                                                    uint8_t *out, uint64_t *words) {
-    if (n - 3 > 61) return -1; /* 3...64 bytes */
     uint8_t *const message = (uint8_t *)words;
-    memcpy(message, &prefix, 2);
-    const size_t total = n + 2;
-    /* The final word's first byte; its top byte (message byte final + 7) is the length. */
-    const size_t final = total & ~(size_t)7;
-    if (n <= 32) {
-        /* The name in lanes 0..n-1 of one register, zero above. */
-        __m256i bytes;
-        if (n >= 16) {
-            const __m128i last = _mm_loadu_si128((const __m128i *)(p + n - 16));
-            const __m128i rest = _mm_shuffle_epi8(last, _mm_loadu_si128((const __m128i *)(chub_shift_down + 32 - n)));
-            bytes = _mm256_set_m128i(rest, _mm_loadu_si128((const __m128i *)p));
-        } else {
-            bytes = _mm256_zextsi128_si256(chub_load_short(p, n));
-        }
-        const __m256i lower = _mm256_or_si256(bytes, _mm256_set1_epi8(0x20));
-        /* Lower-cased, zero where the byte is zero (past the end): PSIGNB by the byte itself. */
-        const __m256i canonical = _mm256_sign_epi8(lower, bytes);
-        if (n >= 16) _mm256_storeu_si256((__m256i *)out, canonical);
-        else _mm_storeu_si128((__m128i *)out, _mm256_castsi256_si128(canonical));
-        /* The message: canonical bytes from byte 2 (zeros after the name up to byte 34), eight
-           more zeros, then the length byte. */
-        _mm256_storeu_si256((__m256i *)(message + 2), canonical);
-        memset(message + 34, 0, 8);
-        message[final + 7] = (uint8_t)total;
-        const struct chub_name_masks m = chub_name_classify(bytes, lower);
-        if (!chub_name_rules(p, n, detecting, m.label, m.dots, m.hyphens, m.tail, chub_name_lanes[n])) return 0;
-        return (long)(total >> 3) + 1;
+    if (n - 16 <= 16) {
+        /* 16...32 bytes: the first 16 and the last 16 shifted down to lanes n-16..15. */
+        memcpy(message, &prefix, 2);
+        const __m128i last = _mm_loadu_si128((const __m128i *)(p + n - 16));
+        const __m128i rest = _mm_shuffle_epi8(last, _mm_loadu_si128((const __m128i *)(chub_shift_down + 32 - n)));
+        const __m256i bytes = _mm256_set_m128i(rest, _mm_loadu_si128((const __m128i *)p));
+        return chub_name_scan_register(p, n, detecting, bytes, out, message);
     }
+    if (n < 16) {
+        if (n < 3) return -1;
+        memcpy(message, &prefix, 2);
+        __m128i bytes;
+        if (n >= 4) {
+            /* The first 8 (4) bytes, and the last 8 (4) moved up to end at lane n - 1 (where
+               the two overlap, both hold the same bytes). */
+            __m128i first, last;
+            const int8_t *shift;
+            if (n >= 8) {
+                first = _mm_loadl_epi64((const __m128i *)p);
+                last = _mm_loadl_epi64((const __m128i *)(p + n - 8));
+                shift = chub_shift_up8 + 16;
+            } else {
+                uint32_t head, tail;
+                memcpy(&head, p, 4);
+                memcpy(&tail, p + n - 4, 4);
+                first = _mm_cvtsi32_si128((int)head);
+                last = _mm_cvtsi32_si128((int)tail);
+                shift = chub_shift_up4 + 16;
+            }
+            bytes = _mm_or_si128(first, _mm_shuffle_epi8(last, _mm_loadu_si128((const __m128i *)(shift - n))));
+        } else {
+            uint16_t head;
+            memcpy(&head, p, 2); /* n = 3 */
+            bytes = _mm_cvtsi32_si128((int)((uint32_t)head | (uint32_t)p[2] << 16));
+        }
+        return chub_name_scan_register(p, n, detecting, _mm256_zextsi128_si256(bytes), out, message);
+    }
+    if (n > 64) return -1;
     /* 33...64 bytes: the first 32 and the last 32 (overlapping); their masks joined. */
+    memcpy(message, &prefix, 2);
     const __m256i first = _mm256_loadu_si256((const __m256i *)p);
     const __m256i last = _mm256_loadu_si256((const __m256i *)(p + n - 32));
     const __m256i first_lower = _mm256_or_si256(first, _mm256_set1_epi8(0x20));
@@ -185,7 +204,7 @@ static inline CHUB_AVX2 long chub_name_scan_inline(const uint8_t *p, size_t n, i
     _mm256_storeu_si256((__m256i *)(message + 2), first_lower);
     _mm256_storeu_si256((__m256i *)(message + n - 30), last_lower);
     memset(message + 2 + n, 0, 8);
-    message[final + 7] = (uint8_t)total;
+    message[(n + 2) | 7] = (uint8_t)(n + 2);
     const struct chub_name_masks a = chub_name_classify(first, first_lower);
     const struct chub_name_masks b = chub_name_classify(last, last_lower);
     const unsigned shift = (unsigned)(n - 32);
@@ -194,6 +213,6 @@ static inline CHUB_AVX2 long chub_name_scan_inline(const uint8_t *p, size_t n, i
                                          CHUB_JOIN(tail), ~(uint64_t)0 >> (64 - n));
 #undef CHUB_JOIN
     if (!accepted) return 0;
-    return (long)(total >> 3) + 1;
+    return (long)((n + 10) >> 3);
 }
 #endif
