@@ -79,14 +79,14 @@ struct chub_name_masks {
 
 /*
  * Classifies 32 bytes with one compare per class: letters (after OR 0x20) and digits as
- * signed compares of the byte moved to the bottom of the signed range ('a'..'z' and '0'..'9'
- * become -128..-103 and -128..-119; bytes >= 0x80 wrap elsewhere), '.' and '-' as equalities.
- * `label`: letters and digits; `tail`: letters and hyphens (what makes a last label "not all
- * digits"). Returns the four PMOVMSKB masks.
+ * signed compares of the byte moved to the top of the signed range ('a'..'z' and '0'..'9'
+ * become 102..127 and 118..127; every other byte, >= 0x80 included, lands at or below 101 and
+ * 117), '.' and '-' as equalities. `label`: letters and digits; `tail`: letters and hyphens
+ * (what makes a last label "not all digits"). Returns the four PMOVMSKB masks.
  */
 static inline CHUB_AVX2 struct chub_name_masks chub_name_classify(__m256i bytes, __m256i lower) {
-    const __m256i letters = _mm256_cmpgt_epi8(_mm256_set1_epi8(-102), _mm256_add_epi8(lower, _mm256_set1_epi8(0x1F)));
-    const __m256i digits = _mm256_cmpgt_epi8(_mm256_set1_epi8(-118), _mm256_add_epi8(bytes, _mm256_set1_epi8(0x50)));
+    const __m256i letters = _mm256_cmpgt_epi8(_mm256_add_epi8(lower, _mm256_set1_epi8(0x66 - 'a')), _mm256_set1_epi8(0x65));
+    const __m256i digits = _mm256_cmpgt_epi8(_mm256_add_epi8(bytes, _mm256_set1_epi8(0x76 - '0')), _mm256_set1_epi8(0x75));
     const __m256i dots = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('.'));
     const __m256i hyphens = _mm256_cmpeq_epi8(bytes, _mm256_set1_epi8('-'));
     struct chub_name_masks m = {
