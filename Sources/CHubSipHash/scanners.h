@@ -80,8 +80,8 @@ struct chub_name_masks {
 /*
  * Classifies 32 bytes with one compare per class: letters (after OR 0x20) and digits as
  * signed compares of the byte moved to the top of the signed range ('a'..'z' and '0'..'9'
- * become 102..127 and 118..127; every other byte, >= 0x80 included, lands at or below 101 and
- * 117), '.' and '-' as equalities. `label`: letters and digits; `tail`: letters and hyphens
+ * become 102..127 and 118..127; every other byte, >= 0x80 included, lands at or below 101,
+ * resp. 117), '.' and '-' as equalities. `label`: letters and digits; `tail`: letters and hyphens
  * (what makes a last label "not all digits"). Returns the four PMOVMSKB masks.
  */
 static inline CHUB_AVX2 struct chub_name_masks chub_name_classify(__m256i bytes, __m256i lower) {
@@ -152,6 +152,8 @@ static inline CHUB_AVX2 long chub_name_scan_register(const uint8_t *p, size_t n,
     return (long)((n + 10) >> 3);
 }
 
+/* The name scanner (contract: chub_name_scan_avx2 in CHubSipHash.h): the number of message
+   words filed, 0 when declined, -1 (nothing written) outside 3...64 bytes. */
 static inline CHUB_AVX2 long chub_name_scan_inline(const uint8_t *p, size_t n, int detecting, uint16_t prefix,
                                                    uint8_t *out, uint64_t *words) {
     uint8_t *const message = (uint8_t *)words;
