@@ -1,3 +1,4 @@
+internal import CHubSipHash
 public import IndicatorKit
 
 /// How a value matched.
@@ -81,6 +82,23 @@ public final class Matcher {
     /// Batches in flight (digested, scanned ahead, resolved).
     static let stages = 3
 
+    /// The lean stages (`Matcher+Stages.swift`) answer the batches: no delta layers, this
+    /// build's layouts checked (`StageLayout`), and not `generalStagesOnly`.
+    private(set) var lean: Bool
+    /// Tests: answer with the general (Swift) stages even where the lean ones apply.
+    package var generalStagesOnly = false {
+        didSet { lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly) }
+    }
+    /// `table` as the C stages read it (rewritten by `use(_:)`).
+    let stageTable: UnsafeMutablePointer<chub_table>
+    /// Bit `b` set for the `IndicatorType` bytes `b` whose fast-path values need covering probes
+    /// (`coveringTypes` in the C stages' terms).
+    private(set) var coveringCodes: UInt64
+    /// The lean bucket scan compares with AVX2 (the CPU has it).
+    let stageAVX2: Int32
+    /// The slots of the current batch the lean first stage left to the general path.
+    let generalSlots: UnsafeMutablePointer<Int>
+
     /// A matcher for `snapshot`, which must have been built with `key`.
     public convenience init(snapshot: Snapshot, key: DigestKey, batchSize: Int = 32) throws(StoreError) {
         try self.init(state: LiveState(snapshot: snapshot), key: key, batchSize: batchSize, rawDigests: false)
@@ -114,6 +132,12 @@ public final class Matcher {
         self.key = key
         self.batchSize = batchSize
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
+        lean = Self.leanApplies(delta: delta, generalOnly: false)
+        stageTable = .allocate(capacity: 1)
+        stageTable.initialize(to: Self.stageTable(table))
+        coveringCodes = Self.coveringCodes(coveringTypes)
+        stageAVX2 = chub_siphash128_avx2_available() != 0 ? 1 : 0
+        generalSlots = .allocate(capacity: batchSize)
         self.coldStage = coldStage
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
@@ -132,6 +156,9 @@ public final class Matcher {
         precondition(state.snapshot.map { $0.header.keyID == key.id } ?? true, "a state of another store's key")
         self.state = state
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
+        lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly)
+        stageTable.pointee = Self.stageTable(table)
+        coveringCodes = Self.coveringCodes(coveringTypes)
     }
 
     private static func derived(
@@ -149,6 +176,8 @@ public final class Matcher {
         networkBody.deallocate()
         probes.deallocate()
         states.deallocate()
+        stageTable.deallocate()
+        generalSlots.deallocate()
     }
 
     /// Matches `values` (raw bytes each), of `types` (one per value, nil = detect; or nil for
@@ -168,8 +197,14 @@ public final class Matcher {
         for step in 0..<(batches + Self.stages - 1) {
             if step < batches {
                 let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
-                let probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
-                prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
+                let probeCount: Int
+                if lean && !rawDigests {
+                    // Home buckets prefetched as the probes are filed.
+                    probeCount = digestLeanBatch(values, types: types, range: range, stage: step % Self.stages)
+                } else {
+                    probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
+                    prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
+                }
                 Self.set(&probeCounts, step % Self.stages, probeCount)
             }
             if step >= 1 && step - 1 < batches && coldStage {

@@ -1,0 +1,226 @@
+/*
+ * The matcher's stages after the digests, in C (interface: CHubSipHash.h, "Matcher stages"),
+ * for a state without delta layers: filing the exact probe of every value the batch fast path
+ * accepted (and prefetching its home bucket), scanning the buckets (AVX2: the seven
+ * fingerprints of a bucket compared with two vector compares), and resolving each value's
+ * probes against the cold records. The rules are those of docs/STORE-FORMAT.md ("Lookup",
+ * "Lookups of values") exactly as the Swift stages apply them (IndicatorStore/Matcher+Probes.swift,
+ * Snapshot+UnsafeHandle.swift `BucketTable`), corrupted buckets included: a count above 7 is 7,
+ * no scan passes the last bucket, a cold index >= the entry count is absent.
+ *
+ * The probe, value-state and record arrays are Swift's (`Probe`, `ValueState`, `MatchRecord`);
+ * their layouts are checked once at run time by the caller (`StageLayout`), which uses these
+ * functions only when they hold.
+ */
+#include "CHubSipHash.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CHUB_STAGES_AVX2 __attribute__((target("avx2")))
+#endif
+
+enum { SLOTS = 7, BUCKET_BYTES = 64, RECORD_BYTES = 24, UNSCANNED = -2, KIND_PARENT = 2 };
+
+static inline uint64_t load_le64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* floor(lo × H / 2^64): the home bucket (Bucket.home). */
+static inline int64_t home_bucket(const struct chub_table *t, uint64_t lo) {
+    return (int64_t)(uint64_t)(((unsigned __int128)lo * t->home_buckets) >> 64);
+}
+
+/* Bits set in a 7-bit mask. */
+static const uint8_t bits7[128] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+    B6(0), B6(1)
+#undef B2
+#undef B4
+#undef B6
+};
+
+/* The end of BucketTable.locate(lo:from:) once `below` (fingerprints < lo among the 7 slots,
+   unused zero slots included) is known: 1 with *entry set when the scan ends here, 0 to
+   continue with the next bucket. */
+static inline int locate_decide(const struct chub_table *t, const uint8_t *bucket, uint64_t word, int64_t index,
+                                unsigned below, uint64_t lo, int64_t *entry) {
+    int64_t count = (int64_t)((word >> 32) & 0xFF);
+    if (count > SLOTS) count = SLOTS;
+    int64_t position = (int64_t)below - (SLOTS - count);
+    if (position < 0) position = 0;
+    if (position < count) {
+        if (load_le64(bucket + 8 + 8 * position) != lo) { *entry = -1; return 1; }
+        const int64_t found = (int64_t)(uint32_t)word + position;
+        *entry = found < t->entry_count ? found : -1;
+        return 1;
+    }
+    if (count < SLOTS || index >= t->last_bucket) { *entry = -1; return 1; }
+    return 0;
+}
+
+static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
+    int64_t index = home_bucket(t, lo);
+    for (;;) {
+        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        unsigned below = 0;
+        for (int slot = 0; slot < SLOTS; slot++) below += load_le64(bucket + 8 + 8 * slot) < lo;
+        int64_t entry;
+        if (locate_decide(t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
+        index++;
+    }
+}
+
+#if defined(__x86_64__)
+/* The same scan with the fingerprints compared four at a time: AVX2 compares signed 64-bit
+   lanes, so both sides are biased by 2^63 (unsigned order); lane 0 of the first load is the
+   bucket header and is dropped from the mask. */
+CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table *t, uint64_t lo) {
+    const __m256i bias = _mm256_set1_epi64x((long long)0x8000000000000000ULL);
+    const __m256i key = _mm256_xor_si256(_mm256_set1_epi64x((long long)lo), bias);
+    int64_t index = home_bucket(t, lo);
+    for (;;) {
+        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        const __m256i first = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)bucket), bias);
+        const __m256i second = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 32)), bias);
+        const unsigned low = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, first)));
+        const unsigned high = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, second)));
+        const unsigned below = bits7[(low >> 1) | (high << 3)];
+        int64_t entry;
+        if (locate_decide(t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
+        index++;
+    }
+}
+
+CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *t, struct chub_probe *probes, size_t count) {
+    for (size_t i = 0; i < count; i++) {
+        const int64_t entry = locate_avx2(t, probes[i].lo);
+        if (entry >= 0) {
+            const uint8_t *record = t->records + entry * RECORD_BYTES;
+            __builtin_prefetch(record, 0, 3);
+            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+        }
+        probes[i].entry = entry;
+    }
+}
+#endif
+
+int64_t chub_stage_locate_one(int avx2, const struct chub_table *table, uint64_t lo) {
+#if defined(__x86_64__)
+    if (avx2) return locate_avx2(table, lo);
+#endif
+    (void)avx2;
+    return locate_portable(table, lo);
+}
+
+void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_probe *probes, size_t count) {
+#if defined(__x86_64__)
+    if (avx2) { locate_all_avx2(table, probes, count); return; }
+#endif
+    (void)avx2;
+    for (size_t i = 0; i < count; i++) {
+        const int64_t entry = locate_portable(table, probes[i].lo);
+        if (entry >= 0) {
+            const uint8_t *record = table->records + entry * RECORD_BYTES;
+            __builtin_prefetch(record, 0, 3);
+            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+        }
+        probes[i].entry = entry;
+    }
+}
+
+int64_t chub_stage_find(const struct chub_table *t, uint64_t lo, uint64_t hi) {
+    int64_t index = home_bucket(t, lo);
+    for (;;) {
+        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        const uint64_t word = load_le64(bucket);
+        int64_t count = (int64_t)((word >> 32) & 0xFF);
+        if (count > SLOTS) count = SLOTS;
+        for (int64_t slot = 0; slot < count; slot++) {
+            const uint64_t fingerprint = load_le64(bucket + 8 + 8 * slot);
+            if (fingerprint >= lo) {
+                if (fingerprint != lo) return -1;
+                const int64_t entry = (int64_t)(uint32_t)word + slot;
+                if (entry < t->entry_count && load_le64(t->records + entry * RECORD_BYTES) == hi) return entry;
+            }
+        }
+        if (count < SLOTS || index >= t->last_bucket) return -1;
+        index++;
+    }
+}
+
+size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                               const struct chub_table *table) {
+    size_t next = *probe_count;
+    for (; slot < count; slot++) {
+        const struct chub_fast_digest *result = &results[slot];
+        const uint8_t type = result->type;
+        if (result->count == 0 || ((covering >> (type & 63)) & 1)) break;
+        const uint64_t lo = result->lo + (result->lo == 0); /* Slot.stored */
+        struct chub_probe *probe = &probes[next];
+        probe->lo = lo;
+        probe->hi = result->hi;
+        probe->kind = 0;
+        probe->detail = 0;
+        probe->entry = UNSCANNED;
+        states[slot].type = type;
+        states[slot].first = (int32_t)next;
+        states[slot].count = 1;
+        __builtin_prefetch(table->buckets + home_bucket(table, lo) * BUCKET_BYTES, 0, 3);
+        next++;
+    }
+    *probe_count = next;
+    return slot;
+}
+
+static inline void put_record(struct chub_match_record *r, uint8_t status, uint8_t type, uint8_t kind, uint8_t detail,
+                              uint64_t word2, uint64_t word3, uint64_t lo, uint64_t hi) {
+    r->status = status;
+    r->type = type;
+    r->kind = kind;
+    r->detail = detail;
+    r->word2 = word2;
+    r->word3 = word3;
+    r->lo = lo;
+    r->hi = hi;
+}
+
+void chub_stage_resolve(const struct chub_table *t, const struct chub_probe *probes,
+                        const struct chub_value_state *states, size_t count, uint32_t now,
+                        struct chub_record_codes codes, struct chub_match_record *records) {
+    for (size_t i = 0; i < count; i++) {
+        const struct chub_value_state state = states[i];
+        struct chub_match_record *r = &records[i];
+        if (state.count < 0) {
+            put_record(r, codes.refused, codes.refused_type, 0, 0, 0, 0, 0, 0);
+            continue;
+        }
+        const struct chub_probe *probe = probes + state.first, *const end = probe + state.count;
+        for (; probe < end; probe++) {
+            int64_t entry = probe->entry;
+            if (entry >= 0) {
+                if (load_le64(t->records + entry * RECORD_BYTES) != probe->hi) entry = chub_stage_find(t, probe->lo, probe->hi);
+            } else if (entry == UNSCANNED) {
+                entry = chub_stage_find(t, probe->lo, probe->hi);
+            }
+            if (entry < 0) continue;
+            const uint8_t *record = t->records + entry * RECORD_BYTES;
+            const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
+            const uint32_t expires = (uint32_t)word2;
+            if (expires != 0 && now >= expires) continue;
+            if (probe->kind == KIND_PARENT && !((word3 >> 37) & 1)) continue;
+            put_record(r, codes.hit, state.type, probe->kind, probe->detail, word2, word3, probe->lo, probe->hi);
+            goto next;
+        }
+        put_record(r, codes.miss, state.type, 0, 0, 0, 0, 0, 0);
+    next:;
+    }
+}
