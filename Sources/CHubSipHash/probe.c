@@ -52,10 +52,10 @@ static const uint8_t bits7[128] = {
    continue with the next bucket. */
 static inline int locate_decide(const struct chub_table *t, const uint8_t *bucket, uint64_t word, int64_t index,
                                 unsigned below, uint64_t lo, int64_t *entry) {
-    int64_t count = (int64_t)((word >> 32) & 0xFF);
-    if (count > SLOTS) count = SLOTS;
-    int64_t position = (int64_t)below - (SLOTS - count);
-    if (position < 0) position = 0;
+    const uint64_t raw = (word >> 32) & 0xFF;
+    const int64_t count = (int64_t)(raw > SLOTS ? SLOTS : raw);
+    int64_t position = (int64_t)below + count - SLOTS;
+    position = position < 0 ? 0 : position;
     if (position < count) {
         if (load_le64(bucket + 8 + 8 * position) != lo) { *entry = -1; return 1; }
         const int64_t found = (int64_t)(uint32_t)word + position;
@@ -81,40 +81,43 @@ static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
 #if defined(__x86_64__)
 /* The same scan with the fingerprints compared four at a time: AVX2 compares signed 64-bit
    lanes, so both sides are biased by 2^63 (unsigned order); lane 0 of the first load is the
-   bucket header and is dropped from the mask. */
-CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table *t, uint64_t lo) {
+   bucket header and is dropped from the mask. `t` is a copy in the caller's frame, so that the
+   stores to the probes cannot alias it. */
+CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, const uint64_t *where) {
+    const uint64_t lo = *where;
     const __m256i bias = _mm256_set1_epi64x((long long)0x8000000000000000ULL);
-    const __m256i key = _mm256_xor_si256(_mm256_set1_epi64x((long long)lo), bias);
-    int64_t index = home_bucket(t, lo);
+    const __m256i key = _mm256_xor_si256(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)where)), bias);
+    int64_t index = home_bucket(&t, lo);
     for (;;) {
-        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        const uint8_t *bucket = t.buckets + index * BUCKET_BYTES;
         const __m256i first = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)bucket), bias);
         const __m256i second = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 32)), bias);
         const unsigned low = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, first)));
         const unsigned high = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, second)));
         const unsigned below = bits7[(low >> 1) | (high << 3)];
         int64_t entry;
-        if (locate_decide(t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
+        if (locate_decide(&t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
         index++;
     }
 }
 
-CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *t, struct chub_probe *probes, size_t count) {
-    for (size_t i = 0; i < count; i++) {
-        const int64_t entry = locate_avx2(t, probes[i].lo);
+CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, struct chub_probe *probes, size_t count) {
+    const struct chub_table t = *table;
+    for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
+        const int64_t entry = locate_avx2(t, &probe->lo);
         if (entry >= 0) {
-            const uint8_t *record = t->records + entry * RECORD_BYTES;
+            const uint8_t *record = t.records + entry * RECORD_BYTES;
             __builtin_prefetch(record, 0, 3);
             __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
         }
-        probes[i].entry = entry;
+        probe->entry = entry;
     }
 }
 #endif
 
 int64_t chub_stage_locate_one(int avx2, const struct chub_table *table, uint64_t lo) {
 #if defined(__x86_64__)
-    if (avx2) return locate_avx2(table, lo);
+    if (avx2) return locate_avx2(*table, &lo);
 #endif
     (void)avx2;
     return locate_portable(table, lo);
@@ -125,10 +128,11 @@ void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_pro
     if (avx2) { locate_all_avx2(table, probes, count); return; }
 #endif
     (void)avx2;
+    const struct chub_table t = *table;
     for (size_t i = 0; i < count; i++) {
-        const int64_t entry = locate_portable(table, probes[i].lo);
+        const int64_t entry = locate_portable(&t, probes[i].lo);
         if (entry >= 0) {
-            const uint8_t *record = table->records + entry * RECORD_BYTES;
+            const uint8_t *record = t.records + entry * RECORD_BYTES;
             __builtin_prefetch(record, 0, 3);
             __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
         }
@@ -160,6 +164,7 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
                                struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
                                const struct chub_table *table) {
     size_t next = *probe_count;
+    const struct chub_table t = *table;
     for (; slot < count; slot++) {
         const struct chub_fast_digest *result = &results[slot];
         const uint8_t type = result->type;
@@ -174,53 +179,90 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
         states[slot].type = type;
         states[slot].first = (int32_t)next;
         states[slot].count = 1;
-        __builtin_prefetch(table->buckets + home_bucket(table, lo) * BUCKET_BYTES, 0, 3);
+        __builtin_prefetch(t.buckets + home_bucket(&t, lo) * BUCKET_BYTES, 0, 3);
         next++;
     }
     *probe_count = next;
     return slot;
 }
 
-static inline void put_record(struct chub_match_record *r, uint8_t status, uint8_t type, uint8_t kind, uint8_t detail,
-                              uint64_t word2, uint64_t word3, uint64_t lo, uint64_t hi) {
-    r->status = status;
-    r->type = type;
-    r->kind = kind;
-    r->detail = detail;
+/* A record's first word: status, type, kind, detail (then four bytes of padding, zero). */
+static inline void put_record(struct chub_match_record *r, uint64_t head, uint64_t word2, uint64_t word3, uint64_t lo,
+                              uint64_t hi) {
+    memcpy(r, &head, 8);
     r->word2 = word2;
     r->word3 = word3;
     r->lo = lo;
     r->hi = hi;
 }
 
-void chub_stage_resolve(const struct chub_table *t, const struct chub_probe *probes,
+static inline uint64_t record_head(uint8_t status, uint8_t type, uint8_t kind, uint8_t detail) {
+    return (uint64_t)status | (uint64_t)type << 8 | (uint64_t)kind << 16 | (uint64_t)detail << 24;
+}
+
+/* Any value: refused, or its probes in order (Matcher.resolve). Out of line, so that the loop
+   below keeps its few values in registers. */
+__attribute__((noinline)) static void resolve_value(const struct chub_table *t, const struct chub_probe *probes,
+                                                    struct chub_value_state state, uint32_t now,
+                                                    struct chub_record_codes codes, struct chub_match_record *r) {
+    if (state.count < 0) {
+        put_record(r, record_head(codes.refused, codes.refused_type, 0, 0), 0, 0, 0, 0);
+        return;
+    }
+    const struct chub_probe *probe = probes + state.first, *const end = probe + state.count;
+    for (; probe < end; probe++) {
+        int64_t entry = probe->entry;
+        if (entry >= 0) {
+            if (load_le64(t->records + entry * RECORD_BYTES) != probe->hi) entry = chub_stage_find(t, probe->lo, probe->hi);
+        } else if (entry == UNSCANNED) {
+            entry = chub_stage_find(t, probe->lo, probe->hi);
+        }
+        if (entry < 0) continue;
+        const uint8_t *record = t->records + entry * RECORD_BYTES;
+        const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
+        const uint32_t expires = (uint32_t)word2;
+        if (expires != 0 && now >= expires) continue;
+        if (probe->kind == KIND_PARENT && !((word3 >> 37) & 1)) continue;
+        put_record(r, record_head(codes.hit, state.type, probe->kind, probe->detail), word2, word3, probe->lo, probe->hi);
+        return;
+    }
+    put_record(r, record_head(codes.miss, state.type, 0, 0), 0, 0, 0, 0);
+}
+
+void chub_stage_resolve(const struct chub_table *table, const struct chub_probe *probes,
                         const struct chub_value_state *states, size_t count, uint32_t now,
                         struct chub_record_codes codes, struct chub_match_record *records) {
+    const uint8_t *const cold = table->records;
+    const uint64_t miss = codes.miss, hit = codes.hit;
     for (size_t i = 0; i < count; i++) {
         const struct chub_value_state state = states[i];
-        struct chub_match_record *r = &records[i];
-        if (state.count < 0) {
-            put_record(r, codes.refused, codes.refused_type, 0, 0, 0, 0, 0, 0);
-            continue;
-        }
-        const struct chub_probe *probe = probes + state.first, *const end = probe + state.count;
-        for (; probe < end; probe++) {
-            int64_t entry = probe->entry;
-            if (entry >= 0) {
-                if (load_le64(t->records + entry * RECORD_BYTES) != probe->hi) entry = chub_stage_find(t, probe->lo, probe->hi);
-            } else if (entry == UNSCANNED) {
-                entry = chub_stage_find(t, probe->lo, probe->hi);
+        struct chub_match_record *const r = &records[i];
+        if (state.count == 1) {
+            /* The common case: one probe (exact), scanned: absent, or found with its hi. */
+            const struct chub_probe *const probe = probes + state.first;
+            const int64_t entry = probe->entry;
+            const uint64_t type = (uint64_t)state.type << 8;
+            if (entry == -1) {
+                put_record(r, miss | type, 0, 0, 0, 0);
+                continue;
             }
-            if (entry < 0) continue;
-            const uint8_t *record = t->records + entry * RECORD_BYTES;
-            const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
-            const uint32_t expires = (uint32_t)word2;
-            if (expires != 0 && now >= expires) continue;
-            if (probe->kind == KIND_PARENT && !((word3 >> 37) & 1)) continue;
-            put_record(r, codes.hit, state.type, probe->kind, probe->detail, word2, word3, probe->lo, probe->hi);
-            goto next;
+            /* A value's first probe is always its exact one (kind 0, detail 0: Matcher.addProbes),
+               so no subdomain test and a hit's kind and detail are zero. */
+            if (entry >= 0) {
+                const uint8_t *const record = cold + entry * RECORD_BYTES;
+                const uint64_t hi = probe->hi;
+                if (load_le64(record) == hi) {
+                    const uint64_t word2 = load_le64(record + 8);
+                    const uint32_t expires = (uint32_t)word2;
+                    if (expires != 0 && now >= expires) {
+                        put_record(r, miss | type, 0, 0, 0, 0);
+                    } else {
+                        put_record(r, hit | type, word2, load_le64(record + 16), probe->lo, hi);
+                    }
+                    continue;
+                }
+            }
         }
-        put_record(r, codes.miss, state.type, 0, 0, 0, 0, 0, 0);
-    next:;
+        resolve_value(table, probes, state, now, codes, r);
     }
 }
