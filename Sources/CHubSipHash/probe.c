@@ -160,9 +160,9 @@ int64_t chub_stage_find(const struct chub_table *t, uint64_t lo, uint64_t hi) {
     }
 }
 
-size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
-                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
-                               const struct chub_table *table) {
+static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                                  struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                                  const struct chub_table *table, const int with_states) {
     size_t next = *probe_count;
     const struct chub_table t = *table;
     for (; slot < count; slot++) {
@@ -175,15 +175,34 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
         probe->hi = result->hi;
         probe->kind = 0;
         probe->detail = 0;
+        probe->type = type;
         probe->entry = UNSCANNED;
-        states[slot].type = type;
-        states[slot].first = (int32_t)next;
-        states[slot].count = 1;
+        if (with_states) {
+            states[slot].type = type;
+            states[slot].first = (int32_t)next;
+            states[slot].count = 1;
+        }
         __builtin_prefetch(t.buckets + home_bucket(&t, lo) * BUCKET_BYTES, 0, 3);
         next++;
     }
     *probe_count = next;
     return slot;
+}
+
+size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                               const struct chub_table *table) {
+    if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
+    return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+}
+
+void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
+                             struct chub_value_state *states) {
+    for (size_t j = 0; j < count; j++) {
+        states[j].type = probes[first + j].type;
+        states[j].first = (int32_t)(first + j);
+        states[j].count = 1;
+    }
 }
 
 /* A record's first word: status, type, kind, detail (then four bytes of padding, zero). */
@@ -229,6 +248,29 @@ __attribute__((noinline)) static void resolve_value(const struct chub_table *t, 
     put_record(r, record_head(codes.miss, state.type, 0, 0), 0, 0, 0, 0);
 }
 
+/* The record of a value whose only probe is `probe` (its exact one: kind 0, detail 0, see
+   Matcher.addProbes) when the scan settled it: 1, else 0 (the general code decides). */
+static inline int resolve_single(const uint8_t *cold, const struct chub_probe *probe, uint64_t type, uint32_t now,
+                                 uint64_t hit, uint64_t miss, struct chub_match_record *r) {
+    const int64_t entry = probe->entry;
+    if (entry == -1) {
+        put_record(r, miss | type, 0, 0, 0, 0);
+        return 1;
+    }
+    if (entry < 0) return 0;
+    const uint8_t *const record = cold + entry * RECORD_BYTES;
+    const uint64_t hi = probe->hi;
+    if (load_le64(record) != hi) return 0;
+    const uint64_t word2 = load_le64(record + 8);
+    const uint32_t expires = (uint32_t)word2;
+    if (expires != 0 && now >= expires) {
+        put_record(r, miss | type, 0, 0, 0, 0);
+    } else {
+        put_record(r, hit | type, word2, load_le64(record + 16), probe->lo, hi);
+    }
+    return 1;
+}
+
 void chub_stage_resolve(const struct chub_table *table, const struct chub_probe *probes,
                         const struct chub_value_state *states, size_t count, uint32_t now,
                         struct chub_record_codes codes, struct chub_match_record *records) {
@@ -237,32 +279,20 @@ void chub_stage_resolve(const struct chub_table *table, const struct chub_probe 
     for (size_t i = 0; i < count; i++) {
         const struct chub_value_state state = states[i];
         struct chub_match_record *const r = &records[i];
-        if (state.count == 1) {
-            /* The common case: one probe (exact), scanned: absent, or found with its hi. */
-            const struct chub_probe *const probe = probes + state.first;
-            const int64_t entry = probe->entry;
-            const uint64_t type = (uint64_t)state.type << 8;
-            if (entry == -1) {
-                put_record(r, miss | type, 0, 0, 0, 0);
-                continue;
-            }
-            /* A value's first probe is always its exact one (kind 0, detail 0: Matcher.addProbes),
-               so no subdomain test and a hit's kind and detail are zero. */
-            if (entry >= 0) {
-                const uint8_t *const record = cold + entry * RECORD_BYTES;
-                const uint64_t hi = probe->hi;
-                if (load_le64(record) == hi) {
-                    const uint64_t word2 = load_le64(record + 8);
-                    const uint32_t expires = (uint32_t)word2;
-                    if (expires != 0 && now >= expires) {
-                        put_record(r, miss | type, 0, 0, 0, 0);
-                    } else {
-                        put_record(r, hit | type, word2, load_le64(record + 16), probe->lo, hi);
-                    }
-                    continue;
-                }
-            }
-        }
+        if (state.count == 1 &&
+            resolve_single(cold, probes + state.first, (uint64_t)state.type << 8, now, hit, miss, r)) continue;
         resolve_value(table, probes, state, now, codes, r);
+    }
+}
+
+void chub_stage_resolve_exact(const struct chub_table *table, const struct chub_probe *probes, size_t count,
+                              uint32_t now, struct chub_record_codes codes, struct chub_match_record *records) {
+    const uint8_t *const cold = table->records;
+    const uint64_t miss = codes.miss, hit = codes.hit;
+    for (size_t i = 0; i < count; i++) {
+        const struct chub_probe *const probe = probes + i;
+        if (resolve_single(cold, probe, (uint64_t)probe->type << 8, now, hit, miss, &records[i])) continue;
+        const struct chub_value_state state = {probe->type, 0, 1};
+        resolve_value(table, probe, state, now, codes, &records[i]);
     }
 }

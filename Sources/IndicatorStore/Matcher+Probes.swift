@@ -9,6 +9,9 @@ struct Probe {
     var kind: UInt8
     /// Prefix length (network), labels removed (parent) or expression index (URL).
     var detail: UInt8
+    /// The value's `IndicatorType` byte, set only by the lean first stage (`Matcher+Stages.swift`)
+    /// for a batch whose values all have this one probe (their states are then not written).
+    var type: UInt8 = 0
     /// Set by the scan stage: the cold index of the first entry whose fingerprint is `lo`,
     /// `absent` when there is none, `unscanned` before (the last stage then scans itself);
     /// or, when a delta layer has the digest, `deltaReference(layer:slot:)` (≤ -3).
@@ -201,10 +204,13 @@ extension Matcher {
     }
 
     /// Third stage: writes the record of every value of `stage`, in order, to `records`.
-    func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
+    /// `exactOnly`: the lean first stage filed one exact probe per value and no states.
+    func resolveBatch(
+        stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>, exactOnly: Bool = false
+    ) {
         let states = self.states.baseAddress! + stage * batchSize
         if lean {
-            resolveLean(states, count: count, now: now, into: records)
+            resolveLean(stage: stage, count: count, now: now, into: records, exactOnly: exactOnly)
             return
         }
         if !delta.isEmpty {
@@ -301,7 +307,8 @@ extension Matcher {
             digestLo: probe.lo, digestHi: probe.hi)
     }
 
-    /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
+    /// Appends the probes of the canonical value in `canonical[2..<2 + count]` (the first is
+    /// always the exact one, kind 0 and detail 0, as the lean resolve relies on): the value
     /// itself, then (IP) every network length the store holds that contains it, longest first,
     /// or (domain, if the store has subdomain-covering entries) every parent that still has a
     /// dot, nearest first. Overwrites the canonical bytes (parents are digested in place).

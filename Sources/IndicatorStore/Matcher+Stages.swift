@@ -14,11 +14,13 @@ import IndicatorKit
 /// (`MatcherStagesTests` compares them on random tables), which remain for delta layers and
 /// builds whose layouts differ.
 extension Matcher {
-    /// First stage, lean: as `digestBatch` followed by `prefetchHomeBuckets`.
+    /// First stage, lean: as `digestBatch` followed by `prefetchHomeBuckets`. Returns the
+    /// number of probes and whether the C loop filed every value (one exact probe each, the
+    /// value's type in the probe): then no states are written (`resolveBatch(exactOnly:)`).
     func digestLeanBatch(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, stage: Int
-    ) -> Int {
+    ) -> (probes: Int, exactOnly: Bool) {
         let states = self.states.baseAddress! + stage * batchSize
         let probeBase = stage * batchSize * Self.maxProbesPerValue
         key.canonicalDigestFast(values, types: types, range: range, into: fast)
@@ -27,30 +29,29 @@ extension Matcher {
         let cStates = UnsafeMutableRawPointer(states).assumingMemoryBound(to: chub_value_state.self)
         let count = range.count
         var next = probeBase
-        var slot = 0
+        var slot = chub_stage_exact_probes(results, 0, count, coveringCodes, cProbes, &next, nil, stageTable)
+        guard slot < count else { return (next - probeBase, true) }
+        // A value for the general code: the states of the values before it, then on as usual.
+        chub_stage_exact_states(cProbes, probeBase, slot, cStates)
         var general = 0
-        while true {
-            slot = chub_stage_exact_probes(results, slot, count, coveringCodes, cProbes, &next, cStates, stageTable)
-            guard slot < count else { break }
+        while slot < count {
             digestValue(values, types: types, range: range, slot: slot, result: fast.results[slot], into: states,
                         at: &next)
             generalSlots[general] = slot
             general &+= 1
-            slot &+= 1
+            slot = chub_stage_exact_probes(results, slot &+ 1, count, coveringCodes, cProbes, &next, cStates, stageTable)
         }
         // The general values' probes, prefetched back to back after the digests.
-        if general > 0 {
-            let table = self.table
-            let probes = self.probes.baseAddress!
-            for index in 0..<general {
-                let state = states[generalSlots[index]]
-                guard state.count > 0 else { continue }
-                for probe in Int(state.first)..<Int(state.first + state.count) {
-                    chub_prefetch(table.homeAddress(lo: probes[probe].lo))
-                }
+        let table = self.table
+        let probes = self.probes.baseAddress!
+        for index in 0..<general {
+            let state = states[generalSlots[index]]
+            guard state.count > 0 else { continue }
+            for probe in Int(state.first)..<Int(state.first + state.count) {
+                chub_prefetch(table.homeAddress(lo: probes[probe].lo))
             }
         }
-        return next - probeBase
+        return (next - probeBase, false)
     }
 
     /// Second stage, lean: `locateBatch` for a state without delta layers.
@@ -63,12 +64,18 @@ extension Matcher {
     /// Third stage, lean: `resolveBatch` for a state without delta layers.
     @inline(__always)
     func resolveLean(
-        _ states: UnsafeMutablePointer<ValueState>, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>
+        stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>, exactOnly: Bool
     ) {
+        let cProbes = UnsafeRawPointer(probes.baseAddress!).assumingMemoryBound(to: chub_probe.self)
+        let cRecords = UnsafeMutableRawPointer(records).assumingMemoryBound(to: chub_match_record.self)
+        if exactOnly {
+            chub_stage_resolve_exact(
+                stageTable, cProbes + stage * batchSize * Self.maxProbesPerValue, count, now, StageLayout.codes!, cRecords)
+            return
+        }
         chub_stage_resolve(
-            stageTable, UnsafeRawPointer(probes.baseAddress!).assumingMemoryBound(to: chub_probe.self),
-            UnsafeRawPointer(states).assumingMemoryBound(to: chub_value_state.self), count, now, StageLayout.codes!,
-            UnsafeMutableRawPointer(records).assumingMemoryBound(to: chub_match_record.self))
+            stageTable, cProbes, UnsafeRawPointer(states.baseAddress! + stage * batchSize).assumingMemoryBound(
+                to: chub_value_state.self), count, now, StageLayout.codes!, cRecords)
     }
 
     /// Whether the lean stages answer for a state with these delta layers.
@@ -111,6 +118,7 @@ enum StageLayout {
             MemoryLayout<Probe>.offset(of: \Probe.hi) == MemoryLayout<chub_probe>.offset(of: \chub_probe.hi),
             MemoryLayout<Probe>.offset(of: \Probe.kind) == MemoryLayout<chub_probe>.offset(of: \chub_probe.kind),
             MemoryLayout<Probe>.offset(of: \Probe.detail) == MemoryLayout<chub_probe>.offset(of: \chub_probe.detail),
+            MemoryLayout<Probe>.offset(of: \Probe.type) == MemoryLayout<chub_probe>.offset(of: \chub_probe.type),
             MemoryLayout<Probe>.offset(of: \Probe.entry) == MemoryLayout<chub_probe>.offset(of: \chub_probe.entry),
             MemoryLayout<Int>.size == 8,
             MemoryLayout<ValueState>.stride == MemoryLayout<chub_value_state>.stride,

@@ -194,14 +194,19 @@ public final class Matcher {
         guard let output = records.baseAddress else { return }
         let batches = (values.count + batchSize - 1) / batchSize
         var probeCounts = (0, 0, 0)
+        // Per stage: the lean first stage filed one exact probe per value and no states.
+        var exactOnly = (false, false, false)
         for step in 0..<(batches + Self.stages - 1) {
             if step < batches {
                 let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
                 let probeCount: Int
                 if lean && !rawDigests {
                     // Home buckets prefetched as the probes are filed.
-                    probeCount = digestLeanBatch(values, types: types, range: range, stage: step % Self.stages)
+                    let exact: Bool
+                    (probeCount, exact) = digestLeanBatch(values, types: types, range: range, stage: step % Self.stages)
+                    Self.set(&exactOnly, step % Self.stages, exact)
                 } else {
+                    Self.set(&exactOnly, step % Self.stages, false)
                     probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
                     prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
                 }
@@ -214,7 +219,9 @@ public final class Matcher {
             if step >= 2 {
                 let first = (step - 2) * batchSize
                 let count = min(batchSize, values.count - first)
-                resolveBatch(stage: (step - 2) % Self.stages, count: count, now: now, into: output + first)
+                let stage = (step - 2) % Self.stages
+                resolveBatch(stage: stage, count: count, now: now, into: output + first,
+                             exactOnly: Self.get(exactOnly, stage))
             }
         }
     }
@@ -249,11 +256,11 @@ public final class Matcher {
         }
     }
 
-    private static func get(_ triple: (Int, Int, Int), _ index: Int) -> Int {
+    private static func get<T>(_ triple: (T, T, T), _ index: Int) -> T {
         index == 0 ? triple.0 : index == 1 ? triple.1 : triple.2
     }
 
-    private static func set(_ triple: inout (Int, Int, Int), _ index: Int, _ value: Int) {
+    private static func set<T>(_ triple: inout (T, T, T), _ index: Int, _ value: T) {
         switch index {
         case 0: triple.0 = value
         case 1: triple.1 = value

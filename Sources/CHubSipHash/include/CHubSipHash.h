@@ -135,6 +135,7 @@ void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch);
 struct chub_probe {
     uint64_t lo, hi;
     uint8_t kind, detail;
+    uint8_t type; /* the value's IndicatorType byte: set by chub_stage_exact_probes only */
     int64_t entry;
 };
 
@@ -167,12 +168,17 @@ struct chub_table {
 
 /* From results[slot] on, while the batch fast path accepted the value and its type byte's bit
    is clear in `covering` (no network or parent probes in this state): files its exact probe
-   (Slot.stored digest, entry -2) at probes[*probe_count], its state at states[slot]
-   (count 1), prefetches its home bucket, and advances *probe_count. Returns the first slot
-   it did not file (count when it filed them all). */
+   (Slot.stored digest, entry -2, the value's type byte) at probes[*probe_count], prefetches its
+   home bucket, and advances *probe_count; with `states` non-NULL, also its state at
+   states[slot] (count 1). Returns the first slot it did not file (count when it filed all). */
 size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
                                struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
                                const struct chub_table *table);
+
+/* The states of values 0 ..< count whose exact probes chub_stage_exact_probes filed at
+   probes[first ...] without states: value j's is (probes[first + j].type, first + j, 1). */
+void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
+                             struct chub_value_state *states);
 
 /* For each probe: BucketTable.locate (the cold index of the first entry whose fingerprint is
    lo, or -1) into its `entry`, and prefetches both lines of a located cold record. With `avx2`
@@ -190,4 +196,9 @@ int64_t chub_stage_find(const struct chub_table *table, uint64_t lo, uint64_t hi
 void chub_stage_resolve(const struct chub_table *table, const struct chub_probe *probes,
                         const struct chub_value_state *states, size_t count, uint32_t now,
                         struct chub_record_codes codes, struct chub_match_record *records);
+
+/* chub_stage_resolve for a batch whose every value has exactly one probe, filed by
+   chub_stage_exact_probes: value i is probes[i] (its type from the probe), no states read. */
+void chub_stage_resolve_exact(const struct chub_table *table, const struct chub_probe *probes, size_t count,
+                              uint32_t now, struct chub_record_codes codes, struct chub_match_record *records);
 #endif
