@@ -80,8 +80,8 @@ static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
 
 #if defined(__x86_64__)
 /* The same scan with the fingerprints compared four at a time: AVX2 compares signed 64-bit
-   lanes, so both sides are biased by 2^63 (unsigned order); lane 0 of the first load is the
-   bucket header and is dropped from the mask. `t` is a copy in the caller's frame, so that the
+   lanes, so both sides are biased by 2^63 (unsigned order); two overlapping loads cover the
+   seven slots. `t` is a copy in the caller's frame, so that the
    stores to the probes cannot alias it. */
 CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, const uint64_t *where) {
     const uint64_t lo = *where;
@@ -90,11 +90,12 @@ CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, co
     int64_t index = home_bucket(&t, lo);
     for (;;) {
         const uint8_t *bucket = t.buckets + index * BUCKET_BYTES;
-        const __m256i first = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)bucket), bias);
+        /* Slots 0-3 and 3-6 (slot 3 in both: OR-ed into one bit). */
+        const __m256i first = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 8)), bias);
         const __m256i second = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 32)), bias);
         const unsigned low = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, first)));
         const unsigned high = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, second)));
-        const unsigned below = bits7[(low >> 1) | (high << 3)];
+        const unsigned below = bits7[low | (high << 3)];
         int64_t entry;
         if (locate_decide(&t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
         index++;
