@@ -31,7 +31,8 @@ public enum MatchResult: Equatable, Sendable {
 /// record of a matching fingerprint; then confirm and resolve. The answer for every probe is
 /// `LiveState.lookup`'s: the delta's entry wins, a tombstone hides the snapshot's entry, and
 /// expired entries never match. With an empty delta the stages are the snapshot-only ones,
-/// chosen by one branch per stage and batch.
+/// chosen by one branch per stage and batch: the lean stages in C (`Matcher+Stages.swift`)
+/// where this build's layouts allow, the general Swift ones otherwise, with the same answers.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
 /// the state). Switch to a newer state between two calls with `use(_:)`. The record API
