@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "IndicatorKit", dependencies: ["CSodium", "CHubSipHash"], swiftSettings: strict),
         // The strict JSON parser policies and feeds share (tree and pull interfaces). No dependencies.
         .target(name: "HubJSON", dependencies: ["IndicatorKit"], swiftSettings: strict),
-        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "HubPOSIX"],
+        .target(name: "IndicatorStore", dependencies: ["IndicatorKit", "CHubShim", "CHubSipHash", "HubPOSIX"],
                 swiftSettings: strict),
         .target(name: "FeedFormats", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),
         // The binary protocol (docs/PROTOCOL.md): frames, messages, codec. Pure, no sockets.

@@ -9,6 +9,9 @@ struct Probe {
     var kind: UInt8
     /// Prefix length (network), labels removed (parent) or expression index (URL).
     var detail: UInt8
+    /// The value's `IndicatorType` byte, set only by the lean first stage (`Matcher+Stages.swift`)
+    /// for a batch whose values all have this one probe (their states are then not written).
+    var type: UInt8 = 0
     /// Set by the scan stage: the cold index of the first entry whose fingerprint is `lo`,
     /// `absent` when there is none, `unscanned` before (the last stage then scans itself);
     /// or, when a delta layer has the digest, `deltaReference(layer:slot:)` (≤ -3).
@@ -58,37 +61,48 @@ extension Matcher {
         key.canonicalDigestFast(values, types: types, range: range, into: fast)
         let results = fast.results
         for slot in 0..<range.count {
-            let result = results[slot]
-            let first = probeCount
-            if result.count > 0 {
-                addProbe(IndicatorDigest(lo: result.lo, hi: result.hi), kind: Probe.exact, detail: 0, at: &probeCount)
-                // No branch on the type (random in traffic, and far from the scanner's own
-                // dispatch, so the predictor cannot correlate them): a bit per type.
-                if coveringTypes &>> UInt32(truncatingIfNeeded: result.type.rawValue) & 1 != 0 {
-                    // Covering probes read (and parents overwrite) the bytes in `canonical`.
-                    let bytes = fast.canonical(slot)
-                    (canonical.baseAddress! + 2).update(from: bytes.baseAddress!, count: bytes.count)
-                    addCoveringProbes(result.form, count: bytes.count, at: &probeCount)
-                }
-                // Wrapping conversions: probe counts are bounded by the batch's probe buffer.
-                states[slot] = ValueState(
-                    type: result.type, first: Int32(truncatingIfNeeded: first),
-                    count: Int32(truncatingIfNeeded: probeCount &- first))
-                continue
-            }
-            let index = range.lowerBound + slot
-            var writer = ByteWriter(UnsafeMutableBufferPointer(rebasing: canonical[2...]))
-            let form: CanonicalForm
-            do {
-                form = try Canonicalizer.canonicalize(values[index], as: types?[index] ?? nil, into: &writer)
-            } catch {
-                states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
-                continue
-            }
-            addProbes(form, count: writer.count, at: &probeCount)
-            states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
+            digestValue(values, types: types, range: range, slot: slot, result: results[slot], into: states,
+                        at: &probeCount)
         }
         return probeCount - probeBase
+    }
+
+    /// The probes and state of value `slot` of the batch in `range`: from its fast-path
+    /// `result` when accepted (the exact probe, then any covering ones), else from the general
+    /// canonicaliser (or marked refused).
+    func digestValue(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, slot: Int, result: FastDigest, into states: UnsafeMutablePointer<ValueState>,
+        at probeCount: inout Int
+    ) {
+        let first = probeCount
+        if result.count > 0 {
+            addProbe(IndicatorDigest(lo: result.lo, hi: result.hi), kind: Probe.exact, detail: 0, at: &probeCount)
+            // No branch on the type (random in traffic, and far from the scanner's own
+            // dispatch, so the predictor cannot correlate them): a bit per type.
+            if coveringTypes &>> UInt32(truncatingIfNeeded: result.type.rawValue) & 1 != 0 {
+                // Covering probes read (and parents overwrite) the bytes in `canonical`.
+                let bytes = fast.canonical(slot)
+                (canonical.baseAddress! + 2).update(from: bytes.baseAddress!, count: bytes.count)
+                addCoveringProbes(result.form, count: bytes.count, at: &probeCount)
+            }
+            // Wrapping conversions: probe counts are bounded by the batch's probe buffer.
+            states[slot] = ValueState(
+                type: result.type, first: Int32(truncatingIfNeeded: first),
+                count: Int32(truncatingIfNeeded: probeCount &- first))
+            return
+        }
+        let index = range.lowerBound + slot
+        var writer = ByteWriter(UnsafeMutableBufferPointer(rebasing: canonical[2...]))
+        let form: CanonicalForm
+        do {
+            form = try Canonicalizer.canonicalize(values[index], as: types?[index] ?? nil, into: &writer)
+        } catch {
+            states[slot] = ValueState(type: .ipv4, first: 0, count: -1)
+            return
+        }
+        addProbes(form, count: writer.count, at: &probeCount)
+        states[slot] = ValueState(type: form.type, first: Int32(first), count: Int32(probeCount - first))
     }
 
     /// `digestBatch` in benchmark mode (`rawDigests`): a typed value's bytes digested as given;
@@ -148,8 +162,12 @@ extension Matcher {
     /// four 24-byte records straddles a line boundary. With a delta, a probe the delta knows
     /// records its layer slot instead (its snapshot entry, if any, is not read).
     func locateBatch(stage: Int, count: Int) {
-        let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
+        if lean {
+            locateLean(probes, count: count)
+            return
+        }
+        let table = self.table
         if !delta.isEmpty {
             for index in 0..<count {
                 let reference = locateInDelta(lo: probes[index].lo, hi: probes[index].hi)
@@ -186,8 +204,15 @@ extension Matcher {
     }
 
     /// Third stage: writes the record of every value of `stage`, in order, to `records`.
-    func resolveBatch(stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>) {
+    /// `exactOnly`: the lean first stage filed one exact probe per value and no states.
+    func resolveBatch(
+        stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>, exactOnly: Bool = false
+    ) {
         let states = self.states.baseAddress! + stage * batchSize
+        if lean {
+            resolveLean(stage: stage, count: count, now: now, into: records, exactOnly: exactOnly)
+            return
+        }
         if !delta.isEmpty {
             for slot in 0..<count {
                 let state = states[slot]
@@ -282,7 +307,8 @@ extension Matcher {
             digestLo: probe.lo, digestHi: probe.hi)
     }
 
-    /// Appends the probes of the canonical value in `canonical[2..<2 + count]`: the value
+    /// Appends the probes of the canonical value in `canonical[2..<2 + count]` (the first is
+    /// always the exact one, kind 0 and detail 0, as the lean resolve relies on): the value
     /// itself, then (IP) every network length the store holds that contains it, longest first,
     /// or (domain, if the store has subdomain-covering entries) every parent that still has a
     /// dot, nearest first. Overwrites the canonical bytes (parents are digested in place).

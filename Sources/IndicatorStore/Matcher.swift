@@ -1,3 +1,4 @@
+internal import CHubSipHash
 public import IndicatorKit
 
 /// How a value matched.
@@ -30,7 +31,8 @@ public enum MatchResult: Equatable, Sendable {
 /// record of a matching fingerprint; then confirm and resolve. The answer for every probe is
 /// `LiveState.lookup`'s: the delta's entry wins, a tombstone hides the snapshot's entry, and
 /// expired entries never match. With an empty delta the stages are the snapshot-only ones,
-/// chosen by one branch per stage and batch.
+/// chosen by one branch per stage and batch: the lean stages in C (`Matcher+Stages.swift`)
+/// where this build's layouts allow, the general Swift ones otherwise, with the same answers.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
 /// the state). Switch to a newer state between two calls with `use(_:)`. The record API
@@ -81,6 +83,23 @@ public final class Matcher {
     /// Batches in flight (digested, scanned ahead, resolved).
     static let stages = 3
 
+    /// The lean stages (`Matcher+Stages.swift`) answer the batches: no delta layers, this
+    /// build's layouts checked (`StageLayout`), and not `generalStagesOnly`.
+    private(set) var lean: Bool
+    /// Tests: answer with the general (Swift) stages even where the lean ones apply.
+    package var generalStagesOnly = false {
+        didSet { lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly) }
+    }
+    /// `table` as the C stages read it (rewritten by `use(_:)`).
+    let stageTable: UnsafeMutablePointer<chub_table>
+    /// Bit `b` set for the `IndicatorType` bytes `b` whose fast-path values need covering probes
+    /// (`coveringTypes` in the C stages' terms).
+    private(set) var coveringCodes: UInt64
+    /// The lean bucket scan compares with AVX2 (the CPU has it).
+    let stageAVX2: Int32
+    /// The slots of the current batch the lean first stage left to the general path.
+    let generalSlots: UnsafeMutablePointer<Int>
+
     /// A matcher for `snapshot`, which must have been built with `key`.
     public convenience init(snapshot: Snapshot, key: DigestKey, batchSize: Int = 32) throws(StoreError) {
         try self.init(state: LiveState(snapshot: snapshot), key: key, batchSize: batchSize, rawDigests: false)
@@ -114,6 +133,12 @@ public final class Matcher {
         self.key = key
         self.batchSize = batchSize
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
+        lean = Self.leanApplies(delta: delta, generalOnly: false)
+        stageTable = .allocate(capacity: 1)
+        stageTable.initialize(to: Self.stageTable(table))
+        coveringCodes = Self.coveringCodes(coveringTypes)
+        stageAVX2 = chub_siphash128_avx2_available() != 0 ? 1 : 0
+        generalSlots = .allocate(capacity: batchSize)
         self.coldStage = coldStage
         self.rawDigests = rawDigests
         canonical = .allocate(capacity: Canonicalizer.scratchBytes + 2)
@@ -132,6 +157,9 @@ public final class Matcher {
         precondition(state.snapshot.map { $0.header.keyID == key.id } ?? true, "a state of another store's key")
         self.state = state
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
+        lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly)
+        stageTable.pointee = Self.stageTable(table)
+        coveringCodes = Self.coveringCodes(coveringTypes)
     }
 
     private static func derived(
@@ -149,6 +177,8 @@ public final class Matcher {
         networkBody.deallocate()
         probes.deallocate()
         states.deallocate()
+        stageTable.deallocate()
+        generalSlots.deallocate()
     }
 
     /// Matches `values` (raw bytes each), of `types` (one per value, nil = detect; or nil for
@@ -165,11 +195,22 @@ public final class Matcher {
         guard let output = records.baseAddress else { return }
         let batches = (values.count + batchSize - 1) / batchSize
         var probeCounts = (0, 0, 0)
+        // Per stage: the lean first stage filed one exact probe per value and no states.
+        var exactOnly = (false, false, false)
         for step in 0..<(batches + Self.stages - 1) {
             if step < batches {
                 let range = (step * batchSize)..<min((step + 1) * batchSize, values.count)
-                let probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
-                prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
+                let probeCount: Int
+                if lean && !rawDigests {
+                    // Home buckets prefetched as the probes are filed.
+                    let exact: Bool
+                    (probeCount, exact) = digestLeanBatch(values, types: types, range: range, stage: step % Self.stages)
+                    Self.set(&exactOnly, step % Self.stages, exact)
+                } else {
+                    Self.set(&exactOnly, step % Self.stages, false)
+                    probeCount = digestBatch(values, types: types, range: range, stage: step % Self.stages)
+                    prefetchHomeBuckets(stage: step % Self.stages, count: probeCount)
+                }
                 Self.set(&probeCounts, step % Self.stages, probeCount)
             }
             if step >= 1 && step - 1 < batches && coldStage {
@@ -179,7 +220,9 @@ public final class Matcher {
             if step >= 2 {
                 let first = (step - 2) * batchSize
                 let count = min(batchSize, values.count - first)
-                resolveBatch(stage: (step - 2) % Self.stages, count: count, now: now, into: output + first)
+                let stage = (step - 2) % Self.stages
+                resolveBatch(stage: stage, count: count, now: now, into: output + first,
+                             exactOnly: Self.get(exactOnly, stage))
             }
         }
     }
@@ -214,11 +257,11 @@ public final class Matcher {
         }
     }
 
-    private static func get(_ triple: (Int, Int, Int), _ index: Int) -> Int {
+    private static func get<T>(_ triple: (T, T, T), _ index: Int) -> T {
         index == 0 ? triple.0 : index == 1 ? triple.1 : triple.2
     }
 
-    private static func set(_ triple: inout (Int, Int, Int), _ index: Int, _ value: Int) {
+    private static func set<T>(_ triple: inout (T, T, T), _ index: Int, _ value: T) {
         switch index {
         case 0: triple.0 = value
         case 1: triple.1 = value

@@ -122,4 +122,83 @@ size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, si
 /* The second pass: digests the filed messages (chub_siphash128_final_words, _words) and
    writes each digest into its value's result (a message with word count 0 is skipped). */
 void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch);
+/* ================================================================================================
+ * Matcher stages (probe.c; IndicatorStore/Matcher+Stages.swift). The matcher's stages after the
+ * digests for a state without delta layers; the same answers as the Swift stages, which stay the
+ * general path. Swift owns the arrays: `chub_probe`, `chub_value_state` and `chub_match_record`
+ * are the layouts of its `Probe`, `ValueState` and `MatchRecord`, checked once at run time by
+ * the caller before it uses these functions (`StageLayout`).
+ * ============================================================================================== */
+
+/* A probe: the stored digest, its kind (0 exact, 1 network, 2 parent, 3 URL expression) and
+   detail, and the scan's answer (cold index, -1 absent, -2 not scanned yet). */
+struct chub_probe {
+    uint64_t lo, hi;
+    uint8_t kind, detail;
+    uint8_t type; /* the value's IndicatorType byte: set by chub_stage_exact_probes only */
+    int64_t entry;
+};
+
+/* A value of a batch: its type (the byte of IndicatorType) and its probes
+   probes[first ..< first + count]; count -1: refused. */
+struct chub_value_state {
+    uint8_t type;
+    int32_t first, count;
+};
+
+/* The answer for a value (MatchRecord): status, type, matching probe's kind and detail, the
+   entry's metadata words and the matching probe's digest (zero unless a hit). */
+struct chub_match_record {
+    uint8_t status, type, kind, detail;
+    uint64_t word2, word3, lo, hi;
+};
+
+/* The bytes of MatchRecord.Status .refused, .miss, .hit and of IndicatorType.ipv4 (the type
+   of a refused record). */
+struct chub_record_codes {
+    uint8_t refused, miss, hit, refused_type;
+};
+
+/* A snapshot's bucket array and cold records (BucketTable; docs/STORE-FORMAT.md). */
+struct chub_table {
+    const uint8_t *buckets, *records;
+    uint64_t home_buckets;
+    int64_t last_bucket, entry_count;
+};
+
+/* From results[slot] on, while the batch fast path accepted the value and its type byte's bit
+   is clear in `covering` (no network or parent probes in this state): files its exact probe
+   (Slot.stored digest, entry -2, the value's type byte) at probes[*probe_count], prefetches its
+   home bucket, and advances *probe_count; with `states` non-NULL, also its state at
+   states[slot] (count 1). Returns the first slot it did not file (count when it filed all). */
+size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                               const struct chub_table *table);
+
+/* The states of values 0 ..< count whose exact probes chub_stage_exact_probes filed at
+   probes[first ...] without states: value j's is (probes[first + j].type, first + j, 1). */
+void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
+                             struct chub_value_state *states);
+
+/* For each probe: BucketTable.locate (the cold index of the first entry whose fingerprint is
+   lo, or -1) into its `entry`, and prefetches both lines of a located cold record. With `avx2`
+   (only where chub_siphash128_avx2_available()), a bucket's fingerprints are compared four at a
+   time; the same answers. chub_stage_locate_one: the scan of one lo, without prefetching. */
+void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_probe *probes, size_t count);
+int64_t chub_stage_locate_one(int avx2, const struct chub_table *table, uint64_t lo);
+
+/* BucketTable.find: the cold index of the stored digest (lo, hi), or -1. */
+int64_t chub_stage_find(const struct chub_table *table, uint64_t lo, uint64_t hi);
+
+/* Writes records[i] for states[0 ..< count]: refused, or the first probe of the value that finds
+   a live entry (entry -2 or a cold hi that differs: found with chub_stage_find; not expired at
+   `now`; a parent only if it covers subdomains) as a hit, else a miss (Matcher.resolve). */
+void chub_stage_resolve(const struct chub_table *table, const struct chub_probe *probes,
+                        const struct chub_value_state *states, size_t count, uint32_t now,
+                        struct chub_record_codes codes, struct chub_match_record *records);
+
+/* chub_stage_resolve for a batch whose every value has exactly one probe, filed by
+   chub_stage_exact_probes: value i is probes[i] (its type from the probe), no states read. */
+void chub_stage_resolve_exact(const struct chub_table *table, const struct chub_probe *probes, size_t count,
+                              uint32_t now, struct chub_record_codes codes, struct chub_match_record *records);
 #endif

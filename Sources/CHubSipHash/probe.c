@@ -1,0 +1,299 @@
+/*
+ * The matcher's stages after the digests, in C (interface: CHubSipHash.h, "Matcher stages"),
+ * for a state without delta layers: filing the exact probe of every value the batch fast path
+ * accepted (and prefetching its home bucket), scanning the buckets (AVX2: the seven
+ * fingerprints of a bucket compared with two vector compares), and resolving each value's
+ * probes against the cold records. The rules are those of docs/STORE-FORMAT.md ("Lookup",
+ * "Lookups of values") exactly as the Swift stages apply them (IndicatorStore/Matcher+Probes.swift,
+ * Snapshot+UnsafeHandle.swift `BucketTable`), corrupted buckets included: a count above 7 is 7,
+ * no scan passes the last bucket, a cold index >= the entry count is absent.
+ *
+ * The probe, value-state and record arrays are Swift's (`Probe`, `ValueState`, `MatchRecord`);
+ * their layouts are checked once at run time by the caller (`StageLayout`), which uses these
+ * functions only when they hold.
+ */
+#include "CHubSipHash.h"
+#include <string.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define CHUB_STAGES_AVX2 __attribute__((target("avx2")))
+#endif
+
+enum { SLOTS = 7, BUCKET_BYTES = 64, RECORD_BYTES = 24, UNSCANNED = -2, KIND_PARENT = 2 };
+
+static inline uint64_t load_le64(const uint8_t *p) {
+    uint64_t v;
+    memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    v = __builtin_bswap64(v);
+#endif
+    return v;
+}
+
+/* floor(lo × H / 2^64): the home bucket (Bucket.home). */
+static inline int64_t home_bucket(const struct chub_table *t, uint64_t lo) {
+    return (int64_t)(uint64_t)(((unsigned __int128)lo * t->home_buckets) >> 64);
+}
+
+/* Bits set in a 7-bit mask. */
+static const uint8_t bits7[128] = {
+#define B2(n) n, n + 1, n + 1, n + 2
+#define B4(n) B2(n), B2(n + 1), B2(n + 1), B2(n + 2)
+#define B6(n) B4(n), B4(n + 1), B4(n + 1), B4(n + 2)
+    B6(0), B6(1)
+#undef B2
+#undef B4
+#undef B6
+};
+
+/* The end of BucketTable.locate(lo:from:) once `below` (fingerprints < lo among the 7 slots,
+   unused zero slots included) is known: 1 with *entry set when the scan ends here, 0 to
+   continue with the next bucket. */
+static inline int locate_decide(const struct chub_table *t, const uint8_t *bucket, uint64_t word, int64_t index,
+                                unsigned below, uint64_t lo, int64_t *entry) {
+    const uint64_t raw = (word >> 32) & 0xFF;
+    const int64_t count = (int64_t)(raw > SLOTS ? SLOTS : raw);
+    int64_t position = (int64_t)below + count - SLOTS;
+    position = position < 0 ? 0 : position;
+    if (position < count) {
+        if (load_le64(bucket + 8 + 8 * position) != lo) { *entry = -1; return 1; }
+        const int64_t found = (int64_t)(uint32_t)word + position;
+        *entry = found < t->entry_count ? found : -1;
+        return 1;
+    }
+    if (count < SLOTS || index >= t->last_bucket) { *entry = -1; return 1; }
+    return 0;
+}
+
+static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
+    int64_t index = home_bucket(t, lo);
+    for (;;) {
+        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        unsigned below = 0;
+        for (int slot = 0; slot < SLOTS; slot++) below += load_le64(bucket + 8 + 8 * slot) < lo;
+        int64_t entry;
+        if (locate_decide(t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
+        index++;
+    }
+}
+
+#if defined(__x86_64__)
+/* The same scan with the fingerprints compared four at a time: AVX2 compares signed 64-bit
+   lanes, so both sides are biased by 2^63 (unsigned order); two overlapping loads cover the
+   seven slots. `t` is a copy in the caller's frame, so that the
+   stores to the probes cannot alias it. */
+CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, const uint64_t *where) {
+    const uint64_t lo = *where;
+    const __m256i bias = _mm256_set1_epi64x((long long)0x8000000000000000ULL);
+    const __m256i key = _mm256_xor_si256(_mm256_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)where)), bias);
+    int64_t index = home_bucket(&t, lo);
+    for (;;) {
+        const uint8_t *bucket = t.buckets + index * BUCKET_BYTES;
+        /* Slots 0-3 and 3-6 (slot 3 in both: OR-ed into one bit). */
+        const __m256i first = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 8)), bias);
+        const __m256i second = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(bucket + 32)), bias);
+        const unsigned low = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, first)));
+        const unsigned high = (unsigned)_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(key, second)));
+        const unsigned below = bits7[low | (high << 3)];
+        int64_t entry;
+        if (locate_decide(&t, bucket, load_le64(bucket), index, below, lo, &entry)) return entry;
+        index++;
+    }
+}
+
+CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, struct chub_probe *probes, size_t count) {
+    const struct chub_table t = *table;
+    for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
+        const int64_t entry = locate_avx2(t, &probe->lo);
+        if (entry >= 0) {
+            const uint8_t *record = t.records + entry * RECORD_BYTES;
+            __builtin_prefetch(record, 0, 3);
+            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+        }
+        probe->entry = entry;
+    }
+}
+#endif
+
+int64_t chub_stage_locate_one(int avx2, const struct chub_table *table, uint64_t lo) {
+#if defined(__x86_64__)
+    if (avx2) return locate_avx2(*table, &lo);
+#endif
+    (void)avx2;
+    return locate_portable(table, lo);
+}
+
+void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_probe *probes, size_t count) {
+#if defined(__x86_64__)
+    if (avx2) { locate_all_avx2(table, probes, count); return; }
+#endif
+    (void)avx2;
+    const struct chub_table t = *table;
+    for (size_t i = 0; i < count; i++) {
+        const int64_t entry = locate_portable(&t, probes[i].lo);
+        if (entry >= 0) {
+            const uint8_t *record = t.records + entry * RECORD_BYTES;
+            __builtin_prefetch(record, 0, 3);
+            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+        }
+        probes[i].entry = entry;
+    }
+}
+
+int64_t chub_stage_find(const struct chub_table *t, uint64_t lo, uint64_t hi) {
+    int64_t index = home_bucket(t, lo);
+    for (;;) {
+        const uint8_t *bucket = t->buckets + index * BUCKET_BYTES;
+        const uint64_t word = load_le64(bucket);
+        int64_t count = (int64_t)((word >> 32) & 0xFF);
+        if (count > SLOTS) count = SLOTS;
+        for (int64_t slot = 0; slot < count; slot++) {
+            const uint64_t fingerprint = load_le64(bucket + 8 + 8 * slot);
+            if (fingerprint >= lo) {
+                if (fingerprint != lo) return -1;
+                const int64_t entry = (int64_t)(uint32_t)word + slot;
+                if (entry < t->entry_count && load_le64(t->records + entry * RECORD_BYTES) == hi) return entry;
+            }
+        }
+        if (count < SLOTS || index >= t->last_bucket) return -1;
+        index++;
+    }
+}
+
+static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                                  struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                                  const struct chub_table *table, const int with_states) {
+    size_t next = *probe_count;
+    const struct chub_table t = *table;
+    for (; slot < count; slot++) {
+        const struct chub_fast_digest *result = &results[slot];
+        const uint8_t type = result->type;
+        if (result->count == 0 || ((covering >> (type & 63)) & 1)) break;
+        const uint64_t lo = result->lo + (result->lo == 0); /* Slot.stored */
+        struct chub_probe *probe = &probes[next];
+        probe->lo = lo;
+        probe->hi = result->hi;
+        probe->kind = 0;
+        probe->detail = 0;
+        probe->type = type;
+        probe->entry = UNSCANNED;
+        if (with_states) {
+            states[slot].type = type;
+            states[slot].first = (int32_t)next;
+            states[slot].count = 1;
+        }
+        __builtin_prefetch(t.buckets + home_bucket(&t, lo) * BUCKET_BYTES, 0, 3);
+        next++;
+    }
+    *probe_count = next;
+    return slot;
+}
+
+size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                               const struct chub_table *table) {
+    if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
+    return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+}
+
+void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
+                             struct chub_value_state *states) {
+    for (size_t j = 0; j < count; j++) {
+        states[j].type = probes[first + j].type;
+        states[j].first = (int32_t)(first + j);
+        states[j].count = 1;
+    }
+}
+
+/* A record's first word: status, type, kind, detail (then four bytes of padding, zero). */
+static inline void put_record(struct chub_match_record *r, uint64_t head, uint64_t word2, uint64_t word3, uint64_t lo,
+                              uint64_t hi) {
+    memcpy(r, &head, 8);
+    r->word2 = word2;
+    r->word3 = word3;
+    r->lo = lo;
+    r->hi = hi;
+}
+
+static inline uint64_t record_head(uint8_t status, uint8_t type, uint8_t kind, uint8_t detail) {
+    return (uint64_t)status | (uint64_t)type << 8 | (uint64_t)kind << 16 | (uint64_t)detail << 24;
+}
+
+/* Any value: refused, or its probes in order (Matcher.resolve). Out of line, so that the loop
+   below keeps its few values in registers. */
+__attribute__((noinline)) static void resolve_value(const struct chub_table *t, const struct chub_probe *probes,
+                                                    struct chub_value_state state, uint32_t now,
+                                                    struct chub_record_codes codes, struct chub_match_record *r) {
+    if (state.count < 0) {
+        put_record(r, record_head(codes.refused, codes.refused_type, 0, 0), 0, 0, 0, 0);
+        return;
+    }
+    const struct chub_probe *probe = probes + state.first, *const end = probe + state.count;
+    for (; probe < end; probe++) {
+        int64_t entry = probe->entry;
+        if (entry >= 0) {
+            if (load_le64(t->records + entry * RECORD_BYTES) != probe->hi) entry = chub_stage_find(t, probe->lo, probe->hi);
+        } else if (entry == UNSCANNED) {
+            entry = chub_stage_find(t, probe->lo, probe->hi);
+        }
+        if (entry < 0) continue;
+        const uint8_t *record = t->records + entry * RECORD_BYTES;
+        const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
+        const uint32_t expires = (uint32_t)word2;
+        if (expires != 0 && now >= expires) continue;
+        if (probe->kind == KIND_PARENT && !((word3 >> 37) & 1)) continue;
+        put_record(r, record_head(codes.hit, state.type, probe->kind, probe->detail), word2, word3, probe->lo, probe->hi);
+        return;
+    }
+    put_record(r, record_head(codes.miss, state.type, 0, 0), 0, 0, 0, 0);
+}
+
+/* The record of a value whose only probe is `probe` (its exact one: kind 0, detail 0, see
+   Matcher.addProbes) when the scan settled it: 1, else 0 (the general code decides). */
+static inline int resolve_single(const uint8_t *cold, const struct chub_probe *probe, uint64_t type, uint32_t now,
+                                 uint64_t hit, uint64_t miss, struct chub_match_record *r) {
+    const int64_t entry = probe->entry;
+    if (entry == -1) {
+        put_record(r, miss | type, 0, 0, 0, 0);
+        return 1;
+    }
+    if (entry < 0) return 0;
+    const uint8_t *const record = cold + entry * RECORD_BYTES;
+    const uint64_t hi = probe->hi;
+    if (load_le64(record) != hi) return 0;
+    const uint64_t word2 = load_le64(record + 8);
+    const uint32_t expires = (uint32_t)word2;
+    if (expires != 0 && now >= expires) {
+        put_record(r, miss | type, 0, 0, 0, 0);
+    } else {
+        put_record(r, hit | type, word2, load_le64(record + 16), probe->lo, hi);
+    }
+    return 1;
+}
+
+void chub_stage_resolve(const struct chub_table *table, const struct chub_probe *probes,
+                        const struct chub_value_state *states, size_t count, uint32_t now,
+                        struct chub_record_codes codes, struct chub_match_record *records) {
+    const uint8_t *const cold = table->records;
+    const uint64_t miss = codes.miss, hit = codes.hit;
+    for (size_t i = 0; i < count; i++) {
+        const struct chub_value_state state = states[i];
+        struct chub_match_record *const r = &records[i];
+        if (state.count == 1 &&
+            resolve_single(cold, probes + state.first, (uint64_t)state.type << 8, now, hit, miss, r)) continue;
+        resolve_value(table, probes, state, now, codes, r);
+    }
+}
+
+void chub_stage_resolve_exact(const struct chub_table *table, const struct chub_probe *probes, size_t count,
+                              uint32_t now, struct chub_record_codes codes, struct chub_match_record *records) {
+    const uint8_t *const cold = table->records;
+    const uint64_t miss = codes.miss, hit = codes.hit;
+    for (size_t i = 0; i < count; i++) {
+        const struct chub_probe *const probe = probes + i;
+        if (resolve_single(cold, probe, (uint64_t)probe->type << 8, now, hit, miss, &records[i])) continue;
+        const struct chub_value_state state = {probe->type, 0, 1};
+        resolve_value(table, probe, state, now, codes, &records[i]);
+    }
+}
