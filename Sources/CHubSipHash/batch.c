@@ -50,10 +50,11 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
     struct chub_batch *batch, struct chub_scan_state *state, struct chub_pending_name *pending) {
     struct chub_fast_digest *const results = batch->results;
     uint8_t *const bytes = batch->bytes;
-    uint64_t *const finals = batch->finals;
-    uint32_t *const final_slots = batch->final_slots;
+    uint8_t *out = bytes + state->offset;
+    uint64_t *final = batch->finals + state->final_count;
+    uint32_t *final_slot = batch->final_slots + state->final_count;
     const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
-    size_t offset = state->offset, final_count = state->final_count, pending_count = 0;
+    struct chub_pending_name *next = pending;
     for (size_t slot = first; slot < last; slot++) {
         const uint8_t *p = values[slot].start;
         size_t n = (size_t)values[slot].count;
@@ -81,28 +82,27 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
             const uint64_t scanned = chub_ipv4_scan_inline(p, n);
             if (scanned >> 32) {
                 const uint32_t big = __builtin_bswap32((uint32_t)scanned);
-                memcpy(bytes + offset, &big, 4);
-                finals[final_count] = final_top | (uint64_t)big << 16;
-                final_slots[final_count] = (uint32_t)slot;
-                final_count++;
-                chub_file_result(&results[slot], offset, 4, codes.result_ipv4);
-                offset += 4;
+                memcpy(out, &big, 4);
+                *final++ = final_top | (uint64_t)big << 16;
+                *final_slot++ = (uint32_t)slot;
+                chub_file_result(&results[slot], (size_t)(out - bytes), 4, codes.result_ipv4);
+                out += 4;
                 continue;
             }
             if (!detecting) goto decline;
         }
     name:
-        pending[pending_count].p = p;
-        pending[pending_count].n = (uint32_t)n;
-        pending[pending_count].slot_detecting = (uint32_t)slot << 1 | detecting;
-        pending_count++;
+        next->p = p;
+        next->n = (uint32_t)n;
+        next->slot_detecting = (uint32_t)slot << 1 | detecting;
+        next++;
         continue;
     decline:
         chub_decline(&results[slot], codes.result_ipv4);
     }
-    state->offset = offset;
-    state->final_count = final_count;
-    return pending_count;
+    state->offset = (size_t)(out - bytes);
+    state->final_count = (size_t)(final - batch->finals);
+    return (size_t)(next - pending);
 }
 
 static __attribute__((noinline)) CHUB_AVX2 size_t chub_scan_addresses_typed(
@@ -121,37 +121,45 @@ static __attribute__((noinline)) CHUB_AVX2 size_t chub_scan_addresses_detected(
                                pending);
 }
 
-/* Pass 2: the listed names, in slot order (so their words are filed as one pass would). */
+/* Pass 2: the listed names, in slot order (so their words are filed as one pass would). The
+   scan loop keeps only the output pointers live and notes each name's word count (0: declined,
+   -1: over 64 bytes, left to the caller) in `scanned`; a second loop files them. */
 static __attribute__((noinline)) CHUB_AVX2 void chub_scan_names(
     const struct chub_pending_name *pending, size_t pending_count, uint8_t result_domain, uint8_t result_declined,
     uint16_t prefix_domain, struct chub_batch *batch, struct chub_scan_state *state) {
+    long scanned[CHUB_SCAN_CHUNK];
+    uint8_t *out = batch->bytes + state->offset;
+    uint64_t *words = batch->words + state->word_offset;
+    for (size_t k = 0; k < pending_count; k++) {
+        const size_t n = pending[k].n;
+        const long count = chub_name_scan_inline(pending[k].p, n, (int)(pending[k].slot_detecting & 1), prefix_domain,
+                                                 out, words);
+        scanned[k] = count;
+        /* Over 64 bytes: its bytes and words reserved for the caller's scanner. */
+        const size_t word_count = __builtin_expect(count < 0, 0) ? (n + 2) / 8 + 1 : (size_t)count;
+        out += count != 0 ? n : 0;
+        words += word_count;
+    }
     struct chub_fast_digest *const results = batch->results;
-    uint8_t *const bytes = batch->bytes;
-    uint64_t *const words = batch->words;
-    uint32_t *const word_firsts = batch->word_firsts, *const word_counts = batch->word_counts;
-    uint32_t *const word_slots = batch->word_slots;
     size_t offset = state->offset, word_offset = state->word_offset, long_count = state->long_count;
     for (size_t k = 0; k < pending_count; k++) {
-        const uint8_t *const p = pending[k].p;
-        const size_t n = pending[k].n;
         const uint32_t slot = pending[k].slot_detecting >> 1;
-        long scanned = chub_name_scan_inline(p, n, (int)(pending[k].slot_detecting & 1), prefix_domain,
-                                             bytes + offset, words + word_offset);
-        if (scanned == 0) {
+        long count = scanned[k];
+        if (count == 0) {
             chub_decline(&results[slot], result_declined);
             continue;
         }
-        if (__builtin_expect(scanned < 0, 0)) {
-            /* Over 64 bytes: reserve its bytes and words for the caller's scanner. */
-            scanned = (long)((n + 2) / 8 + 1);
+        const size_t n = pending[k].n;
+        if (__builtin_expect(count < 0, 0)) {
+            count = (long)((n + 2) / 8 + 1);
             batch->deferred[state->deferred++] = (uint32_t)long_count;
         }
-        word_firsts[long_count] = (uint32_t)word_offset;
-        word_counts[long_count] = (uint32_t)scanned;
-        word_slots[long_count] = slot;
+        batch->word_firsts[long_count] = (uint32_t)word_offset;
+        batch->word_counts[long_count] = (uint32_t)count;
+        batch->word_slots[long_count] = slot;
         long_count++;
         chub_file_result(&results[slot], offset, n, result_domain);
-        word_offset += (size_t)scanned;
+        word_offset += (size_t)count;
         offset += n;
     }
     state->offset = offset;
