@@ -58,7 +58,7 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
     for (size_t slot = first; slot < last; slot++) {
         const uint8_t *p = values[slot].start;
         size_t n = (size_t)values[slot].count;
-        const uint8_t code = typed ? types[slot] : codes.none;
+        const uint8_t code = typed ? types[slot] : 0;
         /* The common case in one test: 3...max_fast bytes (so p != NULL), no space at an end. */
         if (__builtin_expect(n - 3 > max_fast - 3 || p[0] <= 0x20 || p[n - 1] <= 0x20, 0)) {
             if (p == NULL || n > max_input) goto decline;
@@ -67,7 +67,10 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
             if (n < 3 || n > max_fast) goto decline;
         }
         uint32_t detecting;
-        if (code == codes.ipv4) {
+        if (!typed) {
+            detecting = 1;
+            if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.ipv4) {
             detecting = 0;
         } else if (code == codes.domain) {
             detecting = 0;
