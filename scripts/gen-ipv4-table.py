@@ -62,29 +62,37 @@ def main():
     print("   PSHUFB masks and least octet values. */")
     print("#define CHUB_IPV4_MAGIC 0x%08XU" % magic)
     print("#define CHUB_IPV4_SHIFT %d" % SHIFT)
-    print("static const uint8_t chub_ipv4_slots[512] = {")
-    for row in range(0, 512, 16):
-        print("    " + ", ".join("%d" % s for s in slots[row:row + 16]) + ",")
-    print("};")
-    print("static const uint16_t chub_ipv4_keys[82] = {")
-    keys = [key for _, key, _, _, _ in table] + [0]
-    for row in range(0, 82, 8):
-        print("    " + ", ".join("0x%04X" % k for k in keys[row:row + 8]) + ",")
-    print("};")
-    print("static const uint16_t chub_ipv4_digits[82] = {")
-    digits = [digit_mask for _, _, digit_mask, _, _ in table] + [0]
-    for row in range(0, 82, 8):
-        print("    " + ", ".join("0x%04X" % d for d in digits[row:row + 8]) + ",")
-    print("};")
     print("struct chub_ipv4_shape {")
     print("    uint8_t shuffle[16]; /* octet k's digits to bytes 4k..4k+3 as [hundreds, tens, units, 0] */")
     print("    int32_t least[4];    /* octet k's least value without a leading '0' */")
     print("};")
-    print("static const struct chub_ipv4_shape chub_ipv4_shapes[82] __attribute__((aligned(32))) = {")
+    print("/* One object, so that the scanner reaches every part from one base address. */")
+    print("static const struct {")
+    print("    uint8_t slots[512];")
+    print("    uint16_t keys[82];")
+    print("    uint16_t digits[82];")
+    print("    struct chub_ipv4_shape shapes[82] __attribute__((aligned(32)));")
+    print("} chub_ipv4_table __attribute__((aligned(64))) = {")
+    print("    {")
+    for row in range(0, 512, 16):
+        print("        " + ", ".join("%d" % s for s in slots[row:row + 16]) + ",")
+    print("    },")
+    print("    {")
+    keys = [key for _, key, _, _, _ in table] + [0]
+    for row in range(0, 82, 8):
+        print("        " + ", ".join("0x%04X" % k for k in keys[row:row + 8]) + ",")
+    print("    },")
+    print("    {")
+    digits = [digit_mask for _, _, digit_mask, _, _ in table] + [0]
+    for row in range(0, 82, 8):
+        print("        " + ", ".join("0x%04X" % d for d in digits[row:row + 8]) + ",")
+    print("    },")
+    print("    {")
     for lengths, _, _, mask, mins in table:
-        print("    {{" + ", ".join("0x%02X" % b for b in mask) + "}, {" + ", ".join("%d" % m for m in mins)
+        print("        {{" + ", ".join("0x%02X" % b for b in mask) + "}, {" + ", ".join("%d" % m for m in mins)
               + "}}, /* %d.%d.%d.%d */" % lengths)
-    print("    {{0}, {0}},")
+    print("        {{0}, {0}},")
+    print("    },")
     print("};")
 
 

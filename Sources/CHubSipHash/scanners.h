@@ -37,9 +37,9 @@ static inline CHUB_AVX2 uint64_t chub_ipv4_scan_inline(const uint8_t *p, size_t 
     /* The shape: exactly three dots with 1-3 digits before, between and after, or refused; then
        every other byte below the length a digit (the shape's digit mask, exactly). */
     const unsigned key = dots | 1u << n;
-    const unsigned shape = chub_ipv4_slots[(uint32_t)(key * CHUB_IPV4_MAGIC) >> CHUB_IPV4_SHIFT];
-    unsigned bad = (chub_ipv4_keys[shape] ^ key) | (chub_ipv4_digits[shape] ^ digits);
-    const struct chub_ipv4_shape *const row = &chub_ipv4_shapes[shape];
+    const unsigned shape = chub_ipv4_table.slots[(uint32_t)(key * CHUB_IPV4_MAGIC) >> CHUB_IPV4_SHIFT];
+    unsigned bad = (chub_ipv4_table.keys[shape] ^ key) | (chub_ipv4_table.digits[shape] ^ digits);
+    const struct chub_ipv4_shape *const row = &chub_ipv4_table.shapes[shape];
     const __m128i lined = _mm_shuffle_epi8(values, _mm_load_si128((const __m128i *)row->shuffle));
     /* Per octet: 100 * hundreds + 10 * tens, units + 0 (16-bit), then their sum (32-bit). */
     const __m128i octets = _mm_madd_epi16(_mm_maddubs_epi16(lined, _mm_set1_epi32(0x00010A64)), _mm_set1_epi16(1));
