@@ -49,10 +49,10 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
     struct chub_type_codes codes, uint16_t prefix_ipv4, size_t max_input, size_t max_fast,
     struct chub_batch *batch, struct chub_scan_state *state, struct chub_pending_name *pending) {
     struct chub_fast_digest *const results = batch->results;
-    uint8_t *const bytes = batch->bytes;
-    uint8_t *out = bytes + state->offset;
-    uint64_t *final = batch->finals + state->final_count;
-    uint32_t *final_slot = batch->final_slots + state->final_count;
+    uint64_t *const first_final = batch->finals + state->final_count;
+    uint32_t *const first_final_slot = batch->final_slots + state->final_count;
+    uint64_t *final = first_final;
+    uint32_t *final_slot = first_final_slot;
     const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
     struct chub_pending_name *next = pending;
     for (size_t slot = first; slot < last; slot++) {
@@ -72,12 +72,12 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
             if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
         } else if (code == codes.ipv4) {
             detecting = 0;
-        } else if (code == codes.domain) {
-            detecting = 0;
-            goto name;
         } else if (code == codes.none) {
             detecting = 1;
             if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.domain) {
+            detecting = 0;
+            goto name;
         } else {
             goto decline;
         }
@@ -85,11 +85,8 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
             const uint64_t scanned = chub_ipv4_scan_inline(p, n);
             if (scanned >> 32) {
                 const uint32_t big = __builtin_bswap32((uint32_t)scanned);
-                memcpy(out, &big, 4);
                 *final++ = final_top | (uint64_t)big << 16;
                 *final_slot++ = (uint32_t)slot;
-                chub_file_result(&results[slot], (size_t)(out - bytes), 4, codes.result_ipv4);
-                out += 4;
                 continue;
             }
             if (!detecting) goto decline;
@@ -103,8 +100,17 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
     decline:
         chub_decline(&results[slot], codes.result_ipv4);
     }
-    state->offset = (size_t)(out - bytes);
-    state->final_count = (size_t)(final - batch->finals);
+    /* The addresses' canonical bytes (bytes 2-5 of the message word) and results, filed here
+       rather than in the loop above, which then keeps fewer values live. */
+    const size_t found = (size_t)(final - first_final);
+    uint8_t *const out = batch->bytes + state->offset;
+    for (size_t i = 0; i < found; i++) {
+        const uint32_t big = (uint32_t)(first_final[i] >> 16);
+        memcpy(out + 4 * i, &big, 4);
+        chub_file_result(&results[first_final_slot[i]], state->offset + 4 * i, 4, codes.result_ipv4);
+    }
+    state->offset += 4 * found;
+    state->final_count += found;
     return (size_t)(next - pending);
 }
 
@@ -144,6 +150,8 @@ static __attribute__((noinline)) CHUB_AVX2 void chub_scan_names(
         words += word_count;
     }
     struct chub_fast_digest *const results = batch->results;
+    uint32_t *const word_firsts = batch->word_firsts, *const word_counts = batch->word_counts;
+    uint32_t *const word_slots = batch->word_slots;
     size_t offset = state->offset, word_offset = state->word_offset, long_count = state->long_count;
     for (size_t k = 0; k < pending_count; k++) {
         const uint32_t slot = pending[k].slot_detecting >> 1;
@@ -157,9 +165,9 @@ static __attribute__((noinline)) CHUB_AVX2 void chub_scan_names(
             count = (long)((n + 2) / 8 + 1);
             batch->deferred[state->deferred++] = (uint32_t)long_count;
         }
-        batch->word_firsts[long_count] = (uint32_t)word_offset;
-        batch->word_counts[long_count] = (uint32_t)count;
-        batch->word_slots[long_count] = slot;
+        word_firsts[long_count] = (uint32_t)word_offset;
+        word_counts[long_count] = (uint32_t)count;
+        word_slots[long_count] = slot;
         long_count++;
         chub_file_result(&results[slot], offset, n, result_domain);
         word_offset += (size_t)count;
