@@ -1,10 +1,20 @@
 /*
  * The batch digest's first pass in C (interface: CHubSipHash.h, chub_batch_scan): the Swift
  * loop it replaces (DigestKey.canonicalDigestLanes) held about 17 pointers and counters and
- * spilled them on every value; here the scanners are inlined and the loop state stays in
- * registers. The rules are those of Canonicalizer.fastDispatch: trim ASCII whitespace (only
- * when an end byte is <= 0x20), 3...max_fast bytes, ipv4 / domain / detected; a detected value
- * that starts with a digit and has at most 15 bytes tries the IPv4 scanner first.
+ * spilled them on every value; here the scanners are inlined. The rules are those of
+ * Canonicalizer.fastDispatch: trim ASCII whitespace (only when an end byte is <= 0x20),
+ * 3...max_fast bytes, ipv4 / domain / detected; a detected value that starts with a digit and
+ * has at most 15 bytes tries the IPv4 scanner first.
+ *
+ * Values go through in chunks of 64, each in two passes, so that each loop has only one
+ * scanner's constants and its own counters live (one loop with both inlined spilled about 15
+ * of them per value): pass 1 (chub_scan_addresses) trims, dispatches and scans the addresses,
+ * and lists the names (with detected values the IPv4 scanner declined); pass 2
+ * (chub_scan_names) scans and files the listed names in slot order, so the words are filed
+ * exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
+ * either end) is one range test and two byte tests: a count of at least 3 means a Swift buffer
+ * with a base address, so the NULL and max_input tests only run on the rare path. Results'
+ * lo and hi are not stored for accepted values: chub_batch_digest writes them for each one.
  */
 #include "CHubSipHash.h"
 #include <string.h>
