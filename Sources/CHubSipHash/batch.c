@@ -1,10 +1,20 @@
 /*
  * The batch digest's first pass in C (interface: CHubSipHash.h, chub_batch_scan): the Swift
  * loop it replaces (DigestKey.canonicalDigestLanes) held about 17 pointers and counters and
- * spilled them on every value; here the scanners are inlined and the loop state stays in
- * registers. The rules are those of Canonicalizer.fastDispatch: trim ASCII whitespace (only
- * when an end byte is <= 0x20), 3...max_fast bytes, ipv4 / domain / detected; a detected value
- * that starts with a digit and has at most 15 bytes tries the IPv4 scanner first.
+ * spilled them on every value; here the scanners are inlined. The rules are those of
+ * Canonicalizer.fastDispatch: trim ASCII whitespace (only when an end byte is <= 0x20),
+ * 3...max_fast bytes, ipv4 / domain / detected; a detected value that starts with a digit and
+ * has at most 15 bytes tries the IPv4 scanner first.
+ *
+ * Values go through in chunks of 64, each in two passes, so that each loop has only one
+ * scanner's constants and its own counters live (one loop with both inlined spilled about 15
+ * of them per value): pass 1 (chub_scan_addresses) trims, dispatches and scans the addresses,
+ * and lists the names (with detected values the IPv4 scanner declined); pass 2
+ * (chub_scan_names) scans and files the listed names in slot order, so the words are filed
+ * exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
+ * either end) is one range test and two byte tests: a count of at least 3 means a Swift buffer
+ * with a base address, so the NULL and max_input tests only run on the rare path. Results'
+ * lo and hi are not stored for accepted values: chub_batch_digest writes them for each one.
  */
 #include "CHubSipHash.h"
 #include <string.h>
@@ -14,68 +24,187 @@
 
 static inline int chub_is_space(uint8_t b) { return b == 0x20 || (uint8_t)(b - 0x09) <= 4; }
 
-CHUB_AVX2 size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, size_t count,
-                                 struct chub_type_codes codes, uint16_t prefix_ipv4, uint16_t prefix_domain,
-                                 size_t max_input, size_t max_fast, struct chub_batch *batch) {
+/* A value left for the name pass: its trimmed bytes, slot and whether it is detected. */
+struct chub_pending_name {
+    const uint8_t *p;
+    uint32_t n, slot_detecting; /* slot << 1 | detecting */
+};
+
+/* Values per chunk: the pending names of one chunk live on the caller's stack. */
+#define CHUB_SCAN_CHUNK 64
+
+/* The loop state both passes carry from chunk to chunk. */
+struct chub_scan_state {
+    size_t offset, word_offset, final_count, long_count, deferred;
+};
+
+/* The accepted result's offset, count and type (lo and hi are written by chub_batch_digest,
+   which fills them in for every value filed here: they are not stored twice). */
+static inline void chub_file_result(struct chub_fast_digest *r, size_t offset, size_t n, uint8_t type) {
+    const uint64_t where = (uint64_t)(uint32_t)offset | (uint64_t)n << 32;
+    memcpy(&r->offset, &where, 8);
+    r->type = type;
+}
+
+static inline void chub_decline(struct chub_fast_digest *r, uint8_t type) {
+    const struct chub_fast_digest declined = {0, 0, 0, 0, type};
+    *r = declined;
+}
+
+/* Pass 1 over values[first..<last]: trim, dispatch and the addresses (filed at once); the
+   names, and detected values the IPv4 scanner declines, are listed in `pending` for pass 2.
+   `typed` is a constant at each call (the loop is compiled once with types, once without). */
+static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresses(
+    const struct chub_value *values, const uint8_t *types, const int typed, size_t first, size_t last,
+    struct chub_type_codes codes, uint16_t prefix_ipv4, size_t max_input, size_t max_fast,
+    struct chub_batch *batch, struct chub_scan_state *state, struct chub_pending_name *pending) {
     struct chub_fast_digest *const results = batch->results;
-    uint8_t *const bytes = batch->bytes;
-    uint64_t *const words = batch->words;
-    size_t offset = 0, word_offset = 0, final_count = 0, long_count = 0, deferred = 0;
-    const struct chub_fast_digest declined = {0, 0, 0, 0, codes.result_ipv4};
-    for (size_t slot = 0; slot < count; slot++) {
+    uint64_t *const first_final = batch->finals + state->final_count;
+    uint32_t *const first_final_slot = batch->final_slots + state->final_count;
+    uint64_t *final = first_final;
+    uint32_t *final_slot = first_final_slot;
+    const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
+    struct chub_pending_name *next = pending;
+    for (size_t slot = first; slot < last; slot++) {
         const uint8_t *p = values[slot].start;
         size_t n = (size_t)values[slot].count;
-        const uint8_t code = types ? types[slot] : codes.none;
-        if (p == NULL || n > max_input) goto decline;
-        if (n == 0 || p[0] <= 0x20 || p[n - 1] <= 0x20) {
+        const uint8_t code = typed ? types[slot] : 0;
+        /* The common case in one test: 3...max_fast bytes (so p != NULL), no space at an end. */
+        if (__builtin_expect(n - 3 > max_fast - 3 || p[0] <= 0x20 || p[n - 1] <= 0x20, 0)) {
+            if (p == NULL || n > max_input) goto decline;
             while (n > 0 && chub_is_space(p[0])) { p++; n--; }
             while (n > 0 && chub_is_space(p[n - 1])) n--;
+            if (n < 3 || n > max_fast) goto decline;
         }
-        if (n < 3 || n > max_fast) goto decline;
-        int ipv4, detecting;
-        if (code == codes.ipv4) { ipv4 = 1; detecting = 0; }
-        else if (code == codes.domain) { ipv4 = 0; detecting = 0; }
-        else if (code == codes.none) { ipv4 = (uint8_t)(p[0] - '0') < 10 && n <= 15; detecting = 1; }
-        else goto decline;
-        uint8_t *const out = bytes + offset;
-        if (ipv4) {
+        uint32_t detecting;
+        if (!typed) {
+            detecting = 1;
+            if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.ipv4) {
+            detecting = 0;
+        } else if (code == codes.none) {
+            detecting = 1;
+            if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.domain) {
+            detecting = 0;
+            goto name;
+        } else {
+            goto decline;
+        }
+        {
             const uint64_t scanned = chub_ipv4_scan_inline(p, n);
             if (scanned >> 32) {
-                const uint32_t address = (uint32_t)scanned;
-                const uint32_t big = __builtin_bswap32(address);
-                memcpy(out, &big, 4);
-                batch->finals[final_count] = (uint64_t)6 << 56 | (uint64_t)big << 16 | prefix_ipv4;
-                batch->final_slots[final_count] = (uint32_t)slot;
-                final_count++;
-                const struct chub_fast_digest address_result = {0, 0, (int32_t)offset, 4, codes.result_ipv4};
-                results[slot] = address_result;
-                offset += 4;
+                const uint32_t big = __builtin_bswap32((uint32_t)scanned);
+                *final++ = final_top | (uint64_t)big << 16;
+                *final_slot++ = (uint32_t)slot;
                 continue;
             }
             if (!detecting) goto decline;
         }
-        long scanned = chub_name_scan_inline(p, n, detecting, prefix_domain, out, words + word_offset);
-        if (scanned == 0) goto decline;
-        if (scanned < 0) {
-            /* Over 64 bytes: reserve its bytes and words for the caller's scanner. */
-            scanned = (long)((n + 2) / 8 + 1);
-            batch->deferred[deferred++] = (uint32_t)long_count;
-        }
-        batch->word_firsts[long_count] = (uint32_t)word_offset;
-        batch->word_counts[long_count] = (uint32_t)scanned;
-        batch->word_slots[long_count] = (uint32_t)slot;
-        long_count++;
-        const struct chub_fast_digest name_result = {0, 0, (int32_t)offset, (int32_t)n, codes.result_domain};
-        results[slot] = name_result;
-        word_offset += (size_t)scanned;
-        offset += n;
+    name:
+        next->p = p;
+        next->n = (uint32_t)n;
+        next->slot_detecting = (uint32_t)slot << 1 | detecting;
+        next++;
         continue;
     decline:
-        results[slot] = declined;
+        chub_decline(&results[slot], codes.result_ipv4);
     }
-    batch->final_count = final_count;
-    batch->long_count = long_count;
-    return deferred;
+    /* The addresses' canonical bytes (bytes 2-5 of the message word) and results, filed here
+       rather than in the loop above, which then keeps fewer values live. */
+    const size_t found = (size_t)(final - first_final);
+    uint8_t *const out = batch->bytes + state->offset;
+    for (size_t i = 0; i < found; i++) {
+        const uint32_t big = (uint32_t)(first_final[i] >> 16);
+        memcpy(out + 4 * i, &big, 4);
+        chub_file_result(&results[first_final_slot[i]], state->offset + 4 * i, 4, codes.result_ipv4);
+    }
+    state->offset += 4 * found;
+    state->final_count += found;
+    return (size_t)(next - pending);
+}
+
+static __attribute__((noinline)) CHUB_AVX2 size_t chub_scan_addresses_typed(
+    const struct chub_value *values, const uint8_t *types, size_t first, size_t last, struct chub_type_codes codes,
+    uint16_t prefix_ipv4, size_t max_input, size_t max_fast, struct chub_batch *batch, struct chub_scan_state *state,
+    struct chub_pending_name *pending) {
+    return chub_scan_addresses(values, types, 1, first, last, codes, prefix_ipv4, max_input, max_fast, batch, state,
+                               pending);
+}
+
+static __attribute__((noinline)) CHUB_AVX2 size_t chub_scan_addresses_detected(
+    const struct chub_value *values, size_t first, size_t last, struct chub_type_codes codes, uint16_t prefix_ipv4,
+    size_t max_input, size_t max_fast, struct chub_batch *batch, struct chub_scan_state *state,
+    struct chub_pending_name *pending) {
+    return chub_scan_addresses(values, NULL, 0, first, last, codes, prefix_ipv4, max_input, max_fast, batch, state,
+                               pending);
+}
+
+/* Pass 2: the listed names, in slot order (so their words are filed as one pass would). The
+   scan loop keeps only the output pointers live and notes each name's word count (0: declined,
+   -1: over 64 bytes, left to the caller) in `scanned`; a second loop files them. */
+static __attribute__((noinline)) CHUB_AVX2 void chub_scan_names(
+    const struct chub_pending_name *pending, size_t pending_count, uint8_t result_domain, uint8_t result_declined,
+    uint16_t prefix_domain, struct chub_batch *batch, struct chub_scan_state *state) {
+    long scanned[CHUB_SCAN_CHUNK];
+    uint8_t *out = batch->bytes + state->offset;
+    uint64_t *words = batch->words + state->word_offset;
+    for (size_t k = 0; k < pending_count; k++) {
+        const size_t n = pending[k].n;
+        const long count = chub_name_scan_inline(pending[k].p, n, (int)(pending[k].slot_detecting & 1), prefix_domain,
+                                                 out, words);
+        scanned[k] = count;
+        /* Over 64 bytes: its bytes and words reserved for the caller's scanner. */
+        const size_t word_count = __builtin_expect(count < 0, 0) ? (n + 2) / 8 + 1 : (size_t)count;
+        out += count != 0 ? n : 0;
+        words += word_count;
+    }
+    struct chub_fast_digest *const results = batch->results;
+    uint32_t *const word_firsts = batch->word_firsts, *const word_counts = batch->word_counts;
+    uint32_t *const word_slots = batch->word_slots;
+    size_t offset = state->offset, word_offset = state->word_offset, long_count = state->long_count;
+    for (size_t k = 0; k < pending_count; k++) {
+        const uint32_t slot = pending[k].slot_detecting >> 1;
+        long count = scanned[k];
+        if (count == 0) {
+            chub_decline(&results[slot], result_declined);
+            continue;
+        }
+        const size_t n = pending[k].n;
+        if (__builtin_expect(count < 0, 0)) {
+            count = (long)((n + 2) / 8 + 1);
+            batch->deferred[state->deferred++] = (uint32_t)long_count;
+        }
+        word_firsts[long_count] = (uint32_t)word_offset;
+        word_counts[long_count] = (uint32_t)count;
+        word_slots[long_count] = slot;
+        long_count++;
+        chub_file_result(&results[slot], offset, n, result_domain);
+        word_offset += (size_t)count;
+        offset += n;
+    }
+    state->offset = offset;
+    state->word_offset = word_offset;
+    state->long_count = long_count;
+}
+
+CHUB_AVX2 size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, size_t count,
+                                 struct chub_type_codes codes, uint16_t prefix_ipv4, uint16_t prefix_domain,
+                                 size_t max_input, size_t max_fast, struct chub_batch *batch) {
+    struct chub_scan_state state = {0, 0, 0, 0, 0};
+    struct chub_pending_name pending[CHUB_SCAN_CHUNK];
+    for (size_t first = 0; first < count; first += CHUB_SCAN_CHUNK) {
+        const size_t last = count - first < CHUB_SCAN_CHUNK ? count : first + CHUB_SCAN_CHUNK;
+        const size_t pending_count =
+            types ? chub_scan_addresses_typed(values, types, first, last, codes, prefix_ipv4, max_input, max_fast,
+                                              batch, &state, pending)
+                  : chub_scan_addresses_detected(values, first, last, codes, prefix_ipv4, max_input, max_fast, batch,
+                                                 &state, pending);
+        chub_scan_names(pending, pending_count, codes.result_domain, codes.result_ipv4, prefix_domain, batch, &state);
+    }
+    batch->final_count = state.final_count;
+    batch->long_count = state.long_count;
+    return state.deferred;
 }
 #else
 size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, size_t count,

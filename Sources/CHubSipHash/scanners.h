@@ -30,23 +30,23 @@ static inline CHUB_AVX2 uint64_t chub_ipv4_scan_inline(const uint8_t *p, size_t 
     }
     const __m128i bytes = _mm_set_epi64x((long long)hi, (long long)lo);
     const __m128i values = _mm_sub_epi8(bytes, _mm_set1_epi8('0'));
-    /* Lanes past the end are 0: neither digit, dot nor '0'. */
+    /* Lanes past the end are 0: neither digit nor dot. */
     const unsigned digits = (unsigned)_mm_movemask_epi8(
         _mm_cmpeq_epi8(_mm_min_epu8(values, _mm_set1_epi8(9)), values));
     const unsigned dots = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('.')));
-    const unsigned zeros = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_set1_epi8('0')));
-    const unsigned end = 1u << n;
-    /* Every byte a digit or a dot; no '0' at an octet's start followed by a digit. */
-    unsigned bad = (digits | dots) ^ (end - 1);
-    bad |= zeros & (dots << 1 | 1) & (digits >> 1);
-    /* The shape: exactly three dots with 1-3 digits before, between and after, or refused. */
-    const unsigned key = dots | end;
-    const unsigned shape = chub_ipv4_slots[(uint32_t)(key * CHUB_IPV4_MAGIC) >> CHUB_IPV4_SHIFT];
-    bad |= chub_ipv4_keys[shape] ^ key;
-    const __m128i lined = _mm_shuffle_epi8(values, _mm_load_si128((const __m128i *)chub_ipv4_shuffles[shape]));
+    /* The shape: exactly three dots with 1-3 digits before, between and after, or refused; then
+       every other byte below the length a digit (the shape's digit mask, exactly). */
+    const unsigned key = dots | 1u << n;
+    const unsigned shape = chub_ipv4_table.slots[(uint32_t)(key * CHUB_IPV4_MAGIC) >> CHUB_IPV4_SHIFT];
+    unsigned bad = (chub_ipv4_table.keys[shape] ^ key) | (chub_ipv4_table.digits[shape] ^ digits);
+    const struct chub_ipv4_shape *const row = &chub_ipv4_table.shapes[shape];
+    const __m128i lined = _mm_shuffle_epi8(values, _mm_load_si128((const __m128i *)row->shuffle));
     /* Per octet: 100 * hundreds + 10 * tens, units + 0 (16-bit), then their sum (32-bit). */
     const __m128i octets = _mm_madd_epi16(_mm_maddubs_epi16(lined, _mm_set1_epi32(0x00010A64)), _mm_set1_epi16(1));
-    bad |= (unsigned)_mm_movemask_epi8(_mm_cmpgt_epi32(octets, _mm_set1_epi32(255)));
+    /* Over 255, or under the octet's least value (10 or 100 for 2 or 3 digits: a leading '0'). */
+    const __m128i outside = _mm_or_si128(_mm_cmpgt_epi32(octets, _mm_set1_epi32(255)),
+                                         _mm_cmpgt_epi32(_mm_load_si128((const __m128i *)row->least), octets));
+    bad |= (unsigned)_mm_movemask_epi8(outside);
     /* Octet k is in byte 4k; the address (first octet highest) is bytes 12, 8, 4, 0. */
     const uint32_t address = (uint32_t)_mm_cvtsi128_si32(
         _mm_shuffle_epi8(octets, _mm_setr_epi8(12, 8, 4, 0, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1)));
