@@ -8,12 +8,10 @@
  *
  * Values go through in chunks of 64, each in two passes, so that each loop has only one
  * scanner's constants and its own counters live (one loop with both inlined spilled about 15
- * of them per value): pass 1 (chub_scan_addresses) trims and dispatches every value on its
- * type byte into a list of addresses and a list of names, then scans and files the listed
- * addresses (a detected value the IPv4 scanner declines joins the names, after the others);
- * pass 2 (chub_scan_names) scans and files each listed name. The word lists are thus not in
- * slot order, which nothing relies on: each value is found through its own result and word
- * list entry (BatchScanPassTests compares every slot with the Swift loop). The common case (3...max_fast bytes, no byte <= 0x20 at
+ * of them per value): pass 1 (chub_scan_addresses) trims, dispatches and scans the addresses,
+ * and lists the names (with detected values the IPv4 scanner declined); pass 2
+ * (chub_scan_names) scans and files each listed name at once, in slot order, so the words are
+ * filed exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
  * either end) is one range test and two byte tests: a count of at least 3 means a Swift buffer
  * with a base address, so the NULL and max_input tests only run on the rare path. Results'
  * lo and hi are not stored for accepted values: chub_batch_digest writes them for each one.
@@ -53,25 +51,24 @@ static inline void chub_decline(struct chub_fast_digest *r, uint8_t type) {
     *r = declined;
 }
 
-/* Pass 1 over values[first..<last], as two loops that each keep few values live: the first
-   trims and dispatches on the type byte only, listing the addresses to scan (with detected
-   values that may be one) in `addresses` and the names in `pending`; the second scans the
-   listed addresses and files each accepted one at once (its canonical bytes, final word, slot
-   and result); a detected value the IPv4 scanner declines joins the names. The names are then
-   not all in slot order (those declined addresses come last), which nothing relies on: every
-   value's words and bytes are found through its own result and word list entry.
+/* Pass 1 over values[first..<last]: trim, dispatch and the addresses (filed at once); the
+   names, and detected values the IPv4 scanner declines, are listed in `pending` for pass 2.
    `typed` is a constant at each call (the loop is compiled once with types, once without). */
 static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresses(
     const struct chub_value *values, const uint8_t *types, const int typed, size_t first, size_t last,
     struct chub_type_codes codes, uint16_t prefix_ipv4, size_t max_input, size_t max_fast,
     struct chub_batch *batch, struct chub_scan_state *state, struct chub_pending_name *pending) {
     struct chub_fast_digest *const results = batch->results;
-    struct chub_pending_name addresses[CHUB_SCAN_CHUNK];
-    struct chub_pending_name *next = pending, *next_address = addresses;
+    uint64_t *const first_final = batch->finals + state->final_count;
+    uint32_t *const first_final_slot = batch->final_slots + state->final_count;
+    uint64_t *final = first_final;
+    uint32_t *final_slot = first_final_slot;
+    const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
+    struct chub_pending_name *next = pending;
     for (size_t slot = first; slot < last; slot++) {
         const uint8_t *p = values[slot].start;
         size_t n = (size_t)values[slot].count;
-        const uint8_t code = typed ? types[slot] : codes.none;
+        const uint8_t code = typed ? types[slot] : 0;
         /* The common case in one test: 3...max_fast bytes (so p != NULL), no space at an end. */
         if (__builtin_expect(n - 3 > max_fast - 3 || p[0] <= 0x20 || p[n - 1] <= 0x20, 0)) {
             if (p == NULL || n > max_input) goto decline;
@@ -79,56 +76,48 @@ static inline __attribute__((always_inline)) CHUB_AVX2 size_t chub_scan_addresse
             while (n > 0 && chub_is_space(p[n - 1])) n--;
             if (n < 3 || n > max_fast) goto decline;
         }
-        struct chub_pending_name *entry;
         uint32_t detecting;
-        if (typed && code == codes.ipv4) {
-            entry = next_address++;
-            detecting = 0;
-        } else if (typed && code == codes.domain) {
-            entry = next++;
-            detecting = 0;
-        } else if (!typed || code == codes.none) {
+        if (!typed) {
             detecting = 1;
-            if ((uint8_t)(p[0] - '0') < 10 && n <= 15) entry = next_address++;
-            else entry = next++;
+            if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.ipv4) {
+            detecting = 0;
+        } else if (code == codes.none) {
+            detecting = 1;
+            if ((uint8_t)(p[0] - '0') >= 10 || n > 15) goto name;
+        } else if (code == codes.domain) {
+            detecting = 0;
+            goto name;
         } else {
             goto decline;
         }
-        entry->p = p;
-        entry->n = (uint32_t)n;
-        entry->slot_detecting = (uint32_t)slot << 1 | detecting;
+        {
+            const uint64_t scanned = chub_ipv4_scan_inline(p, n);
+            if (scanned >> 32) {
+                const uint32_t big = __builtin_bswap32((uint32_t)scanned);
+                *final++ = final_top | (uint64_t)big << 16;
+                *final_slot++ = (uint32_t)slot;
+                continue;
+            }
+            if (!detecting) goto decline;
+        }
+    name:
+        next->p = p;
+        next->n = (uint32_t)n;
+        next->slot_detecting = (uint32_t)slot << 1 | detecting;
+        next++;
         continue;
     decline:
         chub_decline(&results[slot], codes.result_ipv4);
     }
-    /* The addresses: the canonical bytes (bytes 2-5 of the message word), the final word, its
-       slot and the result, all at index `found` of their arrays. */
-    const struct chub_pending_name *const addresses_end = next_address;
-    uint64_t *const finals = batch->finals + state->final_count;
-    uint32_t *const final_slots = batch->final_slots + state->final_count;
+    /* The addresses' canonical bytes (bytes 2-5 of the message word) and results, filed here
+       rather than in the loop above, which then keeps fewer values live. */
+    const size_t found = (size_t)(final - first_final);
     uint8_t *const out = batch->bytes + state->offset;
-    const uint64_t where = (uint64_t)(uint32_t)state->offset | (uint64_t)4 << 32;
-    const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
-    const uint8_t result_ipv4 = codes.result_ipv4;
-    size_t found = 0;
-    for (const struct chub_pending_name *a = addresses; a < addresses_end; a++) {
-        const uint32_t slot = a->slot_detecting >> 1;
-        const uint64_t scanned = chub_ipv4_scan_inline(a->p, a->n);
-        if (scanned >> 32) {
-            const uint32_t big = __builtin_bswap32((uint32_t)scanned);
-            memcpy(out + 4 * found, &big, 4);
-            finals[found] = final_top | (uint64_t)big << 16;
-            final_slots[found] = slot;
-            struct chub_fast_digest *const r = &results[slot];
-            const uint64_t at = where + 4 * found;
-            memcpy(&r->offset, &at, 8);
-            r->type = result_ipv4;
-            found++;
-        } else if (a->slot_detecting & 1) {
-            *next++ = *a;
-        } else {
-            chub_decline(&results[slot], result_ipv4);
-        }
+    for (size_t i = 0; i < found; i++) {
+        const uint32_t big = (uint32_t)(first_final[i] >> 16);
+        memcpy(out + 4 * i, &big, 4);
+        chub_file_result(&results[first_final_slot[i]], state->offset + 4 * i, 4, codes.result_ipv4);
     }
     state->offset += 4 * found;
     state->final_count += found;

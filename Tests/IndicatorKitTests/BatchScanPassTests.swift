@@ -124,11 +124,12 @@ struct BatchScanPassTests {
         }
     }
 
-    @Test("detected values the IPv4 scanner declines join the names after the others: every slot still finds its own bytes and digest")
-    func declinedAddressesJoinNames() {
+    @Test("detected digit-led values the IPv4 scanner declines become names: every slot finds its own bytes and digest")
+    func declinedAddressesBecomeNames() {
         guard SipHashLanes.avx2Available, PackedBatchLayout.codes != nil else { return }
-        // Digit-led values of at most 15 bytes go to the address list first; the names among
-        // them are filed after the chunk's other names (and after long, deferred names).
+        // Digit-led detected values of at most 15 bytes try the IPv4 scanner first; the names
+        // among them are listed for the name pass, between plain, long (deferred) and declined
+        // values, and each name is filed as it is scanned.
         let shapes = [
             "1password.com", "9.example", "123.example.org", "1.2.3.4", "example.com", "8.8.8.8", "7zip.org",
             "1.2.3.04", "00.example", "0x1f.example", String(repeating: "a", count: 40) + "." + String(repeating: "b", count: 30),
