@@ -10,8 +10,8 @@
  * scanner's constants and its own counters live (one loop with both inlined spilled about 15
  * of them per value): pass 1 (chub_scan_addresses) trims, dispatches and scans the addresses,
  * and lists the names (with detected values the IPv4 scanner declined); pass 2
- * (chub_scan_names) scans and files the listed names in slot order, so the words are filed
- * exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
+ * (chub_scan_names) scans and files each listed name at once, in slot order, so the words are
+ * filed exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
  * either end) is one range test and two byte tests: a count of at least 3 means a Swift buffer
  * with a base address, so the NULL and max_input tests only run on the rare path. Results'
  * lo and hi are not stored for accepted values: chub_batch_digest writes them for each one.
@@ -140,37 +140,28 @@ static __attribute__((noinline)) CHUB_AVX2 size_t chub_scan_addresses_detected(
                                pending);
 }
 
-/* Pass 2: the listed names, in slot order (so their words are filed as one pass would). The
-   scan loop keeps only the output pointers live and notes each name's word count (0: declined,
-   -1: over 64 bytes, left to the caller) in `scanned`; a second loop files them. */
+/* Pass 2: the listed names, each scanned and filed at once (its word list entry and result);
+   offsets are kept as counters from the batch's bases. A name over 64 bytes (the scanner
+   returns -1) has its bytes and words reserved and is listed for the caller's scanner. */
 static __attribute__((noinline)) CHUB_AVX2 void chub_scan_names(
     const struct chub_pending_name *pending, size_t pending_count, uint8_t result_domain, uint8_t result_declined,
     uint16_t prefix_domain, struct chub_batch *batch, struct chub_scan_state *state) {
-    long scanned[CHUB_SCAN_CHUNK];
-    uint8_t *out = batch->bytes + state->offset;
-    uint64_t *words = batch->words + state->word_offset;
-    for (size_t k = 0; k < pending_count; k++) {
-        const size_t n = pending[k].n;
-        const long count = chub_name_scan_inline(pending[k].p, n, (int)(pending[k].slot_detecting & 1), prefix_domain,
-                                                 out, words);
-        scanned[k] = count;
-        /* Over 64 bytes: its bytes and words reserved for the caller's scanner. */
-        const size_t word_count = __builtin_expect(count < 0, 0) ? (n + 2) / 8 + 1 : (size_t)count;
-        out += count != 0 ? n : 0;
-        words += word_count;
-    }
+    uint8_t *const bytes = batch->bytes;
+    uint64_t *const words = batch->words;
     struct chub_fast_digest *const results = batch->results;
     uint32_t *const word_firsts = batch->word_firsts, *const word_counts = batch->word_counts;
     uint32_t *const word_slots = batch->word_slots;
     size_t offset = state->offset, word_offset = state->word_offset, long_count = state->long_count;
-    for (size_t k = 0; k < pending_count; k++) {
-        const uint32_t slot = pending[k].slot_detecting >> 1;
-        long count = scanned[k];
+    const struct chub_pending_name *const end = pending + pending_count;
+    for (const struct chub_pending_name *e = pending; e < end; e++) {
+        const size_t n = e->n;
+        const uint32_t slot = e->slot_detecting >> 1;
+        long count = chub_name_scan_inline(e->p, n, (int)(e->slot_detecting & 1), prefix_domain, bytes + offset,
+                                           words + word_offset);
         if (count == 0) {
             chub_decline(&results[slot], result_declined);
             continue;
         }
-        const size_t n = pending[k].n;
         if (__builtin_expect(count < 0, 0)) {
             count = (long)((n + 2) / 8 + 1);
             batch->deferred[state->deferred++] = (uint32_t)long_count;

@@ -124,6 +124,39 @@ struct BatchScanPassTests {
         }
     }
 
+    @Test("detected digit-led values the IPv4 scanner declines become names: every slot finds its own bytes and digest")
+    func declinedAddressesBecomeNames() {
+        guard SipHashLanes.avx2Available, PackedBatchLayout.codes != nil else { return }
+        // Digit-led detected values of at most 15 bytes try the IPv4 scanner first; the names
+        // among them are listed for the name pass, between plain, long (deferred) and declined
+        // values, and each name is filed as it is scanned.
+        let shapes = [
+            "1password.com", "9.example", "123.example.org", "1.2.3.4", "example.com", "8.8.8.8", "7zip.org",
+            "1.2.3.04", "00.example", "0x1f.example", String(repeating: "a", count: 40) + "." + String(repeating: "b", count: 30),
+            "3com.com", "bad_name.com", "10.0.0.1", "4chan.org", "255.255.255.255", "2.example-shop.co",
+        ]
+        var generator = IDNATestSupport.Generator(seed: 0xD15C)
+        let values = (0..<700).map { _ in Array(shapes[Int(generator.next() % UInt64(shapes.count))].utf8) }
+        let storage = FastBatchTests.separateBuffers(values)
+        defer { FastBatchTests.free(storage) }
+        let packed = FastDigestBatch(capacity: 200, kernel: .avx2)
+        let swift = FastDigestBatch(capacity: 200, kernel: .avx2, packedScan: false)
+        var accepted = 0
+        for size in [1, 17, 64, 65, 200] {
+            accepted += Self.compare(storage, types: nil, size: size, packed: packed, swift: swift, "detect \(size)")
+        }
+        #expect(accepted > 5 * 400, "\(accepted)")
+        // One batch: the accepted values' canonical bytes never overlap in the scratch.
+        storage.withUnsafeBufferPointer { Self.key.canonicalDigestFast($0, types: nil, range: 0..<200, into: packed) }
+        var spans: [(Int, Int)] = []
+        for slot in 0..<200 where packed.results[slot].count > 0 {
+            let result = packed.results[slot]
+            spans.append((Int(result.offset), Int(result.offset) + Int(result.count)))
+        }
+        spans.sort { $0.0 < $1.0 }
+        for (a, b) in zip(spans, spans.dropFirst()) { #expect(a.1 <= b.0, "\(a) overlaps \(b)") }
+    }
+
     @Test("a reused batch: a value declined now does not keep the digest it had in the batch before")
     func reusedBatch() {
         guard SipHashLanes.avx2Available, PackedBatchLayout.codes != nil else { return }
