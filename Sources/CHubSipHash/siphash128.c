@@ -197,13 +197,10 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
             counts4 = _mm_loadu_si128((const __m128i *)(counts + g));
             firsts4 = _mm_loadu_si128((const __m128i *)(firsts + g));
         } else {
-            uint32_t c[4] = {0, 0, 0, 0}, f[4] = {0, 0, 0, 0};
-            for (size_t i = 0; g + i < count; i++) {
-                c[i] = counts[g + i];
-                f[i] = firsts[g + i];
-            }
-            counts4 = _mm_loadu_si128((const __m128i *)c);
-            firsts4 = _mm_loadu_si128((const __m128i *)f);
+            /* A last group of 1-3: lanes past the end load as count 0 (nothing read there). */
+            const __m128i present = _mm_cmpgt_epi32(_mm_set1_epi32((int)(count - g)), _mm_setr_epi32(0, 1, 2, 3));
+            counts4 = _mm_maskload_epi32((const int *)(counts + g), present);
+            firsts4 = _mm_maskload_epi32((const int *)(firsts + g), present);
         }
         /* Shortest and longest count (unsigned 32-bit lanes). */
         __m128i swapped = _mm_shuffle_epi32(counts4, 0x4E);
@@ -271,7 +268,7 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
     } while (0)
 
 /* One-word messages, four per load, the (lo, hi) pairs stored back to back. A last group of
-   1-3 is loaded from a zero-padded copy and stored with a mask. */
+   1-3 is loaded and stored with masks (nothing read or written past the end). */
 CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
                                          uint64_t *digests) {
     ROT16_MASK(rot16);
@@ -289,9 +286,8 @@ CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_
     }
     const size_t left = count - g;
     if (left != 0) {
-        uint64_t padded[4] = {0, 0, 0, 0};
-        for (size_t i = 0; i < left; i++) padded[i] = finals[g + i];
-        const __m256i w = _mm256_loadu_si256((const __m256i *)padded);
+        const __m256i present = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)left), _mm256_setr_epi64x(0, 1, 2, 3));
+        const __m256i w = _mm256_maskload_epi64((const long long *)(finals + g), present);
         __m256i first, second;
         SIP_FINAL_GROUP_V(w, first, second);
         /* Lane i is written when i < left: its two words are slots 2i and 2i + 1. */
