@@ -66,6 +66,22 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
 #define ROTL_V(x, b) _mm256_or_si256(_mm256_slli_epi64((x), (b)), _mm256_srli_epi64((x), 64 - (b)))
 #define ROT32_V(x) _mm256_shuffle_epi32((x), 0xB1)
 
+/* The rot16 byte shuffle, hidden from the optimiser: given the constant, clang splits the
+   one vpshufb into vpshuflw + vpshufhw (two instructions per SipRound). */
+#define ROT16_MASK(name)                                                                    \
+    __m256i name = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,   \
+                                    6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);  \
+    __asm__("" : "+x"(name))
+
+/* (lo, hi) of four lanes as the pairs lo0 hi0 lo1 hi1 (`first`) and lo2 hi2 lo3 hi3 (`second`). */
+#define SIP_PAIRS_V(lo, hi, first, second)                                                  \
+    do {                                                                                    \
+        __m256i even_ = _mm256_unpacklo_epi64(lo, hi); /* lo0 hi0 lo2 hi2 */                \
+        __m256i odd_ = _mm256_unpackhi_epi64(lo, hi);  /* lo1 hi1 lo3 hi3 */                \
+        first = _mm256_permute2x128_si256(even_, odd_, 0x20);                               \
+        second = _mm256_permute2x128_si256(even_, odd_, 0x31);                              \
+    } while (0)
+
 /* The same SipRound on four states; steps reordered so the two halves' independent chains
    interleave (every dependency of SIP_ROUND is kept). */
 #define SIP_ROUND_V(v0, v1, v2, v3, rot16)                                                  \
@@ -80,6 +96,19 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
         v2 = ROT32_V(v2);                                                                   \
     } while (0)
 
+/* The last SipRound when only v0 ^ v1 ^ v2 ^ v3 after it is needed: v0's last add and
+   rotation cancel out of the sum (v3 ends xored with v0, v0 is in the sum), which leaves
+   r17(v1) ^ r21(v3) ^ v2 ^ r32(v2) of the mid-round states. */
+#define SIP_LAST_ROUND_SUM_V(v0, v1, v2, v3, rot16, sum)                                     \
+    do {                                                                                    \
+        v0 = _mm256_add_epi64(v0, v1); v2 = _mm256_add_epi64(v2, v3);                       \
+        v1 = ROTL_V(v1, 13); v3 = _mm256_shuffle_epi8(v3, rot16);                           \
+        v1 = _mm256_xor_si256(v1, v0); v3 = _mm256_xor_si256(v3, v2);                       \
+        v2 = _mm256_add_epi64(v2, v1);                                                      \
+        sum = _mm256_xor_si256(_mm256_xor_si256(ROTL_V(v1, 17), ROTL_V(v3, 21)),            \
+                               _mm256_xor_si256(v2, ROT32_V(v2)));                          \
+    } while (0)
+
 /* SipHash-2-4-128's finalisation on four states: 0xee into v2, four rounds, the first half
    `lo`; 0xdd into v1, four rounds, the second half `hi` (64 bits per lane each). */
 #define SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi)                                          \
@@ -88,8 +117,8 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
         for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);                     \
         lo = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));          \
         v1 = _mm256_xor_si256(v1, _mm256_set1_epi64x(0xdd));                                \
-        for (int r = 0; r < 4; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);                     \
-        hi = _mm256_xor_si256(_mm256_xor_si256(v0, v1), _mm256_xor_si256(v2, v3));          \
+        for (int r = 0; r < 3; r++) SIP_ROUND_V(v0, v1, v2, v3, rot16);                     \
+        SIP_LAST_ROUND_SUM_V(v0, v1, v2, v3, rot16, hi);                                    \
     } while (0)
 
 /* Message word j of each lane (lane i reads m[i][min(j, c[i] - 1)]: a lane that has already
@@ -101,8 +130,7 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
    after step j a lane whose message has fewer than j + 1 words keeps its old state (blend). */
 CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint64_t *const m[4],
                                             const uint32_t c[4], uint64_t *const out[4]) {
-    const __m256i rot16 = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
-                                           6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+    ROT16_MASK(rot16);
     __m256i v0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
     __m256i v1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
     __m256i v2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
@@ -148,86 +176,126 @@ CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint
     _mm_storeu_si128((__m128i *)out[3], _mm256_extracti128_si256(odd, 1));
 }
 
-/* Sorting buckets: word counts 1 ... CHUB_BUCKETS - 1 each have one (an address is 1 word, a
-   typical name 3-6), longer messages share the last (such groups are masked). */
-#define CHUB_BUCKETS 17
-/* Messages sorted per call of the AVX2 batch loop. */
-#define CHUB_CHUNK 256
-
-/* Sorts the messages by word count (counting sort, so groups of four mostly need no
-   masking) into lane arrays, pads the last group by repeating its last message (output to a
-   spare slot), then hashes them four at a time. */
+/* Messages `count` at a time in their given order, four per group: lane i of a group is
+   message g + i (its words gathered at words + firsts[g + i] + j). All lanes run the shortest
+   lane's word count without masking, then up to the longest lane's count with a blend that
+   keeps the state of lanes already done (the bench's names are 3 or 4 words: sorting by count,
+   as this kernel once did, cost more per name than the occasional masked compression). A
+   count-0 lane (skipped) or a missing lane of the last group reads and writes nothing. */
 CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
                                         const uint32_t *counts, size_t count, uint64_t *digests) {
-    const uint64_t *lanes[CHUB_CHUNK + 3];
-    uint32_t laneCounts[CHUB_CHUNK + 3];
-    uint64_t *outs[CHUB_CHUNK + 3];
-    uint16_t start[CHUB_BUCKETS + 1];
-    uint64_t spare[2];
-    for (size_t base = 0; base < count; base += CHUB_CHUNK) {
-        size_t n = count - base < CHUB_CHUNK ? count - base : CHUB_CHUNK;
-        const uint32_t *chunkCounts = counts + base;
-        for (int b = 0; b <= CHUB_BUCKETS; b++) start[b] = 0;
-        for (size_t i = 0; i < n; i++) {
-            uint32_t c = chunkCounts[i];
-            start[c < CHUB_BUCKETS ? c : CHUB_BUCKETS]++;  /* bucket c - 1 counted at c */
-        }
-        /* start[b] = first lane of bucket b (counts b + 1); count-0 messages are dropped. */
-        size_t messages = n - start[0];
-        start[0] = 0;
-        for (int b = 1; b <= CHUB_BUCKETS; b++) start[b] = (uint16_t)(start[b] + start[b - 1]);
-        for (size_t i = 0; i < n; i++) {
-            uint32_t c = chunkCounts[i];
-            if (c == 0) continue;
-            size_t k = start[(c < CHUB_BUCKETS ? c : CHUB_BUCKETS) - 1]++;
-            lanes[k] = words + firsts[base + i];
-            laneCounts[k] = c;
-            outs[k] = digests + 2 * (base + i);
-        }
-        if (messages == 0) continue;
-        for (size_t k = messages; k % 4 != 0; k++) {
-            lanes[k] = lanes[messages - 1];
-            laneCounts[k] = laneCounts[messages - 1];
-            outs[k] = spare;
-        }
-        for (size_t g = 0; g < messages; g += 4) sip128_x4_avx2(k0, k1, lanes + g, laneCounts + g, outs + g);
-    }
-}
-
-/* One-word messages, four per load: one compression, the two finalisations, and the
-   (lo, hi) pairs stored back to back. A last group of 1-3 goes through a padded copy. */
-CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
-                                         uint64_t *digests) {
-    const __m256i rot16 = _mm256_setr_epi8(6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13,
-                                           6, 7, 0, 1, 2, 3, 4, 5, 14, 15, 8, 9, 10, 11, 12, 13);
+    ROT16_MASK(rot16);
     const __m256i init0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
     const __m256i init1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
     const __m256i init2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
     const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
+    const __m256i one = _mm256_set1_epi64x(1);
+    const long long *base = (const long long *)words;
     for (size_t g = 0; g < count; g += 4) {
-        uint64_t padded[4], spare[8];
-        const uint64_t *source = finals + g;
-        uint64_t *target = digests + 2 * g;
-        size_t left = count - g;
-        if (left < 4) {
-            for (size_t i = 0; i < 4; i++) padded[i] = finals[g + (i < left ? i : 0)];
-            source = padded;
-            target = spare;
+        __m128i counts4, firsts4;
+        if (count - g >= 4) {
+            counts4 = _mm_loadu_si128((const __m128i *)(counts + g));
+            firsts4 = _mm_loadu_si128((const __m128i *)(firsts + g));
+        } else {
+            /* A last group of 1-3: lanes past the end load as count 0 (nothing read there). */
+            const __m128i present = _mm_cmpgt_epi32(_mm_set1_epi32((int)(count - g)), _mm_setr_epi32(0, 1, 2, 3));
+            counts4 = _mm_maskload_epi32((const int *)(counts + g), present);
+            firsts4 = _mm_maskload_epi32((const int *)(firsts + g), present);
         }
-        __m256i w = _mm256_loadu_si256((const __m256i *)source);
-        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = _mm256_xor_si256(init3, w);
-        SIP_ROUND_V(v0, v1, v2, v3, rot16);
-        SIP_ROUND_V(v0, v1, v2, v3, rot16);
-        v0 = _mm256_xor_si256(v0, w);
-        __m256i lo, hi;
+        /* Shortest and longest count (unsigned 32-bit lanes). */
+        __m128i swapped = _mm_shuffle_epi32(counts4, 0x4E);
+        __m128i low2 = _mm_min_epu32(counts4, swapped), high2 = _mm_max_epu32(counts4, swapped);
+        const uint32_t low = (uint32_t)_mm_cvtsi128_si32(_mm_min_epu32(low2, _mm_shuffle_epi32(low2, 0xB1)));
+        const uint32_t high = (uint32_t)_mm_cvtsi128_si32(_mm_max_epu32(high2, _mm_shuffle_epi32(high2, 0xB1)));
+        if (high == 0) continue;
+        __m256i index = _mm256_cvtepu32_epi64(firsts4);
+        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = init3;
+        uint32_t j = 0;
+        for (; j < low; j++) {
+            __m256i w = _mm256_i64gather_epi64(base, index, 8);
+            index = _mm256_add_epi64(index, one);
+            v3 = _mm256_xor_si256(v3, w);
+            SIP_ROUND_V(v0, v1, v2, v3, rot16);
+            SIP_ROUND_V(v0, v1, v2, v3, rot16);
+            v0 = _mm256_xor_si256(v0, w);
+        }
+        const __m256i lengths = _mm256_cvtepu32_epi64(counts4);
+        if (j < high) {
+            __m256i step = _mm256_set1_epi64x(j);
+            for (; j < high; j++) {
+                /* Lanes with a word j: gather only theirs, then keep the others' state. */
+                __m256i active = _mm256_cmpgt_epi64(lengths, step);
+                __m256i w = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, index, active, 8);
+                index = _mm256_add_epi64(index, one);
+                step = _mm256_add_epi64(step, one);
+                __m256i n0 = v0, n1 = v1, n2 = v2, n3 = _mm256_xor_si256(v3, w);
+                SIP_ROUND_V(n0, n1, n2, n3, rot16);
+                SIP_ROUND_V(n0, n1, n2, n3, rot16);
+                n0 = _mm256_xor_si256(n0, w);
+                v0 = _mm256_blendv_epi8(v0, n0, active);
+                v1 = _mm256_blendv_epi8(v1, n1, active);
+                v2 = _mm256_blendv_epi8(v2, n2, active);
+                v3 = _mm256_blendv_epi8(v3, n3, active);
+            }
+        }
+        __m256i lo, hi, first, second;
         SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);
-        __m256i even = _mm256_unpacklo_epi64(lo, hi); /* lo0 hi0 lo2 hi2 */
-        __m256i odd = _mm256_unpackhi_epi64(lo, hi);  /* lo1 hi1 lo3 hi3 */
-        _mm256_storeu_si256((__m256i *)target, _mm256_permute2x128_si256(even, odd, 0x20));
-        _mm256_storeu_si256((__m256i *)(target + 4), _mm256_permute2x128_si256(even, odd, 0x31));
-        if (left < 4) {
-            for (size_t i = 0; i < 2 * left; i++) digests[2 * g + i] = spare[i];
+        SIP_PAIRS_V(lo, hi, first, second);
+        uint64_t *target = digests + 2 * g;
+        if (low != 0) {
+            _mm256_storeu_si256((__m256i *)target, first);
+            _mm256_storeu_si256((__m256i *)(target + 4), second);
+        } else {
+            /* Count-0 and missing lanes keep their slots: store only the others' pairs. */
+            const __m256i written = _mm256_cmpgt_epi64(lengths, _mm256_setzero_si256());
+            _mm256_maskstore_epi64((long long *)target, _mm256_permute4x64_epi64(written, 0x50), first);
+            _mm256_maskstore_epi64((long long *)(target + 4), _mm256_permute4x64_epi64(written, 0xFA), second);
         }
+    }
+}
+
+/* One group of four one-word messages: one compression, the two finalisations, the (lo, hi)
+   pairs of lanes 0-1 and 2-3. */
+#define SIP_FINAL_GROUP_V(w, first, second)                                                 \
+    do {                                                                                    \
+        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = _mm256_xor_si256(init3, w);        \
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);                                                 \
+        SIP_ROUND_V(v0, v1, v2, v3, rot16);                                                 \
+        v0 = _mm256_xor_si256(v0, w);                                                       \
+        __m256i lo, hi;                                                                     \
+        SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);                                        \
+        SIP_PAIRS_V(lo, hi, first, second);                                                 \
+    } while (0)
+
+/* One-word messages, four per load, the (lo, hi) pairs stored back to back. A last group of
+   1-3 is loaded and stored with masks (nothing read or written past the end). */
+CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
+                                         uint64_t *digests) {
+    ROT16_MASK(rot16);
+    const __m256i init0 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C0));
+    const __m256i init1 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C1 ^ 0xee));
+    const __m256i init2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
+    const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
+    size_t g = 0;
+    for (; g + 4 <= count; g += 4) {
+        const __m256i w = _mm256_loadu_si256((const __m256i *)(finals + g));
+        __m256i first, second;
+        SIP_FINAL_GROUP_V(w, first, second);
+        _mm256_storeu_si256((__m256i *)(digests + 2 * g), first);
+        _mm256_storeu_si256((__m256i *)(digests + 2 * g + 4), second);
+    }
+    const size_t left = count - g;
+    if (left != 0) {
+        const __m256i present = _mm256_cmpgt_epi64(_mm256_set1_epi64x((long long)left), _mm256_setr_epi64x(0, 1, 2, 3));
+        const __m256i w = _mm256_maskload_epi64((const long long *)(finals + g), present);
+        __m256i first, second;
+        SIP_FINAL_GROUP_V(w, first, second);
+        /* Lane i is written when i < left: its two words are slots 2i and 2i + 1. */
+        const __m256i slot = _mm256_setr_epi64x(0, 0, 1, 1);
+        const __m256i lefts = _mm256_set1_epi64x((long long)left);
+        _mm256_maskstore_epi64((long long *)(digests + 2 * g), _mm256_cmpgt_epi64(lefts, slot), first);
+        _mm256_maskstore_epi64((long long *)(digests + 2 * g + 4),
+                               _mm256_cmpgt_epi64(lefts, _mm256_add_epi64(slot, _mm256_set1_epi64x(2))), second);
     }
 }
 

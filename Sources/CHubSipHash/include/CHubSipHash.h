@@ -26,9 +26,9 @@ int chub_siphash128_avx2_available(void);
  * and 8-15 of message i, read little-endian, to digests[2i] and digests[2i + 1].
  * (k0, k1) = key bytes 0-7 and 8-15 read little-endian.
  *
- * With `avx2` non-zero and chub_siphash128_avx2_available(), messages are sorted by word count
- * and hashed four at a time (lanes of unequal length are handled by masking); otherwise, or
- * with `avx2` zero, one at a time. Both give the same digests.
+ * With `avx2` non-zero and chub_siphash128_avx2_available(), messages are hashed four at a
+ * time in their given order (words gathered per lane; lanes of unequal length are handled by
+ * masking); otherwise, or with `avx2` zero, one at a time. Both give the same digests.
  */
 void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *words,
                            const uint32_t *firsts, const uint32_t *counts, size_t count,
