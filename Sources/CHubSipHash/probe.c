@@ -197,6 +197,67 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
     return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
 }
 
+/* The digests' write-back into the results (chub_batch_digest's second half). */
+static void write_results(const struct chub_batch *batch) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
+    struct chub_fast_digest *const results = batch->results;
+    for (size_t i = 0; i < finals; i++) {
+        struct chub_fast_digest *r = &results[batch->final_slots[i]];
+        r->lo = digests[2 * i];
+        r->hi = digests[2 * i + 1];
+    }
+    for (size_t i = 0; i < longs; i++) {
+        if (batch->word_counts[i] == 0) continue;
+        struct chub_fast_digest *r = &results[batch->word_slots[i]];
+        r->lo = long_digests[2 * i];
+        r->hi = long_digests[2 * i + 1];
+    }
+}
+
+/* Files value `slot`'s exact probe at probes[slot] straight from its digest and prefetches its
+   home bucket; returns its covering bit (non-zero: the value needs covering probes). */
+static inline uint64_t file_exact(const struct chub_table *t, const struct chub_fast_digest *results,
+                                  const uint64_t *digest, uint32_t slot, uint64_t covering,
+                                  struct chub_probe *probes) {
+    const uint64_t raw = digest[0], lo = raw + (raw == 0); /* Slot.stored */
+    const uint8_t type = results[slot].type;
+    struct chub_probe *const probe = &probes[slot];
+    probe->lo = lo;
+    probe->hi = digest[1];
+    probe->kind = 0;
+    probe->detail = 0;
+    probe->type = type;
+    probe->entry = UNSCANNED;
+    __builtin_prefetch(t->buckets + home_bucket(t, lo) * BUCKET_BYTES, 0, 3);
+    return (covering >> (type & 63)) & 1;
+}
+
+int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch, size_t count, uint64_t covering,
+                             struct chub_probe *probes, const struct chub_table *table) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
+    chub_siphash128_final_words(1, k0, k1, batch->finals, finals, batch->digests);
+    chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs,
+                          batch->digests + 2 * finals);
+    if (finals + longs == count) {
+        const struct chub_table t = *table;
+        const struct chub_fast_digest *const results = batch->results;
+        const uint32_t *const final_slots = batch->final_slots, *const word_slots = batch->word_slots;
+        const uint32_t *const word_counts = batch->word_counts;
+        uint64_t general = 0;
+        for (size_t i = 0; i < finals; i++)
+            general |= file_exact(&t, results, digests + 2 * i, final_slots[i], covering, probes);
+        for (size_t i = 0; i < longs; i++) {
+            if (word_counts[i] == 0) { general = 1; continue; }
+            general |= file_exact(&t, results, long_digests + 2 * i, word_slots[i], covering, probes);
+        }
+        if (!general) return 1;
+    }
+    write_results(batch);
+    return 0;
+}
+
 void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
                              struct chub_value_state *states) {
     for (size_t j = 0; j < count; j++) {
