@@ -21,7 +21,7 @@ extension DigestKey {
         range: Range<Int>, into batch: FastDigestBatch, codes: chub_type_codes, k0: UInt64, k1: UInt64
     ) {
         guard !range.isEmpty else { return }
-        var scratch = scanPacked(values, types: types, range: range, into: batch, codes: codes)
+        var (scratch, _) = scanPacked(values, types: types, range: range, into: batch, codes: codes)
         chub_batch_digest(k0, k1, &scratch)
     }
 
@@ -44,19 +44,24 @@ extension DigestKey {
         precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
         precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
         let (k0, k1) = sipKey
-        var scratch = scanPacked(values, types: types, range: range, into: batch, codes: codes)
+        var (scratch, declined) = scanPacked(values, types: types, range: range, into: batch, codes: codes)
+        guard !declined else {
+            chub_batch_digest(k0, k1, &scratch)
+            return false
+        }
         return chub_batch_digest_probes(
             k0, k1, &scratch, range.count, covering, probes.assumingMemoryBound(to: chub_probe.self),
             table.assumingMemoryBound(to: chub_table.self)) != 0
     }
 
     /// The first pass (`chub_batch_scan`) and the Swift scanner for the long names it lists:
-    /// everything but the digests.
+    /// everything but the digests. `declined`: the Swift scanner declined a long name (its word
+    /// count is now 0).
     @inline(__always)
     private func scanPacked(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, into batch: FastDigestBatch, codes: chub_type_codes
-    ) -> chub_batch {
+    ) -> (chub_batch, declined: Bool) {
         var scratch = chub_batch(
             results: UnsafeMutableRawPointer(batch.results).assumingMemoryBound(to: chub_fast_digest.self),
             bytes: batch.bytes, words: batch.words, word_firsts: batch.wordFirsts, word_counts: batch.wordCounts,
@@ -70,6 +75,7 @@ extension DigestKey {
         let deferredCount = chub_batch_scan(
             packedValues, packedTypes, range.count, codes, Canonicalizer.digestPrefix(.ipv4),
             Canonicalizer.digestPrefix(.domain), Canonicalizer.maxInputBytes, Canonicalizer.fastPathMaxBytes, &scratch)
+        var declined = false
         for index in 0..<deferredCount {
             let entry = Int(batch.deferred[index])
             let slot = Int(batch.wordSlots[entry])
@@ -84,8 +90,9 @@ extension DigestKey {
             }
             batch.results[slot] = FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4)
             batch.wordCounts[entry] = 0
+            declined = true
         }
-        return scratch
+        return (scratch, declined)
     }
 }
 

@@ -34,6 +34,9 @@ extension MatcherStagesTests {
         ("not an indicator!", nil), ("", .domain), ("1.2.3", .ipv4), ("010.1.2.3", .ipv4), ("10.0.0.0/8", .ipv4),
         ("2001:db8::1", nil), ("http://evil.example.net/a", nil), ("EXAMPLE.COM.", .domain),
         ("xn--bcher-kva.example", .domain), (String(repeating: "a", count: 300) + ".com", .domain),
+        // Over 64 bytes (the Swift scanner's, after the C pass filed them): declined there.
+        (String(repeating: "abcdefgh.", count: 8) + ".com", .domain), (String(repeating: "a", count: 70) + ".com", nil),
+        (String(repeating: "abcdefgh.", count: 8) + "c_m", nil),
     ]
 
     /// Runs the hand-off and the plain fast path over `values`: whether the hand-off filed the
