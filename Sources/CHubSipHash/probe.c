@@ -13,6 +13,7 @@
  * functions only when they hold.
  */
 #include "CHubSipHash.h"
+#include <stddef.h>
 #include <string.h>
 
 #if defined(__x86_64__)
@@ -195,6 +196,89 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
                                const struct chub_table *table) {
     if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
     return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+}
+
+/* The digests' write-back into the results (chub_batch_digest's second half). */
+static void write_results(const struct chub_batch *batch) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
+    struct chub_fast_digest *const results = batch->results;
+    for (size_t i = 0; i < finals; i++) {
+        struct chub_fast_digest *r = &results[batch->final_slots[i]];
+        r->lo = digests[2 * i];
+        r->hi = digests[2 * i + 1];
+    }
+    for (size_t i = 0; i < longs; i++) {
+        if (batch->word_counts[i] == 0) continue;
+        struct chub_fast_digest *r = &results[batch->word_slots[i]];
+        r->lo = long_digests[2 * i];
+        r->hi = long_digests[2 * i + 1];
+    }
+}
+
+/* Files value `slot`'s exact probe at probes[slot] straight from its digest and prefetches its
+   home bucket; returns its covering bit (non-zero: the value needs covering probes). Kind,
+   detail, type and the padding after them are one store. */
+static inline uint64_t file_exact(const struct chub_table *t, const struct chub_fast_digest *results,
+                                  const uint64_t *digest, uint32_t slot, uint64_t covering,
+                                  struct chub_probe *probes) {
+    const uint64_t raw = digest[0], lo = raw + (raw == 0); /* Slot.stored */
+    const uint8_t type = results[slot].type;
+    struct chub_probe *const probe = &probes[slot];
+    probe->lo = lo;
+    probe->hi = digest[1];
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    _Static_assert(offsetof(struct chub_probe, kind) == 16 && offsetof(struct chub_probe, detail) == 17 &&
+                       offsetof(struct chub_probe, type) == 18 && offsetof(struct chub_probe, entry) == 24,
+                   "kind, detail, type in the word at 16");
+    const uint64_t head = (uint64_t)type << 16; /* kind 0, detail 0 */
+    memcpy(&probe->kind, &head, 8);
+#else
+    probe->kind = 0;
+    probe->detail = 0;
+    probe->type = type;
+#endif
+    probe->entry = UNSCANNED;
+    __builtin_prefetch(t->buckets + home_bucket(t, lo) * BUCKET_BYTES, 0, 3);
+    return (covering >> (type & 63)) & 1;
+}
+
+/* Both lists' probes; with `checked` 0 (covering == 0) no covering bits are tested. */
+static inline uint64_t file_all(const struct chub_batch *batch, uint64_t covering, struct chub_probe *probes,
+                                const struct chub_table *table, const int checked) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
+    const struct chub_table t = *table;
+    const struct chub_fast_digest *const results = batch->results;
+    const uint32_t *const final_slots = batch->final_slots, *const word_slots = batch->word_slots;
+    uint64_t general = 0;
+    for (size_t i = 0; i < finals; i++) {
+        const uint64_t bit = file_exact(&t, results, digests + 2 * i, final_slots[i], covering, probes);
+        if (checked) general |= bit;
+    }
+    for (size_t i = 0; i < longs; i++) {
+        const uint64_t bit = file_exact(&t, results, long_digests + 2 * i, word_slots[i], covering, probes);
+        if (checked) general |= bit;
+    }
+    return general;
+}
+
+int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch, size_t count, uint64_t covering,
+                             struct chub_probe *probes, const struct chub_table *table) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    chub_siphash128_final_words(1, k0, k1, batch->finals, finals, batch->digests);
+    chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs,
+                          batch->digests + 2 * finals);
+    if (finals + longs == count) {
+        /* The caller's promise: no long message of word count 0 (see the header). */
+        if (covering == 0) {
+            file_all(batch, 0, probes, table, 0);
+            return 1;
+        }
+        if (!file_all(batch, covering, probes, table, 1)) return 1;
+    }
+    write_results(batch);
+    return 0;
 }
 
 void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,

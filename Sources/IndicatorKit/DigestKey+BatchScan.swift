@@ -21,6 +21,47 @@ extension DigestKey {
         range: Range<Int>, into batch: FastDigestBatch, codes: chub_type_codes, k0: UInt64, k1: UInt64
     ) {
         guard !range.isEmpty else { return }
+        var (scratch, _) = scanPacked(values, types: types, range: range, into: batch, codes: codes)
+        chub_batch_digest(k0, k1, &scratch)
+    }
+
+    /// The matcher's hand-off (IndicatorStore, `Matcher+Stages.swift`): as
+    /// `canonicalDigestFast(_:types:range:into:)`, except that when this batch runs the C pass,
+    /// the scan accepted every value and none has its type's bit in `covering`, each value's
+    /// exact probe (a `chub_probe`, value i at `probes + i`) is filed straight from the digest
+    /// and its home bucket in `table` (a `chub_table`) prefetched, and the results' digests are
+    /// not written: returns true (`chub_batch_digest_probes`). Otherwise the results are
+    /// written as by `canonicalDigestFast` and it returns false.
+    package func canonicalDigestProbes(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, into batch: FastDigestBatch, covering: UInt64, probes: UnsafeMutableRawPointer,
+        table: UnsafeRawPointer
+    ) -> Bool {
+        guard batch.kernel == .avx2, batch.packedScan, let codes = PackedBatchLayout.codes, !range.isEmpty else {
+            canonicalDigestFast(values, types: types, range: range, into: batch)
+            return false
+        }
+        precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
+        precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
+        let (k0, k1) = sipKey
+        var (scratch, declined) = scanPacked(values, types: types, range: range, into: batch, codes: codes)
+        guard !declined else {
+            chub_batch_digest(k0, k1, &scratch)
+            return false
+        }
+        return chub_batch_digest_probes(
+            k0, k1, &scratch, range.count, covering, probes.assumingMemoryBound(to: chub_probe.self),
+            table.assumingMemoryBound(to: chub_table.self)) != 0
+    }
+
+    /// The first pass (`chub_batch_scan`) and the Swift scanner for the long names it lists:
+    /// everything but the digests. `declined`: the Swift scanner declined a long name (its word
+    /// count is now 0).
+    @inline(__always)
+    private func scanPacked(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, into batch: FastDigestBatch, codes: chub_type_codes
+    ) -> (chub_batch, declined: Bool) {
         var scratch = chub_batch(
             results: UnsafeMutableRawPointer(batch.results).assumingMemoryBound(to: chub_fast_digest.self),
             bytes: batch.bytes, words: batch.words, word_firsts: batch.wordFirsts, word_counts: batch.wordCounts,
@@ -34,6 +75,7 @@ extension DigestKey {
         let deferredCount = chub_batch_scan(
             packedValues, packedTypes, range.count, codes, Canonicalizer.digestPrefix(.ipv4),
             Canonicalizer.digestPrefix(.domain), Canonicalizer.maxInputBytes, Canonicalizer.fastPathMaxBytes, &scratch)
+        var declined = false
         for index in 0..<deferredCount {
             let entry = Int(batch.deferred[index])
             let slot = Int(batch.wordSlots[entry])
@@ -48,8 +90,9 @@ extension DigestKey {
             }
             batch.results[slot] = FastDigest(lo: 0, hi: 0, offset: 0, count: 0, type: .ipv4)
             batch.wordCounts[entry] = 0
+            declined = true
         }
-        chub_batch_digest(k0, k1, &scratch)
+        return (scratch, declined)
     }
 }
 

@@ -23,11 +23,18 @@ extension Matcher {
     ) -> (probes: Int, exactOnly: Bool) {
         let states = self.states.baseAddress! + stage * batchSize
         let probeBase = stage * batchSize * Self.maxProbesPerValue
-        key.canonicalDigestFast(values, types: types, range: range, into: fast)
-        let results = UnsafeRawPointer(fast.results).assumingMemoryBound(to: chub_fast_digest.self)
-        let cProbes = UnsafeMutableRawPointer(probes.baseAddress!).assumingMemoryBound(to: chub_probe.self)
-        let cStates = UnsafeMutableRawPointer(states).assumingMemoryBound(to: chub_value_state.self)
         let count = range.count
+        let cProbes = UnsafeMutableRawPointer(probes.baseAddress!).assumingMemoryBound(to: chub_probe.self)
+        // Every value accepted and exact: its probe filed by the digest pass (value i at
+        // probeBase + i), no results read back.
+        if key.canonicalDigestProbes(
+            values, types: types, range: range, into: fast, covering: coveringCodes,
+            probes: UnsafeMutableRawPointer(cProbes + probeBase), table: UnsafeRawPointer(stageTable))
+        {
+            return (count, true)
+        }
+        let results = UnsafeRawPointer(fast.results).assumingMemoryBound(to: chub_fast_digest.self)
+        let cStates = UnsafeMutableRawPointer(states).assumingMemoryBound(to: chub_value_state.self)
         var next = probeBase
         var slot = chub_stage_exact_probes(results, 0, count, coveringCodes, cProbes, &next, nil, stageTable)
         guard slot < count else { return (next - probeBase, true) }

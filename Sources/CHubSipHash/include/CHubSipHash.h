@@ -175,6 +175,18 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
                                struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
                                const struct chub_table *table);
 
+/* chub_batch_digest fused with chub_stage_exact_probes. Call only when no long message has
+   word count 0 (no long name was declined after the scan: the caller uses chub_batch_digest
+   then). For a batch of `count` values whose every value the scan accepted
+   (batch->final_count + batch->long_count == count) and none of whose types has its bit in
+   `covering`: files value i's exact
+   probe at probes[i] (as chub_stage_exact_probes would: one per value, in value order) straight
+   from the kernels' output and prefetches its home bucket, and returns 1 without writing the
+   results' lo/hi. Otherwise writes lo/hi into the results exactly as chub_batch_digest, returns
+   0, and probes[0 ..< count] hold nothing the caller may use. */
+int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch, size_t count, uint64_t covering,
+                             struct chub_probe *probes, const struct chub_table *table);
+
 /* The states of values 0 ..< count whose exact probes chub_stage_exact_probes filed at
    probes[first ...] without states: value j's is (probes[first + j].type, first + j, 1). */
 void chub_stage_exact_states(const struct chub_probe *probes, size_t first, size_t count,
