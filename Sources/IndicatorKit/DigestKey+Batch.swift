@@ -73,7 +73,7 @@ extension DigestKey {
     /// (the same scanners and accept-only contract as `Canonicalizer.fastScan`), then hash them
     /// in two calls to the four-lane kernel and copy the digests out. An address is one word,
     /// kept in `finals` (back to back: loaded four at once, no sorting); a name's words go to
-    /// `words` (`Canonicalizer.fastNameWords`), hashed by the sorting kernel.
+    /// `words` (`Canonicalizer.fastNameWords`), hashed four at a time in the given order (`chub_siphash128_words`).
     @inline(never)
     private func canonicalDigestLanes(
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
