@@ -53,18 +53,21 @@ static const uint8_t bits7[128] = {
    continue with the next bucket. */
 static inline int locate_decide(const struct chub_table *t, const uint8_t *bucket, uint64_t word, int64_t index,
                                 unsigned below, uint64_t lo, int64_t *entry) {
+    /* Branch-free apart from the rare spill into the next bucket: whether `lo` is found is as
+       random as the queries, and a mispredicted branch costs more than the few selects. */
     const uint64_t raw = (word >> 32) & 0xFF;
     const int64_t count = (int64_t)(raw > SLOTS ? SLOTS : raw);
     int64_t position = (int64_t)below + count - SLOTS;
     position = position < 0 ? 0 : position;
-    if (position < count) {
-        if (load_le64(bucket + 8 + 8 * position) != lo) { *entry = -1; return 1; }
-        const int64_t found = (int64_t)(uint32_t)word + position;
-        *entry = found < t->entry_count ? found : -1;
-        return 1;
-    }
-    if (count < SLOTS || index >= t->last_bucket) { *entry = -1; return 1; }
-    return 0;
+    const int settled = (position < count) | (count < SLOTS) | (index >= t->last_bucket);
+    if (!settled) return 0;
+    /* position <= 7 here; slot 7 would be past the fingerprints, so read slot 6 instead
+       (its answer is discarded: position < count fails). */
+    const int64_t read = position < SLOTS ? position : SLOTS - 1;
+    const int64_t found = (int64_t)(uint32_t)word + position;
+    const int hit = (position < count) & (load_le64(bucket + 8 + 8 * read) == lo) & (found < t->entry_count);
+    *entry = hit ? found : -1;
+    return 1;
 }
 
 static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
@@ -107,11 +110,10 @@ CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, str
     const struct chub_table t = *table;
     for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
         const int64_t entry = locate_avx2(t, &probe->lo);
-        if (entry >= 0) {
-            const uint8_t *record = t.records + entry * RECORD_BYTES;
-            __builtin_prefetch(record, 0, 3);
-            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
-        }
+        /* Unconditional (a miss prefetches the first record, harmless): no branch on found. */
+        const uint8_t *record = t.records + (entry >= 0 ? entry : 0) * RECORD_BYTES;
+        __builtin_prefetch(record, 0, 3);
+        __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
         probe->entry = entry;
     }
 }
@@ -333,26 +335,34 @@ __attribute__((noinline)) static void resolve_value(const struct chub_table *t, 
     put_record(r, record_head(codes.miss, state.type, 0, 0), 0, 0, 0, 0);
 }
 
+/* What a miss reads instead of a cold record (so that hit and miss take the same path). */
+static const uint8_t no_record[RECORD_BYTES];
+
+/* Hides `x` from the optimiser, which would otherwise turn the masks below back into branches. */
+#define CHUB_OPAQUE(x) __asm__("" : "+r"(x))
+
 /* The record of a value whose only probe is `probe` (its exact one: kind 0, detail 0, see
-   Matcher.addProbes) when the scan settled it: 1, else 0 (the general code decides). */
+   Matcher.addProbes) when the scan settled it: 1, else 0 (the general code decides). Hit or
+   miss is as random as the queries, so both take one path of masks, not a branch: a miss
+   reads `no_record`, and the record is masked to zeros. */
 static inline int resolve_single(const uint8_t *cold, const struct chub_probe *probe, uint64_t type, uint32_t now,
                                  uint64_t hit, uint64_t miss, struct chub_match_record *r) {
     const int64_t entry = probe->entry;
-    if (entry == -1) {
-        put_record(r, miss | type, 0, 0, 0, 0);
-        return 1;
-    }
-    if (entry < 0) return 0;
-    const uint8_t *const record = cold + entry * RECORD_BYTES;
+    if (entry < -1) return 0; /* unscanned, or a delta reference */
+    uint64_t absent = (uint64_t)(entry >> 63); /* all ones for -1 */
+    CHUB_OPAQUE(absent);
+    const uintptr_t at = (uintptr_t)(cold + (entry & (int64_t)~absent) * RECORD_BYTES);
+    const uint8_t *const record = (const uint8_t *)((at & ~absent) | ((uintptr_t)no_record & absent));
     const uint64_t hi = probe->hi;
-    if (load_le64(record) != hi) return 0;
-    const uint64_t word2 = load_le64(record + 8);
+    /* Another digest with this fingerprint: rare, the general code decides. */
+    if (__builtin_expect(((load_le64(record) ^ hi) & ~absent) != 0, 0)) return 0;
+    const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
     const uint32_t expires = (uint32_t)word2;
-    if (expires != 0 && now >= expires) {
-        put_record(r, miss | type, 0, 0, 0, 0);
-    } else {
-        put_record(r, hit | type, word2, load_le64(record + 16), probe->lo, hi);
-    }
+    const uint64_t expired = (uint64_t)((expires != 0) & (now >= expires));
+    uint64_t keep = ~absent & ((uint64_t)0 - (expired ^ 1));
+    CHUB_OPAQUE(keep);
+    const uint64_t head = (miss ^ ((hit ^ miss) & keep)) | type;
+    put_record(r, head, word2 & keep, word3 & keep, probe->lo & keep, hi & keep);
     return 1;
 }
 
