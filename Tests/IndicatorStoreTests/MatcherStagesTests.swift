@@ -171,14 +171,10 @@ import Testing
         var names: [String] = []
     }
 
-    static let labels = ["a", "b", "mail", "shop", "login", "cdn"]
-    static let zones = ["example.com", "bank.example.org", "evil.example.net", "x.y.example"]
+    static let labels = MatcherLiveTests.labels
 
-    static func name(_ random: inout SplitMix, depth: Int) -> String {
-        var name = zones[Int(random.next() % UInt64(zones.count))]
-        for _ in 0..<depth { name = labels[Int(random.next() % UInt64(labels.count))] + "." + name }
-        return name
-    }
+    /// A name `depth` labels below one of the zones (the live matcher tests' generator).
+    static func name(_ random: inout SplitMix, depth: Int) -> String { MatcherLiveTests.domain(&random, depth: depth) }
 
     static func address(_ random: inout SplitMix) -> [UInt8] {
         [10, UInt8(random.next() % 4), UInt8(random.next() % 16), UInt8(random.next() % 256)]
