@@ -210,12 +210,9 @@ size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, si
 }
 #endif
 
-void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
+void chub_batch_write_results(const struct chub_batch *batch) {
     const size_t finals = batch->final_count, longs = batch->long_count;
-    uint64_t *const digests = batch->digests;
-    uint64_t *const long_digests = digests + 2 * finals;
-    chub_siphash128_final_words(1, k0, k1, batch->finals, finals, digests);
-    chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs, long_digests);
+    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
     struct chub_fast_digest *const results = batch->results;
     for (size_t i = 0; i < finals; i++) {
         struct chub_fast_digest *r = &results[batch->final_slots[i]];
@@ -228,4 +225,12 @@ void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
         r->lo = long_digests[2 * i];
         r->hi = long_digests[2 * i + 1];
     }
+}
+
+void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
+    const size_t finals = batch->final_count, longs = batch->long_count;
+    chub_siphash128_final_words(1, k0, k1, batch->finals, finals, batch->digests);
+    chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs,
+                          batch->digests + 2 * finals);
+    chub_batch_write_results(batch);
 }

@@ -200,24 +200,6 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
     return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
 }
 
-/* The digests' write-back into the results (chub_batch_digest's second half). */
-static void write_results(const struct chub_batch *batch) {
-    const size_t finals = batch->final_count, longs = batch->long_count;
-    const uint64_t *const digests = batch->digests, *const long_digests = digests + 2 * finals;
-    struct chub_fast_digest *const results = batch->results;
-    for (size_t i = 0; i < finals; i++) {
-        struct chub_fast_digest *r = &results[batch->final_slots[i]];
-        r->lo = digests[2 * i];
-        r->hi = digests[2 * i + 1];
-    }
-    for (size_t i = 0; i < longs; i++) {
-        if (batch->word_counts[i] == 0) continue;
-        struct chub_fast_digest *r = &results[batch->word_slots[i]];
-        r->lo = long_digests[2 * i];
-        r->hi = long_digests[2 * i + 1];
-    }
-}
-
 /* Files value `slot`'s exact probe at probes[slot] straight from its digest and prefetches its
    home bucket; returns its covering bit (non-zero: the value needs covering probes). Kind,
    detail, type and the padding after them are one store. */
@@ -279,7 +261,7 @@ int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch,
         }
         if (!file_all(batch, covering, probes, table, 1)) return 1;
     }
-    write_results(batch);
+    chub_batch_write_results(batch);
     return 0;
 }
 

@@ -44,21 +44,11 @@ extension MatcherStagesTests {
     static func handOff(
         _ values: [(String, IndicatorType?)], covering: UInt64, table: chub_table
     ) -> (filed: Bool, probes: [chub_probe], handOff: [FastDigest], fast: [FastDigest]) {
-        let bytes = values.map { Array($0.0.utf8) }
-        let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, bytes.reduce(0) { $0 + $1.count }))
-        defer { storage.deallocate() }
-        var buffers: [UnsafeBufferPointer<UInt8>] = []
-        var offset = 0
-        for value in bytes {
-            (storage + offset).initialize(from: value, count: value.count)
-            buffers.append(UnsafeBufferPointer(start: storage + offset, count: value.count))
-            offset += value.count
-        }
         let types = values.map(\.1)
         let handOffBatch = FastDigestBatch(capacity: 64), fastBatch = FastDigestBatch(capacity: 64)
         var probes = [chub_probe](repeating: chub_probe(), count: values.count)
         var table = table
-        let filed = buffers.withUnsafeBufferPointer { buffers in
+        let filed = withValueBuffers(values.map(\.0)) { buffers in
             types.withUnsafeBufferPointer { types in
                 testKey.canonicalDigestFast(buffers, types: types, range: 0..<values.count, into: fastBatch)
                 return probes.withUnsafeMutableBytes { probes in

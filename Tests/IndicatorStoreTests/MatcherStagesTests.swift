@@ -246,7 +246,21 @@ import Testing
 
     /// The record API over `queries`.
     static func records(_ matcher: Matcher, _ queries: [(String, IndicatorType?)]) -> [MatchRecord] {
-        let bytes = queries.map { Array($0.0.utf8) }
+        var records = [MatchRecord](repeating: .refused, count: queries.count)
+        let types = queries.map(\.1)
+        withValueBuffers(queries.map(\.0)) { buffers in
+            types.withUnsafeBufferPointer { types in
+                records.withUnsafeMutableBufferPointer { matcher.match(buffers, types: types, now: now, into: $0) }
+            }
+        }
+        return records
+    }
+
+    /// `values`' UTF-8 bytes back to back in one allocation, as the buffers a caller passes.
+    static func withValueBuffers<R>(
+        _ values: [String], _ body: (UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>) -> R
+    ) -> R {
+        let bytes = values.map { Array($0.utf8) }
         let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(1, bytes.reduce(0) { $0 + $1.count }))
         defer { storage.deallocate() }
         var buffers: [UnsafeBufferPointer<UInt8>] = []
@@ -256,14 +270,7 @@ import Testing
             buffers.append(UnsafeBufferPointer(start: storage + offset, count: value.count))
             offset += value.count
         }
-        var records = [MatchRecord](repeating: .refused, count: queries.count)
-        let types = queries.map(\.1)
-        buffers.withUnsafeBufferPointer { buffers in
-            types.withUnsafeBufferPointer { types in
-                records.withUnsafeMutableBufferPointer { matcher.match(buffers, types: types, now: now, into: $0) }
-            }
-        }
-        return records
+        return buffers.withUnsafeBufferPointer(body)
     }
 }
 
