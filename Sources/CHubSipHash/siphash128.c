@@ -109,6 +109,20 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
                                _mm256_xor_si256(v2, ROT32_V(v2)));                          \
     } while (0)
 
+/* One message word `w` absorbed (two rounds) into the lanes set in `active`; the other lanes
+   keep their state (a lane past its last word). */
+#define SIP_MASKED_BLOCK_V(v0, v1, v2, v3, w, active, rot16)                                 \
+    do {                                                                                     \
+        __m256i n0 = (v0), n1 = (v1), n2 = (v2), n3 = _mm256_xor_si256((v3), (w));           \
+        SIP_ROUND_V(n0, n1, n2, n3, rot16);                                                  \
+        SIP_ROUND_V(n0, n1, n2, n3, rot16);                                                  \
+        n0 = _mm256_xor_si256(n0, (w));                                                      \
+        (v0) = _mm256_blendv_epi8((v0), n0, (active));                                       \
+        (v1) = _mm256_blendv_epi8((v1), n1, (active));                                       \
+        (v2) = _mm256_blendv_epi8((v2), n2, (active));                                       \
+        (v3) = _mm256_blendv_epi8((v3), n3, (active));                                       \
+    } while (0)
+
 /* SipHash-2-4-128's finalisation on four states: 0xee into v2, four rounds, the first half
    `lo`; 0xdd into v1, four rounds, the second half `hi` (64 bits per lane each). */
 #define SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi)                                          \
@@ -155,14 +169,7 @@ CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint
             __m256i w = _mm256_set_epi64x((long long)LANE_WORD(3, j), (long long)LANE_WORD(2, j),
                                           (long long)LANE_WORD(1, j), (long long)LANE_WORD(0, j));
             __m256i active = _mm256_cmpgt_epi64(lengths, _mm256_set1_epi64x(j));
-            __m256i n0 = v0, n1 = v1, n2 = v2, n3 = _mm256_xor_si256(v3, w);
-            SIP_ROUND_V(n0, n1, n2, n3, rot16);
-            SIP_ROUND_V(n0, n1, n2, n3, rot16);
-            n0 = _mm256_xor_si256(n0, w);
-            v0 = _mm256_blendv_epi8(v0, n0, active);
-            v1 = _mm256_blendv_epi8(v1, n1, active);
-            v2 = _mm256_blendv_epi8(v2, n2, active);
-            v3 = _mm256_blendv_epi8(v3, n3, active);
+            SIP_MASKED_BLOCK_V(v0, v1, v2, v3, w, active, rot16);
         }
     }
     __m256i lo, hi;
@@ -228,14 +235,7 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
                 __m256i w = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, index, active, 8);
                 index = _mm256_add_epi64(index, one);
                 step = _mm256_add_epi64(step, one);
-                __m256i n0 = v0, n1 = v1, n2 = v2, n3 = _mm256_xor_si256(v3, w);
-                SIP_ROUND_V(n0, n1, n2, n3, rot16);
-                SIP_ROUND_V(n0, n1, n2, n3, rot16);
-                n0 = _mm256_xor_si256(n0, w);
-                v0 = _mm256_blendv_epi8(v0, n0, active);
-                v1 = _mm256_blendv_epi8(v1, n1, active);
-                v2 = _mm256_blendv_epi8(v2, n2, active);
-                v3 = _mm256_blendv_epi8(v3, n3, active);
+                SIP_MASKED_BLOCK_V(v0, v1, v2, v3, w, active, rot16);
             }
         }
         __m256i lo, hi, first, second;
