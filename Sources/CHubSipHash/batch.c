@@ -8,10 +8,12 @@
  *
  * Values go through in chunks of 64, each in two passes, so that each loop has only one
  * scanner's constants and its own counters live (one loop with both inlined spilled about 15
- * of them per value): pass 1 (chub_scan_addresses) trims, dispatches and scans the addresses,
- * and lists the names (with detected values the IPv4 scanner declined); pass 2
- * (chub_scan_names) scans and files each listed name at once, in slot order, so the words are
- * filed exactly as one pass would file them. The common case (3...max_fast bytes, no byte <= 0x20 at
+ * of them per value): pass 1 (chub_scan_addresses) builds the chunk's type masks (one bit per
+ * value, without branches), trims and scans the addresses, and returns the mask of names (with
+ * detected values the IPv4 scanner declined); pass 2 (chub_scan_names) trims, scans and files
+ * each name at once, in slot order, so the words are filed exactly as one pass would file them.
+ * Walking masks, neither pass branches on a value's type (mixed types in random order
+ * mispredicted about half a branch per value). The common case (3...max_fast bytes, no byte <= 0x20 at
  * either end) is one range test and two byte tests: a count of at least 3 means a Swift buffer
  * with a base address, so the NULL and max_input tests only run on the rare path. Results'
  * lo and hi are not stored for accepted values: chub_batch_digest writes them for each one.
@@ -70,8 +72,8 @@ static inline __attribute__((always_inline)) int chub_trim(const uint8_t **p, si
 /* Pass 1 over values[first..<last]: the values' types as bit masks (one bit per value, built
    without branches), then the addresses and detected values (bit order is slot order), each
    trimmed and scanned; the addresses are filed at once. Returns the mask of names for pass 2:
-   the domains and the detected values the IPv4 scanner declined; `detected_out` is the mask of
-   detected values. Walking masks rather than branching on each value's type keeps values of
+   the domains, the detected values that do not look numeric and those the IPv4 scanner
+   declined; `detected_out` is the mask of detected values. Walking masks rather than branching on each value's type keeps values of
    mixed types in random order from mispredicting (about half a branch per value).
    `typed` is a constant at each call (the loop is compiled once with types, once without). */
 static inline __attribute__((always_inline)) CHUB_AVX2 uint64_t chub_scan_addresses(
@@ -94,13 +96,25 @@ static inline __attribute__((always_inline)) CHUB_AVX2 uint64_t chub_scan_addres
             chub_decline(&results[first + (size_t)__builtin_ctzll(other)], codes.result_ipv4);
     }
     *detected_out = none;
+    /* Detected values in the common case (see chub_trim) that do not look numeric (a digit
+       first, at most 15 bytes) are names: found here without branching on each value, so that
+       the loop below does not branch on them (values of both kinds in random order). */
     uint64_t names = domain;
+    for (uint64_t todo = none; todo; todo &= todo - 1) {
+        const size_t index = (size_t)__builtin_ctzll(todo);
+        const uint8_t *const p = values[first + index].start;
+        const size_t n = (size_t)values[first + index].count;
+        if (__builtin_expect(n - 3 > max_fast - 3, 0)) continue;
+        const uint8_t head = p[0], tail = p[n - 1];
+        const uint64_t name = (head > 0x20) & (tail > 0x20) & (((uint8_t)(head - '0') >= 10) | (n > 15));
+        names |= name << index;
+    }
     uint64_t *const first_final = batch->finals + state->final_count;
     uint32_t *const first_final_slot = batch->final_slots + state->final_count;
     uint64_t *final = first_final;
     uint32_t *final_slot = first_final_slot;
     const uint64_t final_top = (uint64_t)6 << 56 | prefix_ipv4;
-    for (uint64_t todo = ipv4 | none; todo; todo &= todo - 1) {
+    for (uint64_t todo = (ipv4 | none) & ~names; todo; todo &= todo - 1) {
         const size_t index = (size_t)__builtin_ctzll(todo);
         const size_t slot = first + index;
         const uint8_t *p = values[slot].start;
