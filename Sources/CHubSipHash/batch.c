@@ -262,10 +262,14 @@ void chub_batch_write_results(const struct chub_batch *batch) {
     }
 }
 
-void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
+void chub_batch_hash(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
     const size_t finals = batch->final_count, longs = batch->long_count;
     chub_siphash128_final_words(1, k0, k1, batch->finals, finals, batch->digests);
     chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs,
                           batch->digests + 2 * finals);
+}
+
+void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch) {
+    chub_batch_hash(k0, k1, batch);
     chub_batch_write_results(batch);
 }

@@ -70,6 +70,15 @@ static inline int locate_decide(const struct chub_table *t, const uint8_t *bucke
     return 1;
 }
 
+/* Prefetches the cold record `entry` found (both lines it may straddle). Unconditional, a miss
+   prefetching the first record (harmless): no branch on found, which is as random as the
+   queries. */
+static inline void prefetch_record(const struct chub_table *t, int64_t entry) {
+    const uint8_t *const record = t->records + (entry >= 0 ? entry : 0) * RECORD_BYTES;
+    __builtin_prefetch(record, 0, 3);
+    __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+}
+
 static int64_t locate_portable(const struct chub_table *t, uint64_t lo) {
     int64_t index = home_bucket(t, lo);
     for (;;) {
@@ -110,10 +119,7 @@ CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, str
     const struct chub_table t = *table;
     for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
         const int64_t entry = locate_avx2(t, &probe->lo);
-        /* Unconditional (a miss prefetches the first record, harmless): no branch on found. */
-        const uint8_t *record = t.records + (entry >= 0 ? entry : 0) * RECORD_BYTES;
-        __builtin_prefetch(record, 0, 3);
-        __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
+        prefetch_record(&t, entry);
         probe->entry = entry;
     }
 }
@@ -135,11 +141,7 @@ void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_pro
     const struct chub_table t = *table;
     for (size_t i = 0; i < count; i++) {
         const int64_t entry = locate_portable(&t, probes[i].lo);
-        if (entry >= 0) {
-            const uint8_t *record = t.records + entry * RECORD_BYTES;
-            __builtin_prefetch(record, 0, 3);
-            __builtin_prefetch(record + RECORD_BYTES - 1, 0, 3);
-        }
+        prefetch_record(&t, entry);
         probes[i].entry = entry;
     }
 }
@@ -164,53 +166,14 @@ int64_t chub_stage_find(const struct chub_table *t, uint64_t lo, uint64_t hi) {
     }
 }
 
-static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
-                                  struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
-                                  const struct chub_table *table, const int with_states) {
-    size_t next = *probe_count;
-    const struct chub_table t = *table;
-    for (; slot < count; slot++) {
-        const struct chub_fast_digest *result = &results[slot];
-        const uint8_t type = result->type;
-        if (result->count == 0 || ((covering >> (type & 63)) & 1)) break;
-        const uint64_t lo = result->lo + (result->lo == 0); /* Slot.stored */
-        struct chub_probe *probe = &probes[next];
-        probe->lo = lo;
-        probe->hi = result->hi;
-        probe->kind = 0;
-        probe->detail = 0;
-        probe->type = type;
-        probe->entry = UNSCANNED;
-        if (with_states) {
-            states[slot].type = type;
-            states[slot].first = (int32_t)next;
-            states[slot].count = 1;
-        }
-        __builtin_prefetch(t.buckets + home_bucket(&t, lo) * BUCKET_BYTES, 0, 3);
-        next++;
-    }
-    *probe_count = next;
-    return slot;
-}
-
-size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
-                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
-                               const struct chub_table *table) {
-    if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
-    return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
-}
-
-/* Files value `slot`'s exact probe at probes[slot] straight from its digest and prefetches its
-   home bucket; returns its covering bit (non-zero: the value needs covering probes). Kind,
-   detail, type and the padding after them are one store. */
-static inline uint64_t file_exact(const struct chub_table *t, const struct chub_fast_digest *results,
-                                  const uint64_t *digest, uint32_t slot, uint64_t covering,
-                                  struct chub_probe *probes) {
-    const uint64_t raw = digest[0], lo = raw + (raw == 0); /* Slot.stored */
-    const uint8_t type = results[slot].type;
-    struct chub_probe *const probe = &probes[slot];
+/* A value's exact probe (kind 0, detail 0, not yet scanned) of digest (lo, hi) at `probe`, lo
+   as stored (Slot.stored: 0 becomes 1), and its home bucket prefetched. Kind, detail, type and
+   the padding after them are one store. */
+static inline void put_exact_probe(const struct chub_table *t, struct chub_probe *probe, uint64_t raw_lo, uint64_t hi,
+                                   uint8_t type) {
+    const uint64_t lo = raw_lo + (raw_lo == 0);
     probe->lo = lo;
-    probe->hi = digest[1];
+    probe->hi = hi;
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     _Static_assert(offsetof(struct chub_probe, kind) == 16 && offsetof(struct chub_probe, detail) == 17 &&
                        offsetof(struct chub_probe, type) == 18 && offsetof(struct chub_probe, entry) == 24,
@@ -224,6 +187,43 @@ static inline uint64_t file_exact(const struct chub_table *t, const struct chub_
 #endif
     probe->entry = UNSCANNED;
     __builtin_prefetch(t->buckets + home_bucket(t, lo) * BUCKET_BYTES, 0, 3);
+}
+
+static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                                  struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                                  const struct chub_table *table, const int with_states) {
+    size_t next = *probe_count;
+    const struct chub_table t = *table;
+    for (; slot < count; slot++) {
+        const struct chub_fast_digest *result = &results[slot];
+        const uint8_t type = result->type;
+        if (result->count == 0 || ((covering >> (type & 63)) & 1)) break;
+        put_exact_probe(&t, &probes[next], result->lo, result->hi, type);
+        if (with_states) {
+            states[slot].type = type;
+            states[slot].first = (int32_t)next;
+            states[slot].count = 1;
+        }
+        next++;
+    }
+    *probe_count = next;
+    return slot;
+}
+
+size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
+                               struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
+                               const struct chub_table *table) {
+    if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
+    return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+}
+
+/* Files value `slot`'s exact probe at probes[slot] straight from its digest; returns its
+   covering bit (non-zero: the value needs covering probes). */
+static inline uint64_t file_exact(const struct chub_table *t, const struct chub_fast_digest *results,
+                                  const uint64_t *digest, uint32_t slot, uint64_t covering,
+                                  struct chub_probe *probes) {
+    const uint8_t type = results[slot].type;
+    put_exact_probe(t, &probes[slot], digest[0], digest[1], type);
     return (covering >> (type & 63)) & 1;
 }
 
@@ -249,11 +249,8 @@ static inline uint64_t file_all(const struct chub_batch *batch, uint64_t coverin
 
 int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch, size_t count, uint64_t covering,
                              struct chub_probe *probes, const struct chub_table *table) {
-    const size_t finals = batch->final_count, longs = batch->long_count;
-    chub_siphash128_final_words(1, k0, k1, batch->finals, finals, batch->digests);
-    chub_siphash128_words(1, k0, k1, batch->words, batch->word_firsts, batch->word_counts, longs,
-                          batch->digests + 2 * finals);
-    if (finals + longs == count) {
+    chub_batch_hash(k0, k1, batch);
+    if (batch->final_count + batch->long_count == count) {
         /* The caller's promise: no long message of word count 0 (see the header). */
         if (covering == 0) {
             file_all(batch, 0, probes, table, 0);

@@ -121,6 +121,9 @@ size_t chub_batch_scan(const struct chub_value *values, const uint8_t *types, si
 
 /* The second pass: digests the filed messages (chub_siphash128_final_words, _words) and
    writes each digest into its value's result (a message with word count 0 is skipped). */
+/* chub_batch_digest's first half: the digests of the finals, then of the word lists, into
+   batch->digests (2 words each, finals first). */
+void chub_batch_hash(uint64_t k0, uint64_t k1, struct chub_batch *batch);
 void chub_batch_digest(uint64_t k0, uint64_t k1, struct chub_batch *batch);
 /* chub_batch_digest's second half: each digest's lo/hi into its value's result (a long message
    of word count 0, a name declined after the scan, is skipped). */
