@@ -21,6 +21,16 @@
 /// contract. (Interleaving two scalar SipHash states after a canonicalisation pass was
 /// measured and was slower: docs/BENCHMARKS.md, "Batch digests (cpu2 branch)".)
 extension DigestKey {
+    /// The batch calls' bounds: `range` fits the batch and lies inside `values` (and `types`).
+    @inline(__always)
+    static func checkBatch(
+        _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
+        range: Range<Int>, batch: FastDigestBatch
+    ) {
+        precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
+        precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
+    }
+
     /// Runs the fast path over `values[range]` (types from `types`, nil = detect, or all
     /// detected when `types` is nil) and writes one `FastDigest` per value to
     /// `batch.results[0..<range.count]`. A declined value (count 0) has to go through the
@@ -29,8 +39,7 @@ extension DigestKey {
         _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>, types: UnsafeBufferPointer<IndicatorType?>?,
         range: Range<Int>, into batch: FastDigestBatch
     ) {
-        precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
-        precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
+        Self.checkBatch(values, types: types, range: range, batch: batch)
         let (k0, k1) = sipKey
         switch batch.kernel {
         case .scalar: canonicalDigestFused(values, types: types, range: range, into: batch, k0: k0, k1: k1)

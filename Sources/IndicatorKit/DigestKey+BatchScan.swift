@@ -41,8 +41,7 @@ extension DigestKey {
             canonicalDigestFast(values, types: types, range: range, into: batch)
             return false
         }
-        precondition(range.count <= batch.capacity, "the batch holds at most \(batch.capacity) values")
-        precondition(range.upperBound <= values.count && (types == nil || range.upperBound <= types!.count))
+        Self.checkBatch(values, types: types, range: range, batch: batch)
         let (k0, k1) = sipKey
         var (scratch, declined) = scanPacked(values, types: types, range: range, into: batch, codes: codes)
         guard !declined else {
