@@ -20,7 +20,7 @@ struct Options {
     var detect = false
     var hitRate = 0.5
     var coldStage = true
-    var interleave = false
+    var interleave = true
     var scalarSipHash = false
     var compareScalar = false
     var directory: String? = nil
@@ -28,7 +28,7 @@ struct Options {
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
                             [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
-                            [--interleave] [--scalar-siphash] [--compare-scalar]
+                            [--grouped] [--scalar-siphash] [--compare-scalar]
                             [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
@@ -40,7 +40,9 @@ struct Options {
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
           --no-cold-stage    scan buckets and read cold records in the last stage (no stage
                              of their own that prefetches the cold record of a match)
-          --interleave       alternate our runs with the reference's (default: all ours first)
+          --grouped          all of our runs, then all of the reference's (default: alternate
+                             them, one of each in turn, and report the median of the pairs'
+                             ratios; --interleave is accepted and is the default)
           --scalar-siphash   ours: digest one value at a time in Swift even where the CPU has
                              AVX2 (default there: four at a time, CHubSipHash; sets
                              IHUB_SCALAR_SIPHASH=1)
@@ -73,6 +75,7 @@ struct Options {
                 }
                 hitRate = value
             case "--interleave": interleave = true
+            case "--grouped": interleave = false
             case "--scalar-siphash": scalarSipHash = true
             case "--compare-scalar": compareScalar = true
             case "--dir":
@@ -198,9 +201,9 @@ progress("generating \(options.lookups) queries")
 let queries = QuerySet(count: options.lookups, entries: options.entries, hitRate: options.hitRate, seed: 42)
 
 // 4. Ours (into a reused record buffer: the lean API) and 5. the C reference over an
-//    anonymous table of the same byte size: each a warm-up, then timed runs. By default all of
-//    ours, then all of the reference; with --interleave, one of each in turn, so both see the
-//    same load from other processes.
+//    anonymous table of the same byte size: each a warm-up, then timed runs. By default one of
+//    each in turn, so both see the same load from other processes (the ratio is the median of
+//    the pairs' ratios); with --grouped, all of ours, then all of the reference.
 let tableBytes = snapshot.byteCount
 let lines = UInt64(tableBytes / 64)
 guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0), table != MAP_FAILED else {
@@ -300,11 +303,12 @@ func anonHugePagesKiB() -> Int {
     return -1
 }
 
-/// Cache lines per lookup (`Snapshot.cacheLines`), averaged over the first 200,000 queries:
-/// bucket lines scanned and cold-record lines read.
-@MainActor func linesPerLookup() -> (hot: Double, cold: Double) {
+/// Cache lines and pages per lookup (`Snapshot.cacheLines`), averaged over the first 200,000
+/// queries: bucket lines scanned, cold-record lines read, distinct 4 KiB pages touched.
+@MainActor func linesPerLookup() -> (hot: Double, cold: Double, pages: Double) {
     var hot = 0
     var cold = 0
+    var pages = 0
     let sample = min(queries.count, 200_000)
     var sampled = 0
     try? Canonicalizer.withScratch { (out: inout ByteWriter) throws(IndicatorError) in
@@ -324,15 +328,20 @@ func anonHugePagesKiB() -> Int {
             let lines = snapshot.cacheLines(for: digest)
             hot += lines.hot
             cold += lines.cold
+            pages += lines.pages
             sampled += 1
         }
     }
-    return (Double(hot) / Double(max(sampled, 1)), Double(cold) / Double(max(sampled, 1)))
+    let samples = Double(max(sampled, 1))
+    return (Double(hot) / samples, Double(cold) / samples, Double(pages) / samples)
 }
 let lineCounts = linesPerLookup()
 
 // 6. Report.
 let ours = Double(queries.count) / median(oursTimings.wall)
+let interleaved = options.interleave || options.compareScalar
+let pairRatios = interleaved ? zip(oursTimings.wall, referenceTimings.wall).map { $1 / $0 }.sorted() : []
+let pairRatio: Double? = pairRatios.isEmpty ? nil : median(pairRatios)
 let reference = Double(queries.count) / median(referenceTimings.wall)
 let oursCPU = Double(queries.count) / median(oursTimings.cpu)
 let referenceCPU = Double(queries.count) / median(referenceTimings.cpu)
@@ -350,7 +359,12 @@ let fields: [(String, String)] = [
     ("runs", "\(options.runs)"),
     ("lookups_per_second", json(ours, 0)),
     ("reference_lookups_per_second", json(reference, 0)),
-    ("ratio", json(ours / reference)),
+    // Interleaved: the median over pairs (our run i, the reference's run i) of their ratio, so
+    // a slow spell of the machine hits both sides of a pair; grouped: ratio of the medians.
+    ("ratio", json(pairRatio ?? ours / reference)),
+    ("ratio_of_medians", json(ours / reference)),
+    ("pair_ratio_min", pairRatios.first.map { json($0) } ?? "null"),
+    ("pair_ratio_max", pairRatios.last.map { json($0) } ?? "null"),
     ("cpu_lookups_per_second", json(oursCPU, 0)),
     ("cpu_reference_lookups_per_second", json(referenceCPU, 0)),
     ("cpu_ratio", json(oursCPU / referenceCPU)),
@@ -372,6 +386,7 @@ let fields: [(String, String)] = [
     ("hot_lines_per_lookup", json(lineCounts.hot, 4)),
     ("cold_lines_per_lookup", json(lineCounts.cold, 4)),
     ("lines_per_lookup", json(lineCounts.hot + lineCounts.cold, 4)),
+    ("pages_per_lookup", json(lineCounts.pages, 4)),
     ("open_seconds", json(openSeconds, 6)),
     ("first_lookup_seconds", json(firstLookupSeconds, 6)),
     ("first_lookup_hit", "\(firstOK)"),
