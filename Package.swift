@@ -72,6 +72,9 @@ let package = Package(
         .executableTarget(name: "MatcherBench",
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "CHubShim"],
                           path: "Benchmarks/MatcherBench", swiftSettings: strict),
+        // What a lookup's memory layout costs, apart from any matcher code (docs/BENCHMARKS.md).
+        .executableTarget(name: "MemoryPatterns", path: "Benchmarks/MemoryPatterns",
+                          linkerSettings: [.linkedLibrary("sodium")]),
         // End to end over mutual TLS against Redis (`make bench-e2e`, docs/BENCHMARKS.md).
         .executableTarget(name: "E2EBench",
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "HubWire", "HubTLS",
