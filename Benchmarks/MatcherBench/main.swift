@@ -23,12 +23,14 @@ struct Options {
     var interleave = true
     var scalarSipHash = false
     var compareScalar = false
+    var generalStages = false
+    var delta = 0
     var directory: String? = nil
 
     static let usage = """
         usage: MatcherBench [--entries N] [--batch N] [--lookups N] [--runs N] [--huge-pages]
                             [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
-                            [--grouped] [--scalar-siphash] [--compare-scalar]
+                            [--grouped] [--scalar-siphash] [--compare-scalar] [--general-stages] [--delta N]
                             [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
@@ -38,6 +40,9 @@ struct Options {
           --huge-pages       ours: anonymous copy with MADV_HUGEPAGE; reference: MADV_HUGEPAGE
           --detect           queries untyped: detect each value's type (default: typed ipv4/domain)
           --no-canonicalize  digest the raw bytes as given (typed) instead of canonicalising
+          --general-stages   ours: the general (Swift) stages instead of the lean C stages
+          --delta N          ours: answer from a live store on the snapshot with one upload
+                             of N new digests in its delta (a hub between compactions)
           --no-cold-stage    scan buckets and read cold records in the last stage (no stage
                              of their own that prefetches the cold record of a match)
           --grouped          all of our runs, then all of the reference's (default: alternate
@@ -68,6 +73,8 @@ struct Options {
             case "--huge-pages": hugePages = true
             case "--no-canonicalize": canonicalize = false
             case "--no-cold-stage": coldStage = false
+            case "--general-stages": generalStages = true
+            case "--delta": delta = number(argument)
             case "--detect": detect = true
             case "--hit-rate":
                 guard let text = iterator.next(), let value = Double(text), value >= 0, value <= 1 else {
@@ -177,12 +184,33 @@ let firstLookupSeconds = seconds() - openStart
 let memory: Snapshot.Memory = options.hugePages ? .anonymousCopy(hugePages: true) : .fileMapping(populate: true)
 let snapshot: Snapshot
 do { snapshot = try Snapshot.open(snapshotPath, key: key, memory: memory) } catch { fail("\(error)", status: 1) }
+/// With --delta: a live store over the same snapshot (linked into a store directory) with one
+/// upload of `options.delta` new digests, none of them queried, in its delta.
+func liveState() -> (LiveStore, LiveState) {
+    let storeDirectory = directory + "/store"
+    try? FileManager.default.createDirectory(atPath: storeDirectory, withIntermediateDirectories: true)
+    guard link(snapshotPath, storeDirectory + "/indicators.snap") == 0 else {
+        fail("linking the snapshot into \(storeDirectory) failed: \(String(cString: strerror(errno)))", status: 1)
+    }
+    do {
+        let store = try LiveStore.open(storeDirectory: storeDirectory, keyID: key.id, memory: memory)
+        var random = SystemRandomNumberGenerator()
+        let reports = (0..<options.delta).map { _ in
+            DigestReport(IndicatorDigest(lo: random.next() | 1, hi: random.next()), EntryMetadata(category: .botnet))
+        }
+        _ = try store.upload(LiveStore.UploadRequest(id: UploadID(low: 1, high: 1), source: 1, reports: reports),
+                             time: UInt64(now))
+        return (store, store.view())
+    } catch { fail("\(error)", status: 1) }
+}
+let live = options.delta > 0 ? liveState() : nil
 let matcher: Matcher
 do {
     matcher = try Matcher(
-        snapshot: snapshot, key: key, batchSize: options.batch, rawDigests: !options.canonicalize,
-        coldStage: options.coldStage)
+        state: live?.1 ?? LiveState(snapshot: snapshot), key: key, batchSize: options.batch,
+        rawDigests: !options.canonicalize, coldStage: options.coldStage)
 } catch { fail("\(error)", status: 1) }
+matcher.generalStagesOnly = options.generalStages
 
 // --compare-scalar: the same matcher with the scalar SipHash kernel (the kernel is chosen when
 // a matcher creates its batch, from IHUB_SCALAR_SIPHASH).
@@ -394,6 +422,8 @@ let fields: [(String, String)] = [
     ("canonicalize", "\(options.canonicalize)"),
     ("detect", "\(options.detect)"),
     ("cold_stage", "\(options.coldStage)"),
+    ("stages", matcher.usesLeanStages ? "\"lean\"" : "\"general\""),
+    ("delta_entries", "\(options.delta)"),
     ("huge_pages", "\(options.hugePages)"),
     ("memory", options.hugePages ? "\"anonymous-copy+madv-hugepage\"" : "\"file-mapping\""),
     ("anon_huge_pages_kib", "\(hugePagesKiB)"),

@@ -1,6 +1,6 @@
 /*
  * The matcher's stages after the digests, in C (interface: CHubSipHash.h, "Matcher stages"),
- * for a state without delta layers: filing the exact probe of every value the batch fast path
+ * for a snapshot and the delta layers of a live state (docs/LIVE-UPDATES.md; usually none): filing the exact probe of every value the batch fast path
  * accepted (and prefetching its home bucket), scanning the buckets (AVX2: the seven
  * fingerprints of a bucket compared with two vector compares), and resolving each value's
  * probes against the cold records. The rules are those of docs/STORE-FORMAT.md ("Lookup",
@@ -35,6 +35,26 @@ static inline uint64_t load_le64(const uint8_t *p) {
 /* floor(lo × H / 2^64): the home bucket (Bucket.home). */
 static inline int64_t home_bucket(const struct chub_table *t, uint64_t lo) {
     return (int64_t)(uint64_t)(((unsigned __int128)lo * t->home_buckets) >> 64);
+}
+
+/* The delta reference of a stored digest: the newest layer that has it (DeltaIndex.slot), or -1. */
+static int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi) {
+    for (int64_t layer = 0; layer < t->delta_count; layer++) {
+        const struct chub_delta d = t->deltas[layer];
+        for (uint64_t slot = lo & d.mask;; slot = (slot + 1) & d.mask) {
+            const uint64_t key = d.slots[4 * slot];
+            if (key == 0) break;
+            if (key == lo && d.slots[4 * slot + 1] == hi) return -3 - (int64_t)((uint64_t)layer << 48 | slot);
+        }
+    }
+    return -1;
+}
+
+/* The home slot of `lo` in every delta layer. */
+static inline void prefetch_delta_homes(const struct chub_table *t, uint64_t lo) {
+    for (int64_t layer = 0; layer < t->delta_count; layer++) {
+        __builtin_prefetch(t->deltas[layer].slots + 4 * (lo & t->deltas[layer].mask), 0, 3);
+    }
 }
 
 /* Bits set in a 7-bit mask. */
@@ -117,6 +137,19 @@ CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, co
 
 CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, struct chub_probe *probes, size_t count) {
     const struct chub_table t = *table;
+    if (t.delta_count) {
+        for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
+            const int64_t reference = delta_locate(&t, probe->lo, probe->hi);
+            if (reference != -1) {
+                probe->entry = reference;
+                continue;
+            }
+            const int64_t entry = locate_avx2(t, &probe->lo);
+            prefetch_record(&t, entry);
+            probe->entry = entry;
+        }
+        return;
+    }
     for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
         const int64_t entry = locate_avx2(t, &probe->lo);
         prefetch_record(&t, entry);
@@ -140,6 +173,11 @@ void chub_stage_locate(int avx2, const struct chub_table *table, struct chub_pro
     (void)avx2;
     const struct chub_table t = *table;
     for (size_t i = 0; i < count; i++) {
+        const int64_t reference = t.delta_count ? delta_locate(&t, probes[i].lo, probes[i].hi) : -1;
+        if (reference != -1) {
+            probes[i].entry = reference;
+            continue;
+        }
         const int64_t entry = locate_portable(&t, probes[i].lo);
         prefetch_record(&t, entry);
         probes[i].entry = entry;
@@ -187,6 +225,7 @@ static inline void put_exact_probe(const struct chub_table *t, struct chub_probe
 #endif
     probe->entry = UNSCANNED;
     __builtin_prefetch(t->buckets + home_bucket(t, lo) * BUCKET_BYTES, 0, 3);
+    if (t->delta_count) prefetch_delta_homes(t, lo);
 }
 
 static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
@@ -300,11 +339,24 @@ __attribute__((noinline)) static void resolve_value(const struct chub_table *t, 
         if (entry >= 0) {
             if (load_le64(t->records + entry * RECORD_BYTES) != probe->hi) entry = chub_stage_find(t, probe->lo, probe->hi);
         } else if (entry == UNSCANNED) {
-            entry = chub_stage_find(t, probe->lo, probe->hi);
+            entry = t->delta_count ? delta_locate(t, probe->lo, probe->hi) : -1;
+            if (entry == -1) entry = chub_stage_find(t, probe->lo, probe->hi);
         }
-        if (entry < 0) continue;
-        const uint8_t *record = t->records + entry * RECORD_BYTES;
-        const uint64_t word2 = load_le64(record + 8), word3 = load_le64(record + 16);
+        uint64_t word2, word3;
+        if (entry <= -3) {
+            /* A delta layer's entry answers alone: a tombstone or an expired entry does not match. */
+            const uint64_t packed = (uint64_t)(-3 - entry);
+            const uint64_t *const slot = t->deltas[packed >> 48].slots + 4 * (packed & (((uint64_t)1 << 48) - 1));
+            word2 = slot[2];
+            word3 = slot[3];
+            if (word3 == chub_tombstone_word3) continue;
+        } else if (entry >= 0) {
+            const uint8_t *record = t->records + entry * RECORD_BYTES;
+            word2 = load_le64(record + 8);
+            word3 = load_le64(record + 16);
+        } else {
+            continue;
+        }
         const uint32_t expires = (uint32_t)word2;
         if (expires != 0 && now >= expires) continue;
         if (probe->kind == KIND_PARENT && !((word3 >> 37) & 1)) continue;

@@ -1,3 +1,4 @@
+internal import CHubSipHash
 import IndicatorKit
 
 /// The lookup index of one immutable delta layer: open addressing on the stored digest's
@@ -20,8 +21,8 @@ final class DeltaIndex: @unchecked Sendable {
     private let values: [DeltaEntry]
 
     /// `word3` of a tombstone: bit 39 (flags bit 7) is reserved in every metadata word a writer
-    /// produces, so no entry has it.
-    static let tombstoneWord3: UInt64 = 1 << 39
+    /// produces, so no entry has it. The C stages test the same constant.
+    static let tombstoneWord3: UInt64 = chub_tombstone_word3
 
     init(_ entries: [IndicatorDigest: DeltaEntry]) {
         var capacity = 4
@@ -51,6 +52,11 @@ final class DeltaIndex: @unchecked Sendable {
     }
 
     deinit { slots.deallocate() }
+
+    /// The slot words and the probe mask, for the matcher's C stages (`StageDeltas`): valid as
+    /// long as this index lives.
+    var slotWords: UnsafePointer<UInt64> { UnsafePointer(slots) }
+    var slotMask: UInt64 { UInt64(mask) }
 
     /// The slot of a stored digest, or -1 when the layer does not have it.
     @inline(__always)

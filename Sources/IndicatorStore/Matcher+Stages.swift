@@ -2,8 +2,9 @@ import CHubShim
 internal import CHubSipHash
 import IndicatorKit
 
-/// The lean stages: the matcher's stages after the digests in C (CHubSipHash `probe.c`) for a
-/// state without delta layers — the common case, and the one `make bench` measures. Per value
+/// The lean stages: the matcher's stages after the digests in C (CHubSipHash `probe.c`), for
+/// a snapshot and any delta layers (a probe the delta knows is answered by the newest layer
+/// that has it, as `LiveState.lookup` answers). Per value
 /// of a batch the general stages built a `Probe` and a `ValueState` from the fast path's result
 /// in Swift (≈ 49 instructions), scanned the bucket with seven compares (≈ 54) and resolved in
 /// Swift (≈ 58); here one C loop files the exact probes and prefetches their home buckets, one
@@ -11,8 +12,8 @@ import IndicatorKit
 /// records, one resolves. A value the fast path declined, or whose type has covering probes in
 /// this state (networks, parent domains), is digested by the general code between two C runs;
 /// the scan and resolve handle every probe kind. Same answers as the general stages
-/// (`MatcherStagesTests` compares them on random tables), which remain for delta layers and
-/// builds whose layouts differ.
+/// (`MatcherStagesTests` compares them on random tables, `MatcherLiveTests` on live states),
+/// which remain for builds whose layouts differ.
 extension Matcher {
     /// First stage, lean: as `digestBatch` followed by `prefetchHomeBuckets`. Returns the
     /// number of probes and whether the C loop filed every value (one exact probe each, the
@@ -56,19 +57,20 @@ extension Matcher {
             guard state.count > 0 else { continue }
             for probe in Int(state.first)..<Int(state.first + state.count) {
                 chub_prefetch(table.homeAddress(lo: probes[probe].lo))
+                for layer in delta { chub_prefetch(layer.homeAddress(lo: probes[probe].lo)) }
             }
         }
         return (next - probeBase, false)
     }
 
-    /// Second stage, lean: `locateBatch` for a state without delta layers.
+    /// Second stage, lean: `locateBatch`.
     @inline(__always)
     func locateLean(_ probes: UnsafeMutablePointer<Probe>, count: Int) {
         chub_stage_locate(
             stageAVX2, stageTable, UnsafeMutableRawPointer(probes).assumingMemoryBound(to: chub_probe.self), count)
     }
 
-    /// Third stage, lean: `resolveBatch` for a state without delta layers.
+    /// Third stage, lean: `resolveBatch`.
     @inline(__always)
     func resolveLean(
         stage: Int, count: Int, now: UInt32, into records: UnsafeMutablePointer<MatchRecord>, exactOnly: Bool
@@ -85,17 +87,18 @@ extension Matcher {
                 to: chub_value_state.self), count, now, StageLayout.codes!, cRecords)
     }
 
-    /// Whether the lean stages answer for a state with these delta layers.
-    static func leanApplies(delta: [DeltaIndex], generalOnly: Bool) -> Bool {
-        delta.isEmpty && !generalOnly && StageLayout.codes != nil
+    /// Whether the lean stages answer.
+    static func leanApplies(generalOnly: Bool) -> Bool {
+        !generalOnly && StageLayout.codes != nil
     }
 
-    /// `table` for the C stages.
-    static func stageTable(_ table: BucketTable) -> chub_table {
+    /// `table` and the delta layers for the C stages.
+    static func stageTable(_ table: BucketTable, _ deltas: StageDeltas? = nil) -> chub_table {
         chub_table(
             buckets: table.buckets.assumingMemoryBound(to: UInt8.self),
             records: table.records.assumingMemoryBound(to: UInt8.self), home_buckets: table.homeBuckets,
-            last_bucket: Int64(table.lastBucket), entry_count: Int64(table.entryCount))
+            last_bucket: Int64(table.lastBucket), entry_count: Int64(table.entryCount),
+            deltas: deltas.map { UnsafePointer($0.layers) }, delta_count: Int64(deltas?.count ?? 0))
     }
 
     /// `coveringTypes` (bits by raw value) as bits by the types' bytes in memory.
@@ -110,6 +113,24 @@ extension Matcher {
 
     /// Test seam: whether the lean stages answer (this build's layouts hold, no delta layers).
     package var usesLeanStages: Bool { lean }
+}
+
+/// A state's delta layers (newest first) as the C stages read them: each layer's slot array and
+/// mask. Owns the array; the slots belong to the `DeltaIndex`es, which the matcher's `delta`
+/// keeps alive as long as this.
+final class StageDeltas {
+    let layers: UnsafeMutablePointer<chub_delta>
+    let count: Int
+
+    init(_ delta: [DeltaIndex]) {
+        count = delta.count
+        layers = .allocate(capacity: max(count, 1))
+        for (index, layer) in delta.enumerated() {
+            (layers + index).initialize(to: chub_delta(slots: layer.slotWords, mask: layer.slotMask))
+        }
+    }
+
+    deinit { layers.deallocate() }
 }
 
 /// Whether the C stages can read and write this build's Swift values in place: `Probe`,

@@ -30,9 +30,9 @@ public enum MatchResult: Equatable, Sendable {
 /// layers' home slots) of the whole batch; then scan each probe's bucket and prefetch the cold
 /// record of a matching fingerprint; then confirm and resolve. The answer for every probe is
 /// `LiveState.lookup`'s: the delta's entry wins, a tombstone hides the snapshot's entry, and
-/// expired entries never match. With an empty delta the stages are the snapshot-only ones,
-/// chosen by one branch per stage and batch: the lean stages in C (`Matcher+Stages.swift`)
-/// where this build's layouts allow, the general Swift ones otherwise, with the same answers.
+/// expired entries never match. The stages are the lean ones in C (`Matcher+Stages.swift`)
+/// where this build's layouts allow, with or without delta layers, the general Swift ones
+/// otherwise, with the same answers.
 ///
 /// A matcher owns scratch memory and is not thread-safe: use one per thread (they can share
 /// the state). Switch to a newer state between two calls with `use(_:)`. The record API
@@ -83,15 +83,17 @@ public final class Matcher {
     /// Batches in flight (digested, scanned ahead, resolved).
     static let stages = 3
 
-    /// The lean stages (`Matcher+Stages.swift`) answer the batches: no delta layers, this
+    /// The lean stages (`Matcher+Stages.swift`) answer the batches: this
     /// build's layouts checked (`StageLayout`), and not `generalStagesOnly`.
     private(set) var lean: Bool
     /// Tests: answer with the general (Swift) stages even where the lean ones apply.
     package var generalStagesOnly = false {
-        didSet { lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly) }
+        didSet { lean = Self.leanApplies(generalOnly: generalStagesOnly) }
     }
     /// `table` as the C stages read it (rewritten by `use(_:)`).
     let stageTable: UnsafeMutablePointer<chub_table>
+    /// The delta layers as the C stages read them (`stageTable` points into it).
+    private var stageDeltas: StageDeltas
     /// Bit `b` set for the `IndicatorType` bytes `b` whose fast-path values need covering probes
     /// (`coveringTypes` in the C stages' terms).
     private(set) var coveringCodes: UInt64
@@ -133,9 +135,10 @@ public final class Matcher {
         self.key = key
         self.batchSize = batchSize
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
-        lean = Self.leanApplies(delta: delta, generalOnly: false)
+        lean = Self.leanApplies(generalOnly: false)
+        stageDeltas = StageDeltas(delta)
         stageTable = .allocate(capacity: 1)
-        stageTable.initialize(to: Self.stageTable(table))
+        stageTable.initialize(to: Self.stageTable(table, stageDeltas))
         coveringCodes = Self.coveringCodes(coveringTypes)
         stageAVX2 = chub_siphash128_avx2_available() != 0 ? 1 : 0
         generalSlots = .allocate(capacity: batchSize)
@@ -157,8 +160,9 @@ public final class Matcher {
         precondition(state.snapshot.map { $0.header.keyID == key.id } ?? true, "a state of another store's key")
         self.state = state
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
-        lean = Self.leanApplies(delta: delta, generalOnly: generalStagesOnly)
-        stageTable.pointee = Self.stageTable(table)
+        lean = Self.leanApplies(generalOnly: generalStagesOnly)
+        stageDeltas = StageDeltas(delta)
+        stageTable.pointee = Self.stageTable(table, stageDeltas)
         coveringCodes = Self.coveringCodes(coveringTypes)
     }
 

@@ -174,10 +174,18 @@ import Testing
             #expect(state.layerCount >= 2, "several delta layers")
             #expect(state.snapshot!.header.hasSubdomainEntries == false && state.hasSubdomainEntries)
             let matcher = try Matcher(state: state, key: testKey, batchSize: batchSize)
+            #expect(matcher.usesLeanStages, "the C stages answer states with delta layers too")
+            // The general (Swift) stages, and the lean ones scanning in their last stage (every
+            // probe unscanned there: the delta is searched at resolve time), answer the same.
+            let general = try Matcher(state: state, key: testKey, batchSize: batchSize)
+            general.generalStagesOnly = true
+            let unscanned = try Matcher(state: state, key: testKey, batchSize: batchSize, rawDigests: false, coldStage: false)
             var kinds = Set<String>()
             for now: UInt32 in [1_000, 2_100, 2_300, 2_700, 3_500] {
                 let hits = Self.check(matcher, state, values, now: now)
                 #expect(hits > 0)
+                #expect(Self.check(general, state, values, now: now) == hits)
+                #expect(Self.check(unscanned, state, values, now: now) == hits)
                 for result in matcher.match(values, now: now) {
                     if case .hit(_, _, let kind) = result { kinds.insert("\(kind)".prefix { $0 != "(" }.description) }
                 }

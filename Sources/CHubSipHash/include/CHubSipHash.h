@@ -166,10 +166,27 @@ struct chub_record_codes {
 };
 
 /* A snapshot's bucket array and cold records (BucketTable; docs/STORE-FORMAT.md). */
+/* One delta layer of a live state (IndicatorStore DeltaIndex): `mask + 1` slots of four words
+   (lo, 0 = empty; hi; metadata word 2; metadata word 3, `chub_tombstone_word3` for a tombstone),
+   linear probing from slot lo & mask. */
+struct chub_delta {
+    const uint64_t *slots;
+    uint64_t mask;
+};
+
+/* `word3` of a delta tombstone (DeltaIndex.tombstoneWord3): flags bit 7, reserved in every
+   metadata word a writer produces. */
+static const uint64_t chub_tombstone_word3 = (uint64_t)1 << 39;
+
+/* The snapshot's bucket table and the state's delta layers, newest first (none: delta_count 0).
+   A probe the delta knows gets the entry -3 - (layer << 48 | slot) (Probe.deltaReference): the
+   newest layer's entry answers it alone, the snapshot is not read. */
 struct chub_table {
     const uint8_t *buckets, *records;
     uint64_t home_buckets;
     int64_t last_bucket, entry_count;
+    const struct chub_delta *deltas;
+    int64_t delta_count;
 };
 
 /* From results[slot] on, while the batch fast path accepted the value and its type byte's bit
