@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-e2e bench-ingest bench-feeds bench-live clean
+.PHONY: deps build demo test soak fuzz bench bench-memory bench-e2e bench-ingest bench-feeds bench-live clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -38,6 +38,11 @@ soak: deps
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
 	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
+
+# What a lookup's memory layout costs, apart from the matcher's code (docs/BENCHMARKS.md, session 6).
+bench-memory: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MemoryPatterns
+	$(RELEASE_PATH)/release/MemoryPatterns $(BENCH_ARGS)
 
 # The hub over loopback with mutual TLS against Redis (SMISMEMBER), same values, batch size and
 # connections, in one run (docs/BENCHMARKS.md). Installs Debian's redis-server when missing.
