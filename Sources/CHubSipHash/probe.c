@@ -41,6 +41,8 @@ static inline int64_t home_bucket(const struct chub_table *t, uint64_t lo) {
 static int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi) {
     for (int64_t layer = 0; layer < t->delta_count; layer++) {
         const struct chub_delta d = t->deltas[layer];
+        const uint64_t bit = (lo >> 32) & d.filter_mask;
+        if (!((d.filter[bit >> 6] >> (bit & 63)) & 1)) continue;
         for (uint64_t slot = lo & d.mask;; slot = (slot + 1) & d.mask) {
             const uint64_t key = d.slots[4 * slot];
             if (key == 0) break;
@@ -50,10 +52,11 @@ static int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi
     return -1;
 }
 
-/* The home slot of `lo` in every delta layer. */
+/* The filter word of `lo` in every delta layer (the slot is read only when the filter lets the
+   digest through, rarely: it is not prefetched). */
 static inline void prefetch_delta_homes(const struct chub_table *t, uint64_t lo) {
     for (int64_t layer = 0; layer < t->delta_count; layer++) {
-        __builtin_prefetch(t->deltas[layer].slots + 4 * (lo & t->deltas[layer].mask), 0, 3);
+        __builtin_prefetch(t->deltas[layer].filter + (((lo >> 32) & t->deltas[layer].filter_mask) >> 6), 0, 3);
     }
 }
 

@@ -146,14 +146,14 @@ extension Matcher {
 
     /// Second part of the first stage: prefetches the home bucket of every probe of `stage`,
     /// back to back — issued between digests, each prefetch would wait for its page walk —
-    /// and, with a delta, each layer's home slot.
+    /// and, with a delta, each layer's filter word.
     func prefetchHomeBuckets(stage: Int, count: Int) {
         let table = self.table
         let probes = self.probes.baseAddress! + stage * batchSize * Self.maxProbesPerValue
         for index in 0..<count { chub_prefetch(table.homeAddress(lo: probes[index].lo)) }
         guard !delta.isEmpty else { return }
         for layer in delta {
-            for index in 0..<count { chub_prefetch(layer.homeAddress(lo: probes[index].lo)) }
+            for index in 0..<count { chub_prefetch(layer.prefetchAddress(lo: probes[index].lo)) }
         }
     }
 

@@ -57,7 +57,7 @@ extension Matcher {
             guard state.count > 0 else { continue }
             for probe in Int(state.first)..<Int(state.first + state.count) {
                 chub_prefetch(table.homeAddress(lo: probes[probe].lo))
-                for layer in delta { chub_prefetch(layer.homeAddress(lo: probes[probe].lo)) }
+                for layer in delta { chub_prefetch(layer.prefetchAddress(lo: probes[probe].lo)) }
             }
         }
         return (next - probeBase, false)
@@ -126,7 +126,8 @@ final class StageDeltas {
         count = delta.count
         layers = .allocate(capacity: max(count, 1))
         for (index, layer) in delta.enumerated() {
-            (layers + index).initialize(to: chub_delta(slots: layer.slotWords, mask: layer.slotMask))
+            (layers + index).initialize(to: chub_delta(
+                slots: layer.slotWords, mask: layer.slotMask, filter: layer.filterWords, filter_mask: layer.filterBitMask))
         }
     }
 

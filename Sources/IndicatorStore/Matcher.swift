@@ -27,7 +27,7 @@ public enum MatchResult: Equatable, Sendable {
 /// Answers batches of raw values against a live state — a snapshot (or none) and the delta
 /// layers of a `LiveStore` — or a snapshot alone: canonicalise, digest every probe (the value,
 /// its covering networks, its parent domains), prefetch the home buckets (and the delta
-/// layers' home slots) of the whole batch; then scan each probe's bucket and prefetch the cold
+/// layers' filter words) of the whole batch; then scan each probe's bucket and prefetch the cold
 /// record of a matching fingerprint; then confirm and resolve. The answer for every probe is
 /// `LiveState.lookup`'s: the delta's entry wins, a tombstone hides the snapshot's entry, and
 /// expired entries never match. The stages are the lean ones in C (`Matcher+Stages.swift`)

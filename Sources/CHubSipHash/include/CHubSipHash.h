@@ -168,10 +168,14 @@ struct chub_record_codes {
 /* A snapshot's bucket array and cold records (BucketTable; docs/STORE-FORMAT.md). */
 /* One delta layer of a live state (IndicatorStore DeltaIndex): `mask + 1` slots of four words
    (lo, 0 = empty; hi; metadata word 2; metadata word 3, `chub_tombstone_word3` for a tombstone),
-   linear probing from slot lo & mask. */
+   linear probing from slot lo & mask, behind a one-bit filter. */
 struct chub_delta {
     const uint64_t *slots;
     uint64_t mask;
+    /* `filter_mask + 1` bits; bit (lo >> 32) & filter_mask is set for every entry (clear: the
+       layer does not have the digest). */
+    const uint64_t *filter;
+    uint64_t filter_mask;
 };
 
 /* `word3` of a delta tombstone (DeltaIndex.tombstoneWord3): flags bit 7, reserved in every
