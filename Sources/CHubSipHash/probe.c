@@ -52,11 +52,13 @@ static int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi
     return -1;
 }
 
-/* The filter word of `lo` in every delta layer (the slot is read only when the filter lets the
-   digest through, rarely: it is not prefetched). */
-static inline void prefetch_delta_homes(const struct chub_table *t, uint64_t lo) {
+/* The filter words of probes[0 ..< count] in every delta layer (a slot is read only when the
+   filter lets the digest through, rarely: slots are not prefetched). A pass of its own after
+   the probes are filed, so that filing stays free of the layers. */
+static void prefetch_delta_filters(const struct chub_table *t, const struct chub_probe *probes, size_t count) {
     for (int64_t layer = 0; layer < t->delta_count; layer++) {
-        __builtin_prefetch(t->deltas[layer].filter + (((lo >> 32) & t->deltas[layer].filter_mask) >> 6), 0, 3);
+        const struct chub_delta d = t->deltas[layer];
+        for (size_t i = 0; i < count; i++) __builtin_prefetch(d.filter + (((probes[i].lo >> 32) & d.filter_mask) >> 6), 0, 3);
     }
 }
 
@@ -228,7 +230,6 @@ static inline void put_exact_probe(const struct chub_table *t, struct chub_probe
 #endif
     probe->entry = UNSCANNED;
     __builtin_prefetch(t->buckets + home_bucket(t, lo) * BUCKET_BYTES, 0, 3);
-    if (t->delta_count) prefetch_delta_homes(t, lo);
 }
 
 static inline size_t exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
@@ -255,8 +256,11 @@ static inline size_t exact_probes(const struct chub_fast_digest *results, size_t
 size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
                                struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
                                const struct chub_table *table) {
-    if (states) return exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1);
-    return exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+    const size_t first = *probe_count;
+    const size_t next = states ? exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1)
+                               : exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
+    if (table->delta_count) prefetch_delta_filters(table, probes + first, *probe_count - first);
+    return next;
 }
 
 /* Files value `slot`'s exact probe at probes[slot] straight from its digest; returns its
@@ -296,9 +300,13 @@ int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch,
         /* The caller's promise: no long message of word count 0 (see the header). */
         if (covering == 0) {
             file_all(batch, 0, probes, table, 0);
+            if (table->delta_count) prefetch_delta_filters(table, probes, count);
             return 1;
         }
-        if (!file_all(batch, covering, probes, table, 1)) return 1;
+        if (!file_all(batch, covering, probes, table, 1)) {
+            if (table->delta_count) prefetch_delta_filters(table, probes, count);
+            return 1;
+        }
     }
     chub_batch_write_results(batch);
     return 0;

@@ -196,7 +196,7 @@ struct chub_table {
 /* From results[slot] on, while the batch fast path accepted the value and its type byte's bit
    is clear in `covering` (no network or parent probes in this state): files its exact probe
    (Slot.stored digest, entry -2, the value's type byte) at probes[*probe_count], prefetches its
-   home bucket, and advances *probe_count; with `states` non-NULL, also its state at
+   home bucket (and each delta layer's filter word), and advances *probe_count; with `states` non-NULL, also its state at
    states[slot] (count 1). Returns the first slot it did not file (count when it filed all). */
 size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t slot, size_t count, uint64_t covering,
                                struct chub_probe *probes, size_t *probe_count, struct chub_value_state *states,
@@ -208,7 +208,7 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
    (batch->final_count + batch->long_count == count) and none of whose types has its bit in
    `covering`: files value i's exact
    probe at probes[i] (as chub_stage_exact_probes would: one per value, in value order) straight
-   from the kernels' output and prefetches its home bucket, and returns 1 without writing the
+   from the kernels' output and prefetches its home bucket (and the layers' filter words), and returns 1 without writing the
    results' lo/hi. Otherwise writes lo/hi into the results exactly as chub_batch_digest, returns
    0, and probes[0 ..< count] hold nothing the caller may use. */
 int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch, size_t count, uint64_t covering,
