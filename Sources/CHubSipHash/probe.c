@@ -38,15 +38,24 @@ static inline int64_t home_bucket(const struct chub_table *t, uint64_t lo) {
 }
 
 /* The delta reference of a stored digest: the newest layer that has it (DeltaIndex.slot), or -1. */
-static int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi) {
+/* The slot walk of one layer, for a digest its filter let through (rare for a digest the layer
+   does not have: out of line, so the loops calling delta_locate stay small). */
+__attribute__((noinline)) static int64_t delta_walk(const struct chub_delta *d, int64_t layer, uint64_t lo,
+                                                    uint64_t hi) {
+    for (uint64_t slot = lo & d->mask;; slot = (slot + 1) & d->mask) {
+        const uint64_t key = d->slots[4 * slot];
+        if (key == 0) return -1;
+        if (key == lo && d->slots[4 * slot + 1] == hi) return -3 - (int64_t)((uint64_t)layer << 48 | slot);
+    }
+}
+
+static inline int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint64_t hi) {
     for (int64_t layer = 0; layer < t->delta_count; layer++) {
-        const struct chub_delta d = t->deltas[layer];
-        const uint64_t bit = (lo >> 32) & d.filter_mask;
-        if (!((d.filter[bit >> 6] >> (bit & 63)) & 1)) continue;
-        for (uint64_t slot = lo & d.mask;; slot = (slot + 1) & d.mask) {
-            const uint64_t key = d.slots[4 * slot];
-            if (key == 0) break;
-            if (key == lo && d.slots[4 * slot + 1] == hi) return -3 - (int64_t)((uint64_t)layer << 48 | slot);
+        const struct chub_delta *const d = &t->deltas[layer];
+        const uint64_t bit = (lo >> 32) & d->filter_mask;
+        if (__builtin_expect((d->filter[bit >> 6] >> (bit & 63)) & 1, 0)) {
+            const int64_t reference = delta_walk(d, layer, lo, hi);
+            if (reference != -1) return reference;
         }
     }
     return -1;
