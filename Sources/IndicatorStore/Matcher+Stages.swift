@@ -142,45 +142,26 @@ final class StageDeltas {
 /// the general stages.
 enum StageLayout {
     static let codes: chub_record_codes? = {
+        /// Field `a` of a Swift type sits at the offset of field `c` of its C twin.
+        func same<A, B, V, W>(_ a: KeyPath<A, V>, _ c: KeyPath<B, W>) -> Bool {
+            MemoryLayout<A>.offset(of: a) == MemoryLayout<B>.offset(of: c)
+        }
         guard MemoryLayout<Probe>.stride == MemoryLayout<chub_probe>.stride,
-            MemoryLayout<Probe>.offset(of: \Probe.lo) == MemoryLayout<chub_probe>.offset(of: \chub_probe.lo),
-            MemoryLayout<Probe>.offset(of: \Probe.hi) == MemoryLayout<chub_probe>.offset(of: \chub_probe.hi),
-            MemoryLayout<Probe>.offset(of: \Probe.kind) == MemoryLayout<chub_probe>.offset(of: \chub_probe.kind),
-            MemoryLayout<Probe>.offset(of: \Probe.detail) == MemoryLayout<chub_probe>.offset(of: \chub_probe.detail),
-            MemoryLayout<Probe>.offset(of: \Probe.type) == MemoryLayout<chub_probe>.offset(of: \chub_probe.type),
-            MemoryLayout<Probe>.offset(of: \Probe.entry) == MemoryLayout<chub_probe>.offset(of: \chub_probe.entry),
+            same(\Probe.lo, \chub_probe.lo), same(\Probe.hi, \chub_probe.hi), same(\Probe.kind, \chub_probe.kind),
+            same(\Probe.detail, \chub_probe.detail), same(\Probe.type, \chub_probe.type),
+            same(\Probe.entry, \chub_probe.entry),
             MemoryLayout<Int>.size == 8,
             MemoryLayout<ValueState>.stride == MemoryLayout<chub_value_state>.stride,
-            MemoryLayout<ValueState>.offset(of: \ValueState.type)
-                == MemoryLayout<chub_value_state>.offset(of: \chub_value_state.type),
-            MemoryLayout<ValueState>.offset(of: \ValueState.first)
-                == MemoryLayout<chub_value_state>.offset(of: \chub_value_state.first),
-            MemoryLayout<ValueState>.offset(of: \ValueState.count)
-                == MemoryLayout<chub_value_state>.offset(of: \chub_value_state.count),
+            same(\ValueState.type, \chub_value_state.type), same(\ValueState.first, \chub_value_state.first),
+            same(\ValueState.count, \chub_value_state.count),
             MemoryLayout<MatchRecord>.stride == MemoryLayout<chub_match_record>.stride,
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.status)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.status),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.type)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.type),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.kindCode)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.kind),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.detail)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.detail),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.word2)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.word2),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.word3)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.word3),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.digestLo)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.lo),
-            MemoryLayout<MatchRecord>.offset(of: \MatchRecord.digestHi)
-                == MemoryLayout<chub_match_record>.offset(of: \chub_match_record.hi),
+            same(\MatchRecord.status, \chub_match_record.status), same(\MatchRecord.type, \chub_match_record.type),
+            same(\MatchRecord.kindCode, \chub_match_record.kind), same(\MatchRecord.detail, \chub_match_record.detail),
+            same(\MatchRecord.word2, \chub_match_record.word2), same(\MatchRecord.word3, \chub_match_record.word3),
+            same(\MatchRecord.digestLo, \chub_match_record.lo), same(\MatchRecord.digestHi, \chub_match_record.hi),
             MemoryLayout<FastDigest>.stride == MemoryLayout<chub_fast_digest>.stride,
-            MemoryLayout<FastDigest>.offset(of: \FastDigest.lo) == MemoryLayout<chub_fast_digest>.offset(of: \chub_fast_digest.lo),
-            MemoryLayout<FastDigest>.offset(of: \FastDigest.hi) == MemoryLayout<chub_fast_digest>.offset(of: \chub_fast_digest.hi),
-            MemoryLayout<FastDigest>.offset(of: \FastDigest.count)
-                == MemoryLayout<chub_fast_digest>.offset(of: \chub_fast_digest.count),
-            MemoryLayout<FastDigest>.offset(of: \FastDigest.type)
-                == MemoryLayout<chub_fast_digest>.offset(of: \chub_fast_digest.type),
+            same(\FastDigest.lo, \chub_fast_digest.lo), same(\FastDigest.hi, \chub_fast_digest.hi),
+            same(\FastDigest.count, \chub_fast_digest.count), same(\FastDigest.type, \chub_fast_digest.type),
             MemoryLayout<IndicatorType>.size == 1, MemoryLayout<MatchRecord.Status>.size == 1
         else { return nil }
         // The bytes C writes must read back as the values they stand for.
