@@ -399,7 +399,7 @@ let fields: [(String, String)] = [
     ("best_cpu_lookups_per_second", json(oursBestCPU, 0)),
     ("best_cpu_reference_lookups_per_second", json(referenceBestCPU, 0)),
     ("best_cpu_ratio", json(oursBestCPU / referenceBestCPU)),
-    ("interleave", "\(options.interleave || options.compareScalar)"),
+    ("interleave", "\(interleaved)"),
     ("siphash", "\"\(sipHashKernel.rawValue)\""),
     ("scalar_lookups_per_second", scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimings.wall), 0)),
     ("scalar_ratio", scalarTimings.wall.isEmpty ? "null" : json(Double(queries.count) / median(scalarTimings.wall) / reference)),

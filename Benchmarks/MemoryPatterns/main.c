@@ -19,7 +19,8 @@
  *                  would cost if its data sat next to its fingerprint)
  *   block          256-byte blocks of 8 entries, 0.81 full: a line of 8 fingerprints, then their
  *                  24-byte records; 17 % of lookups also read the next block's fingerprint line
- *                  (ordered placement spills there), a hit reads its record in its own block
+ *                  (ordered placement spills there; it is prefetched with the home line), a hit
+ *                  reads its record in its own block
  *
  * Rounds alternate the patterns (reference first in each round); each pattern's figure is the
  * median over rounds of reference time / pattern time. Prints one JSON object.
@@ -114,7 +115,9 @@ static double run(int pattern, uint64_t seed) {
                 memcpy(&w, table + home[p][j], 8);
                 sum += w;
                 /* The block layout's spill: the next block's fingerprint line, read when this one
-                   is full and every fingerprint smaller (17 % of lookups at 0.81 full). */
+                   is full and every fingerprint smaller (17 % of lookups at 0.81 full). Its
+                   address depends on the word just read (`w & 8`: 0 or 8 bytes further), as a
+                   scan's next read depends on the bucket it scanned. */
                 if (pattern == 5 && lo[p][j] % 100 < 17 && home[p][j] + 2 * BLOCK <= table_bytes) {
                     memcpy(&w, table + home[p][j] + BLOCK + (w & 8), 8);
                     sum += w;
