@@ -173,7 +173,15 @@ int main(int argc, char **argv) {
         else if (!strcmp(argv[i], "--lookups")) lookups = number(argv[++i < argc ? i : 0], "--lookups");
         else if (!strcmp(argv[i], "--rounds")) rounds = number(argv[++i < argc ? i : 0], "--rounds");
         else if (!strcmp(argv[i], "--batch")) batch = number(argv[++i < argc ? i : 0], "--batch");
-        else if (!strcmp(argv[i], "--hit-rate") && i + 1 < argc) hit_rate = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--hit-rate")) {
+            char *end;
+            const char *text = ++i < argc ? argv[i] : "";
+            hit_rate = strtod(text, &end);
+            if (*text == 0 || *end != 0) {
+                fprintf(stderr, "MemoryPatterns: --hit-rate needs a fraction between 0 and 1, not '%s'\n", text);
+                return 2;
+            }
+        }
         else if (!strcmp(argv[i], "--huge-pages")) huge = 1;
         else {
             fprintf(stderr, "usage: MemoryPatterns [--entries N] [--lookups N] [--rounds N] [--batch N] "
