@@ -21,6 +21,15 @@
  *                  24-byte records; 17 % of lookups also read the next block's fingerprint line
  *                  (ordered placement spills there; it is prefetched with the home line), a hit
  *                  reads its record in its own block
+ *   two-choice     128-byte pairs of 4 whole entries (16-byte digests in the first line, their
+ *                  16-byte metadata in the second), 0.8 full, each entry in its home pair or,
+ *                  when that is full, in a second pair named by its digest; a filter in the home
+ *                  pair says whether to look there. 17.5 % of hits and 1 % of misses read the
+ *                  second pair, after reading the home line (the address depends on it); a hit
+ *                  reads the metadata line of the pair that holds it
+ *   parallel       every lookup reads two random lines, both prefetched at once: a record placed
+ *                  by a hash of its own (e.g. of `hi`), so its address needs no bucket line, at
+ *                  the price of reading it for misses too
  *
  * Rounds alternate the patterns (reference first in each round); each pattern's figure is the
  * median over rounds of reference time / pattern time. Prints one JSON object.
@@ -35,8 +44,8 @@
 #include <sys/mman.h>
 #include <time.h>
 
-enum { LINE = 64, PAGE = 4096, MAX_BATCH = 256, MAX_ROUNDS = 99, PATTERNS = 6, BLOCK = 256 };
-static const char *const names[PATTERNS] = {"reference", "two-region", "two-aligned", "page-local", "adjacent", "block"};
+enum { LINE = 64, PAGE = 4096, MAX_BATCH = 256, MAX_ROUNDS = 99, PATTERNS = 8, BLOCK = 256, PAIR = 128 };
+static const char *const names[PATTERNS] = {"reference", "two-region", "two-aligned", "page-local", "adjacent", "block", "two-choice", "parallel"};
 
 static uint8_t key[crypto_shorthash_siphashx24_KEYBYTES];
 static uint8_t *table;
@@ -65,6 +74,7 @@ static inline uint64_t home_offset(int pattern, uint64_t lo) {
     const uint64_t bucket = scale(lo, hot_lines);
     if (pattern == 3) return bucket / 20 * PAGE + bucket % 20 * LINE;
     if (pattern == 5) return scale(lo, table_bytes / BLOCK) * BLOCK;
+    if (pattern == 6) return scale(lo, table_bytes / PAIR) * PAIR;
     return bucket * LINE;
 }
 
@@ -75,6 +85,7 @@ static inline uint64_t record_offset(int pattern, uint64_t home, uint64_t hi) {
     case 2: return hot_lines * LINE + (record * 24 & ~(uint64_t)(LINE - 1));
     case 3: return (home & ~(uint64_t)(PAGE - 1)) + 20 * LINE + hi % 117 * 24;
     case 5: return home + LINE + hi % 8 * 24;
+    case 6: return home + LINE;
     default: return home + LINE;
     }
 }
@@ -96,6 +107,8 @@ static double run(int pattern, uint64_t seed) {
                 home[k][j] = home_offset(pattern, d[0]);
             }
             for (uint64_t j = 0; j < batch; j++) __builtin_prefetch(table + home[k][j], 0, 3);
+            if (pattern == 7)
+                for (uint64_t j = 0; j < batch; j++) __builtin_prefetch(table + scale(hi[k][j], hot_lines) * LINE + hot_lines * LINE, 0, 3);
             if (pattern == 5)
                 for (uint64_t j = 0; j < batch; j++) __builtin_prefetch(table + home[k][j] + BLOCK, 0, 3);
             if (pattern == 0) {
@@ -122,7 +135,18 @@ static double run(int pattern, uint64_t seed) {
                     memcpy(&w, table + home[p][j] + BLOCK + (w & 8), 8);
                     sum += w;
                 }
-                if (hi[p][j] * 0x9E3779B97F4A7C15ULL <= hit_bound) {
+                const int hit = hi[p][j] * 0x9E3779B97F4A7C15ULL <= hit_bound;
+                /* The two-choice layout's second pair: 17.5 % of hits are stored there, and 1 %
+                   of misses pass the home pair's filter. Its address depends on the home line's
+                   word, as the real lookup's decision does. */
+                if (pattern == 6 && lo[p][j] % 1000 < (hit ? 175u : 10u)) {
+                    const uint64_t other = scale(hi[p][j] ^ (w & 1), table_bytes / PAIR) * PAIR;
+                    second[p][j] = hit ? other + LINE : other;
+                    __builtin_prefetch(table + other, 0, 3);
+                    if (hit) __builtin_prefetch(table + other + LINE, 0, 3);
+                } else if (pattern == 7) {
+                    second[p][j] = scale(hi[p][j], hot_lines) * LINE + hot_lines * LINE;
+                } else if (hit) {
                     second[p][j] = record_offset(pattern, home[p][j], hi[p][j]);
                     __builtin_prefetch(table + second[p][j], 0, 3);
                     __builtin_prefetch(table + second[p][j] + 23, 0, 3);

@@ -135,6 +135,29 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
         SIP_LAST_ROUND_SUM_V(v0, v1, v2, v3, rot16, hi);                                    \
     } while (0)
 
+/* SIP_FINISH_V on two groups of four states at once, their rounds alternating. One group's
+   SipRound is a chain of about eight dependent instructions, so a lone group leaves the vector
+   units idle most of each round; the other group's independent chain fills that time. */
+#define SIP_FINISH2_V(a0, a1, a2, a3, b0, b1, b2, b3, rot16, alo, ahi, blo, bhi)              \
+    do {                                                                                    \
+        a2 = _mm256_xor_si256(a2, _mm256_set1_epi64x(0xee));                                \
+        b2 = _mm256_xor_si256(b2, _mm256_set1_epi64x(0xee));                                \
+        for (int r = 0; r < 4; r++) {                                                       \
+            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
+            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
+        }                                                                                   \
+        alo = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));         \
+        blo = _mm256_xor_si256(_mm256_xor_si256(b0, b1), _mm256_xor_si256(b2, b3));         \
+        a1 = _mm256_xor_si256(a1, _mm256_set1_epi64x(0xdd));                                \
+        b1 = _mm256_xor_si256(b1, _mm256_set1_epi64x(0xdd));                                \
+        for (int r = 0; r < 3; r++) {                                                       \
+            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
+            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
+        }                                                                                   \
+        SIP_LAST_ROUND_SUM_V(a0, a1, a2, a3, rot16, ahi);                                   \
+        SIP_LAST_ROUND_SUM_V(b0, b1, b2, b3, rot16, bhi);                                   \
+    } while (0)
+
 /* Message word j of each lane (lane i reads m[i][min(j, c[i] - 1)]: a lane that has already
    absorbed its last word reads a word it owns, and masking drops the result). */
 #define LANE_WORD(i, j) (m[i][(j) < c[i] ? (j) : c[i] - 1])
@@ -183,11 +206,36 @@ CHUB_AVX2 static inline void sip128_x4_avx2(uint64_t k0, uint64_t k1, const uint
     _mm_storeu_si128((__m128i *)out[3], _mm256_extracti128_si256(odd, 1));
 }
 
-/* Messages `count` at a time in their given order, four per group: lane i of a group is
-   message g + i (its words gathered at words + firsts[g + i] + j). All lanes run the shortest
-   lane's word count without masking, then up to the longest lane's count with a blend that
-   keeps the state of lanes already done (the bench's names are 3 or 4 words: sorting by count,
-   as this kernel once did, cost more per name than the occasional masked compression). A
+/* Shortest and longest of four unsigned 32-bit counts. */
+CHUB_AVX2 static inline void count_range4(__m128i counts4, uint32_t *low, uint32_t *high) {
+    const __m128i swapped = _mm_shuffle_epi32(counts4, 0x4E);
+    const __m128i low2 = _mm_min_epu32(counts4, swapped), high2 = _mm_max_epu32(counts4, swapped);
+    *low = (uint32_t)_mm_cvtsi128_si32(_mm_min_epu32(low2, _mm_shuffle_epi32(low2, 0xB1)));
+    *high = (uint32_t)_mm_cvtsi128_si32(_mm_max_epu32(high2, _mm_shuffle_epi32(high2, 0xB1)));
+}
+
+/* A group's (lo, hi) pairs to digests[2g ...]: all four lanes when none is count 0 (`low` is
+   the group's shortest count), else only the lanes with words (`lengths` per 64-bit lane). */
+CHUB_AVX2 static inline void store_pairs4(uint64_t *target, __m256i first, __m256i second, uint32_t low,
+                                         __m256i lengths) {
+    if (low != 0) {
+        _mm256_storeu_si256((__m256i *)target, first);
+        _mm256_storeu_si256((__m256i *)(target + 4), second);
+    } else {
+        /* Count-0 and missing lanes keep their slots: store only the others' pairs. */
+        const __m256i written = _mm256_cmpgt_epi64(lengths, _mm256_setzero_si256());
+        _mm256_maskstore_epi64((long long *)target, _mm256_permute4x64_epi64(written, 0x50), first);
+        _mm256_maskstore_epi64((long long *)(target + 4), _mm256_permute4x64_epi64(written, 0xFA), second);
+    }
+}
+
+/* Messages `count` at a time in their given order, in groups of four lanes: lane i of a group
+   is message g + i (its words gathered at words + firsts[g + i] + j). All lanes run the
+   shortest lane's word count without masking, then up to the longest lane's count with a blend
+   that keeps the state of lanes already done (the bench's names are 3 or 4 words: sorting by
+   count, as this kernel once did, cost more per name than the occasional masked compression).
+   Two groups run together (eight messages, their rounds alternating as in SIP_FINISH2_V, the
+   shortest and longest counts taken over all eight), then a last group of 1-4 alone. A
    count-0 lane (skipped) or a missing lane of the last group reads and writes nothing. */
 CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
                                         const uint32_t *counts, size_t count, uint64_t *digests) {
@@ -198,7 +246,58 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
     const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
     const __m256i one = _mm256_set1_epi64x(1);
     const long long *base = (const long long *)words;
-    for (size_t g = 0; g < count; g += 4) {
+    size_t g = 0;
+    for (; count - g >= 8; g += 8) {
+        const __m128i countsA = _mm_loadu_si128((const __m128i *)(counts + g));
+        const __m128i countsB = _mm_loadu_si128((const __m128i *)(counts + g + 4));
+        uint32_t lowA, highA, lowB, highB;
+        count_range4(countsA, &lowA, &highA);
+        count_range4(countsB, &lowB, &highB);
+        if ((highA | highB) == 0) continue;
+        const uint32_t low = lowA < lowB ? lowA : lowB, high = highA > highB ? highA : highB;
+        __m256i indexA = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(firsts + g)));
+        __m256i indexB = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(firsts + g + 4)));
+        __m256i a0 = init0, a1 = init1, a2 = init2, a3 = init3;
+        __m256i b0 = init0, b1 = init1, b2 = init2, b3 = init3;
+        uint32_t j = 0;
+        for (; j < low; j++) {
+            const __m256i wa = _mm256_i64gather_epi64(base, indexA, 8);
+            const __m256i wb = _mm256_i64gather_epi64(base, indexB, 8);
+            indexA = _mm256_add_epi64(indexA, one);
+            indexB = _mm256_add_epi64(indexB, one);
+            a3 = _mm256_xor_si256(a3, wa);
+            b3 = _mm256_xor_si256(b3, wb);
+            for (int r = 0; r < 2; r++) {
+                SIP_ROUND_V(a0, a1, a2, a3, rot16);
+                SIP_ROUND_V(b0, b1, b2, b3, rot16);
+            }
+            a0 = _mm256_xor_si256(a0, wa);
+            b0 = _mm256_xor_si256(b0, wb);
+        }
+        const __m256i lengthsA = _mm256_cvtepu32_epi64(countsA), lengthsB = _mm256_cvtepu32_epi64(countsB);
+        if (j < high) {
+            __m256i step = _mm256_set1_epi64x(j);
+            for (; j < high; j++) {
+                /* Lanes with a word j: gather only theirs, then keep the others' state. */
+                const __m256i activeA = _mm256_cmpgt_epi64(lengthsA, step);
+                const __m256i activeB = _mm256_cmpgt_epi64(lengthsB, step);
+                const __m256i wa = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, indexA, activeA, 8);
+                const __m256i wb = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, indexB, activeB, 8);
+                indexA = _mm256_add_epi64(indexA, one);
+                indexB = _mm256_add_epi64(indexB, one);
+                step = _mm256_add_epi64(step, one);
+                SIP_MASKED_BLOCK_V(a0, a1, a2, a3, wa, activeA, rot16);
+                SIP_MASKED_BLOCK_V(b0, b1, b2, b3, wb, activeB, rot16);
+            }
+        }
+        __m256i alo, ahi, blo, bhi, first, second;
+        SIP_FINISH2_V(a0, a1, a2, a3, b0, b1, b2, b3, rot16, alo, ahi, blo, bhi);
+        SIP_PAIRS_V(alo, ahi, first, second);
+        store_pairs4(digests + 2 * g, first, second, lowA, lengthsA);
+        SIP_PAIRS_V(blo, bhi, first, second);
+        store_pairs4(digests + 2 * g + 8, first, second, lowB, lengthsB);
+    }
+    for (; g < count; g += 4) {
         __m128i counts4, firsts4;
         if (count - g >= 4) {
             counts4 = _mm_loadu_si128((const __m128i *)(counts + g));
@@ -209,11 +308,8 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
             counts4 = _mm_maskload_epi32((const int *)(counts + g), present);
             firsts4 = _mm_maskload_epi32((const int *)(firsts + g), present);
         }
-        /* Shortest and longest count (unsigned 32-bit lanes). */
-        __m128i swapped = _mm_shuffle_epi32(counts4, 0x4E);
-        __m128i low2 = _mm_min_epu32(counts4, swapped), high2 = _mm_max_epu32(counts4, swapped);
-        const uint32_t low = (uint32_t)_mm_cvtsi128_si32(_mm_min_epu32(low2, _mm_shuffle_epi32(low2, 0xB1)));
-        const uint32_t high = (uint32_t)_mm_cvtsi128_si32(_mm_max_epu32(high2, _mm_shuffle_epi32(high2, 0xB1)));
+        uint32_t low, high;
+        count_range4(counts4, &low, &high);
         if (high == 0) continue;
         __m256i index = _mm256_cvtepu32_epi64(firsts4);
         __m256i v0 = init0, v1 = init1, v2 = init2, v3 = init3;
@@ -230,7 +326,6 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
         if (j < high) {
             __m256i step = _mm256_set1_epi64x(j);
             for (; j < high; j++) {
-                /* Lanes with a word j: gather only theirs, then keep the others' state. */
                 __m256i active = _mm256_cmpgt_epi64(lengths, step);
                 __m256i w = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, index, active, 8);
                 index = _mm256_add_epi64(index, one);
@@ -241,16 +336,7 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
         __m256i lo, hi, first, second;
         SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);
         SIP_PAIRS_V(lo, hi, first, second);
-        uint64_t *target = digests + 2 * g;
-        if (low != 0) {
-            _mm256_storeu_si256((__m256i *)target, first);
-            _mm256_storeu_si256((__m256i *)(target + 4), second);
-        } else {
-            /* Count-0 and missing lanes keep their slots: store only the others' pairs. */
-            const __m256i written = _mm256_cmpgt_epi64(lengths, _mm256_setzero_si256());
-            _mm256_maskstore_epi64((long long *)target, _mm256_permute4x64_epi64(written, 0x50), first);
-            _mm256_maskstore_epi64((long long *)(target + 4), _mm256_permute4x64_epi64(written, 0xFA), second);
-        }
+        store_pairs4(digests + 2 * g, first, second, low, lengths);
     }
 }
 
@@ -267,8 +353,27 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
         SIP_PAIRS_V(lo, hi, first, second);                                                 \
     } while (0)
 
-/* One-word messages, four per load, the (lo, hi) pairs stored back to back. A last group of
-   1-3 is loaded and stored with masks (nothing read or written past the end). */
+/* Two groups of four one-word messages (`wa`: lanes 0-3, `wb`: lanes 4-7), interleaved as in
+   SIP_FINISH2_V; the (lo, hi) pairs of lanes 0-1, 2-3, 4-5, 6-7. */
+#define SIP_FINAL_GROUP2_V(wa, wb, pairs01, pairs23, pairs45, pairs67)                      \
+    do {                                                                                    \
+        __m256i a0 = init0, a1 = init1, a2 = init2, a3 = _mm256_xor_si256(init3, wa);       \
+        __m256i b0 = init0, b1 = init1, b2 = init2, b3 = _mm256_xor_si256(init3, wb);       \
+        for (int r = 0; r < 2; r++) {                                                       \
+            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
+            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
+        }                                                                                   \
+        a0 = _mm256_xor_si256(a0, wa);                                                      \
+        b0 = _mm256_xor_si256(b0, wb);                                                      \
+        __m256i alo, ahi, blo, bhi;                                                         \
+        SIP_FINISH2_V(a0, a1, a2, a3, b0, b1, b2, b3, rot16, alo, ahi, blo, bhi);           \
+        SIP_PAIRS_V(alo, ahi, pairs01, pairs23);                                            \
+        SIP_PAIRS_V(blo, bhi, pairs45, pairs67);                                            \
+    } while (0)
+
+/* One-word messages, eight per loop (two groups of four, interleaved), then a group of four,
+   the (lo, hi) pairs stored back to back. A last group of 1-3 is loaded and stored with masks
+   (nothing read or written past the end). */
 CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
                                          uint64_t *digests) {
     ROT16_MASK(rot16);
@@ -277,6 +382,13 @@ CHUB_AVX2 static void sip128_finals_avx2(uint64_t k0, uint64_t k1, const uint64_
     const __m256i init2 = _mm256_set1_epi64x((long long)(k0 ^ SIP_C2));
     const __m256i init3 = _mm256_set1_epi64x((long long)(k1 ^ SIP_C3));
     size_t g = 0;
+    for (; g + 8 <= count; g += 8) {
+        const __m256i wa = _mm256_loadu_si256((const __m256i *)(finals + g));
+        const __m256i wb = _mm256_loadu_si256((const __m256i *)(finals + g + 4));
+        __m256i pairs[4];
+        SIP_FINAL_GROUP2_V(wa, wb, pairs[0], pairs[1], pairs[2], pairs[3]);
+        for (int i = 0; i < 4; i++) _mm256_storeu_si256((__m256i *)(digests + 2 * g + 4 * i), pairs[i]);
+    }
     for (; g + 4 <= count; g += 4) {
         const __m256i w = _mm256_loadu_si256((const __m256i *)(finals + g));
         __m256i first, second;
