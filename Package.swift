@@ -75,6 +75,9 @@ let package = Package(
         // What a lookup's memory layout costs, apart from any matcher code (docs/BENCHMARKS.md).
         .executableTarget(name: "MemoryPatterns", path: "Benchmarks/MemoryPatterns",
                           linkerSettings: [.linkedLibrary("sodium")]),
+        // The batch digest's SipHash kernels against libsodium (docs/BENCHMARKS.md).
+        .executableTarget(name: "SipHashBench", dependencies: ["CHubSipHash"], path: "Benchmarks/SipHashBench",
+                          linkerSettings: [.linkedLibrary("sodium")]),
         // End to end over mutual TLS against Redis (`make bench-e2e`, docs/BENCHMARKS.md).
         .executableTarget(name: "E2EBench",
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "HubWire", "HubTLS",

@@ -1,5 +1,6 @@
 /*
- * SipHash-2-4-128 over pre-built message words: four messages per AVX2 register set, or one
+ * SipHash-2-4-128 over pre-built message words: four messages per AVX2 register set (two sets
+ * at a time, their rounds interleaved), or one
  * at a time in portable C. Written from the SipHash paper (Aumasson & Bernstein, "SipHash: a
  * fast short-input PRF", 2012: state, SipRound, c = 2 compression and d = 4 finalisation
  * rounds) and its 128-bit output mode (v1 ^= 0xee at keying, v2 ^= 0xee before the first
@@ -229,6 +230,26 @@ CHUB_AVX2 static inline void store_pairs4(uint64_t *target, __m256i first, __m25
     }
 }
 
+/* Word j of a group of four lanes (gathered at `index`, which then moves to word j + 1): a
+   plain compression while every lane has a word j (j < `low`, the group's shortest count),
+   else a masked one that keeps the state of the lanes already done (`lengths`: the counts). */
+#define SIP_GROUP_STEP_V(v0, v1, v2, v3, index, lengths, low, j)                               \
+    do {                                                                                     \
+        if ((j) < (low)) {                                                                   \
+            const __m256i w_ = _mm256_i64gather_epi64(base, (index), 8);                     \
+            (v3) = _mm256_xor_si256((v3), w_);                                               \
+            SIP_ROUND_V(v0, v1, v2, v3, rot16);                                              \
+            SIP_ROUND_V(v0, v1, v2, v3, rot16);                                              \
+            (v0) = _mm256_xor_si256((v0), w_);                                               \
+        } else {                                                                             \
+            const __m256i active_ = _mm256_cmpgt_epi64((lengths), _mm256_set1_epi64x(j));    \
+            const __m256i w_ =                                                               \
+                _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, (index), active_, 8); \
+            SIP_MASKED_BLOCK_V(v0, v1, v2, v3, w_, active_, rot16);                          \
+        }                                                                                    \
+        (index) = _mm256_add_epi64((index), one);                                            \
+    } while (0)
+
 /* Messages `count` at a time in their given order, in groups of four lanes: lane i of a group
    is message g + i (its words gathered at words + firsts[g + i] + j). All lanes run the
    shortest lane's word count without masking, then up to the longest lane's count with a blend
@@ -254,41 +275,15 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
         count_range4(countsA, &lowA, &highA);
         count_range4(countsB, &lowB, &highB);
         if ((highA | highB) == 0) continue;
-        const uint32_t low = lowA < lowB ? lowA : lowB, high = highA > highB ? highA : highB;
+        const uint32_t high = highA > highB ? highA : highB;
         __m256i indexA = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(firsts + g)));
         __m256i indexB = _mm256_cvtepu32_epi64(_mm_loadu_si128((const __m128i *)(firsts + g + 4)));
+        const __m256i lengthsA = _mm256_cvtepu32_epi64(countsA), lengthsB = _mm256_cvtepu32_epi64(countsB);
         __m256i a0 = init0, a1 = init1, a2 = init2, a3 = init3;
         __m256i b0 = init0, b1 = init1, b2 = init2, b3 = init3;
-        uint32_t j = 0;
-        for (; j < low; j++) {
-            const __m256i wa = _mm256_i64gather_epi64(base, indexA, 8);
-            const __m256i wb = _mm256_i64gather_epi64(base, indexB, 8);
-            indexA = _mm256_add_epi64(indexA, one);
-            indexB = _mm256_add_epi64(indexB, one);
-            a3 = _mm256_xor_si256(a3, wa);
-            b3 = _mm256_xor_si256(b3, wb);
-            for (int r = 0; r < 2; r++) {
-                SIP_ROUND_V(a0, a1, a2, a3, rot16);
-                SIP_ROUND_V(b0, b1, b2, b3, rot16);
-            }
-            a0 = _mm256_xor_si256(a0, wa);
-            b0 = _mm256_xor_si256(b0, wb);
-        }
-        const __m256i lengthsA = _mm256_cvtepu32_epi64(countsA), lengthsB = _mm256_cvtepu32_epi64(countsB);
-        if (j < high) {
-            __m256i step = _mm256_set1_epi64x(j);
-            for (; j < high; j++) {
-                /* Lanes with a word j: gather only theirs, then keep the others' state. */
-                const __m256i activeA = _mm256_cmpgt_epi64(lengthsA, step);
-                const __m256i activeB = _mm256_cmpgt_epi64(lengthsB, step);
-                const __m256i wa = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, indexA, activeA, 8);
-                const __m256i wb = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, indexB, activeB, 8);
-                indexA = _mm256_add_epi64(indexA, one);
-                indexB = _mm256_add_epi64(indexB, one);
-                step = _mm256_add_epi64(step, one);
-                SIP_MASKED_BLOCK_V(a0, a1, a2, a3, wa, activeA, rot16);
-                SIP_MASKED_BLOCK_V(b0, b1, b2, b3, wb, activeB, rot16);
-            }
+        for (uint32_t j = 0; j < high; j++) {
+            if (j < highA) SIP_GROUP_STEP_V(a0, a1, a2, a3, indexA, lengthsA, lowA, j);
+            if (j < highB) SIP_GROUP_STEP_V(b0, b1, b2, b3, indexB, lengthsB, lowB, j);
         }
         __m256i alo, ahi, blo, bhi, first, second;
         SIP_FINISH2_V(a0, a1, a2, a3, b0, b1, b2, b3, rot16, alo, ahi, blo, bhi);
@@ -312,27 +307,9 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
         count_range4(counts4, &low, &high);
         if (high == 0) continue;
         __m256i index = _mm256_cvtepu32_epi64(firsts4);
-        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = init3;
-        uint32_t j = 0;
-        for (; j < low; j++) {
-            __m256i w = _mm256_i64gather_epi64(base, index, 8);
-            index = _mm256_add_epi64(index, one);
-            v3 = _mm256_xor_si256(v3, w);
-            SIP_ROUND_V(v0, v1, v2, v3, rot16);
-            SIP_ROUND_V(v0, v1, v2, v3, rot16);
-            v0 = _mm256_xor_si256(v0, w);
-        }
         const __m256i lengths = _mm256_cvtepu32_epi64(counts4);
-        if (j < high) {
-            __m256i step = _mm256_set1_epi64x(j);
-            for (; j < high; j++) {
-                __m256i active = _mm256_cmpgt_epi64(lengths, step);
-                __m256i w = _mm256_mask_i64gather_epi64(_mm256_setzero_si256(), base, index, active, 8);
-                index = _mm256_add_epi64(index, one);
-                step = _mm256_add_epi64(step, one);
-                SIP_MASKED_BLOCK_V(v0, v1, v2, v3, w, active, rot16);
-            }
-        }
+        __m256i v0 = init0, v1 = init1, v2 = init2, v3 = init3;
+        for (uint32_t j = 0; j < high; j++) SIP_GROUP_STEP_V(v0, v1, v2, v3, index, lengths, low, j);
         __m256i lo, hi, first, second;
         SIP_FINISH_V(v0, v1, v2, v3, rot16, lo, hi);
         SIP_PAIRS_V(lo, hi, first, second);

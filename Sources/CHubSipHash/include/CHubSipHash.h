@@ -26,9 +26,10 @@ int chub_siphash128_avx2_available(void);
  * and 8-15 of message i, read little-endian, to digests[2i] and digests[2i + 1].
  * (k0, k1) = key bytes 0-7 and 8-15 read little-endian.
  *
- * With `avx2` non-zero and chub_siphash128_avx2_available(), messages are hashed four at a
- * time in their given order (words gathered per lane; lanes of unequal length are handled by
- * masking); otherwise, or with `avx2` zero, one at a time. Both give the same digests.
+ * With `avx2` non-zero and chub_siphash128_avx2_available(), messages are hashed in groups of
+ * four lanes in their given order, two groups at a time (words gathered per lane; lanes of
+ * unequal length are handled by masking); otherwise, or with `avx2` zero, one at a time. Both
+ * give the same digests.
  */
 void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *words,
                            const uint32_t *firsts, const uint32_t *counts, size_t count,
@@ -37,7 +38,7 @@ void chub_siphash128_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *w
 /*
  * Digests `count` messages of one word each (messages of 0-7 bytes: each is its final word;
  * an IPv4 address's `version || type || 4 bytes` is one), given back to back at `finals`:
- * no sorting or gathering, four loaded at once. Digests as above.
+ * no sorting or gathering, four loaded at once, eight hashed at once. Digests as above.
  */
 void chub_siphash128_final_words(int avx2, uint64_t k0, uint64_t k1, const uint64_t *finals, size_t count,
                                  uint64_t *digests);
