@@ -1,10 +1,10 @@
 /*
  * SipHash-2-4-128 over pre-built message words: four messages per AVX2 register set (two sets
- * at a time, their rounds interleaved), or one
- * at a time in portable C. Written from the SipHash paper (Aumasson & Bernstein, "SipHash: a
- * fast short-input PRF", 2012: state, SipRound, c = 2 compression and d = 4 finalisation
- * rounds) and its 128-bit output mode (v1 ^= 0xee at keying, v2 ^= 0xee before the first
- * finalisation, v1 ^= 0xdd before the second). Interface and word layout: CHubSipHash.h.
+ * at a time, their rounds interleaved), or one at a time in portable C. Written from the
+ * SipHash paper (Aumasson & Bernstein, "SipHash: a fast short-input PRF", 2012: state,
+ * SipRound, c = 2 compression and d = 4 finalisation rounds) and its 128-bit output mode
+ * (v1 ^= 0xee at keying, v2 ^= 0xee before the first finalisation, v1 ^= 0xdd before the
+ * second). Interface and word layout: CHubSipHash.h.
  */
 #include "CHubSipHash.h"
 
