@@ -15,6 +15,8 @@ struct Options {
     var batch = 32
     /// The reference loop's batch; nil: the same as ours.
     var referenceBatch: Int? = nil
+    /// Values per `match` call, into one reused record buffer (0: all queries in one call).
+    var chunk = 10_000
     var lookups = 2_000_000
     var runs = 5
     var hugePages = false
@@ -30,14 +32,18 @@ struct Options {
     var directory: String? = nil
 
     static let usage = """
-        usage: MatcherBench [--entries N] [--batch N] [--reference-batch N] [--lookups N] [--runs N]
-                            [--huge-pages] [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
+        usage: MatcherBench [--entries N] [--batch N] [--reference-batch N] [--chunk N] [--lookups N]
+                            [--runs N] [--huge-pages] [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
                             [--grouped] [--scalar-siphash] [--compare-scalar] [--general-stages] [--delta N]
                             [--dir DIRECTORY]
           --entries N        indicators in the table, half IPv4 and half domains (default 10000000)
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --reference-batch N  the reference loop's batch (default: the same as --batch; the
                              reference is fastest at 64-128 on this machine, ours at 32-128)
+          --chunk N          ours: values per match call, their records in one buffer reused
+                             by every call, as the server matches each QUERY into its records
+                             (default 10000, the protocol's most values per QUERY); 0: all
+                             lookups in one call, their records in one buffer of 40 bytes each
           --lookups N        lookups per timed run (default 2000000)
           --hit-rate F       fraction of the lookups that are listed, 0...1 (default 0.5)
           --runs N           timed runs after one warm-up; the median is reported (default 5)
@@ -62,6 +68,12 @@ struct Options {
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
+        func zeroOrNumber(_ name: String) -> Int {
+            guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")), value >= 0 else {
+                fail("\(name) needs a number, 0 or more")
+            }
+            return value
+        }
         func number(_ name: String) -> Int {
             guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")), value > 0 else {
                 fail("\(name) needs a positive number")
@@ -73,6 +85,7 @@ struct Options {
             case "--entries": entries = number(argument)
             case "--batch": batch = min(number(argument), 256)
             case "--reference-batch": referenceBatch = min(number(argument), 256)
+            case "--chunk": chunk = zeroOrNumber(argument)
             case "--lookups": lookups = number(argument)
             case "--runs": runs = number(argument)
             case "--huge-pages": hugePages = true
@@ -245,8 +258,27 @@ guard let table = mmap(nil, tableBytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MA
 if options.hugePages { _ = madvise(table, tableBytes, MADV_HUGEPAGE) }
 memset(table, 0x5A, tableBytes)
 
-let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: queries.count)
+let chunk = options.chunk == 0 ? queries.count : min(options.chunk, queries.count)
+let records = UnsafeMutableBufferPointer<MatchRecord>.allocate(capacity: chunk)
 records.initialize(repeating: .refused)
+/// Matches all values `records.count` at a time into `records`, handing each chunk's records
+/// (and its first index) to `check`.
+func matchChunks(
+    _ matcher: Matcher, _ values: UnsafeBufferPointer<UnsafeBufferPointer<UInt8>>,
+    _ types: UnsafeBufferPointer<IndicatorType?>, now: UInt32, into records: UnsafeMutableBufferPointer<MatchRecord>,
+    check: (Int, UnsafeMutableBufferPointer<MatchRecord>) -> Void = { _, _ in }
+) {
+    let chunk = records.count
+    var start = 0
+    while start < values.count {
+        let end = min(start + chunk, values.count)
+        let out = UnsafeMutableBufferPointer(rebasing: records[0..<(end - start)])
+        matcher.match(UnsafeBufferPointer(rebasing: values[start..<end]), types: UnsafeBufferPointer(rebasing: types[start..<end]),
+                      now: now, into: out)
+        check(start, out)
+        start = end
+    }
+}
 var hits = 0
 var refused = 0
 /// Wall-clock and thread CPU seconds of one loop's runs (run 0 is the warm-up and not kept).
@@ -282,7 +314,7 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
                 queryTypes.withUnsafeBufferPointer { types in
                     let oursRun = { (run: Int) in
                         oursTimings.measure("ours", run: run, lookups: queries.count) {
-                            matcher.match(values, types: types, now: now, into: records)
+                            matchChunks(matcher, values, types, now: now, into: records)
                         }
                     }
                     let referenceRun = { (run: Int) in
@@ -295,7 +327,7 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
                     let scalarRun = { (run: Int) in
                         guard let scalarMatcher else { return }
                         scalarTimings.measure("scalar", run: run, lookups: queries.count) {
-                            scalarMatcher.match(values, types: types, now: now, into: records)
+                            matchChunks(scalarMatcher, values, types, now: now, into: records)
                         }
                     }
                     if options.interleave || options.compareScalar {
@@ -304,19 +336,23 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
                         for run in 0...options.runs { oursRun(run) }
                         for run in 0...options.runs { referenceRun(run) }
                     }
-                }
-                for (index, record) in records.enumerated() {
-                    switch record.status {
-                    case .hit: hits += 1
-                    case .refused:
-                        refused += 1
-                        if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
-                            fail("a query was refused: \(error)", status: 1)
+                    // Every answer checked once more, untimed, chunk by chunk.
+                    matchChunks(matcher, values, types, now: now, into: records) { first, chunkRecords in
+                        for (offset, record) in chunkRecords.enumerated() {
+                            let index = first + offset
+                            switch record.status {
+                            case .hit: hits += 1
+                            case .refused:
+                                refused += 1
+                                if refused == 1, let error = Matcher.refusal(of: values[index], as: queryTypes[index]) {
+                                    fail("a query was refused: \(error)", status: 1)
+                                }
+                            case .miss: break
+                            }
+                            if record.status != .refused, record.type != queries.types[index] {
+                                fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
+                            }
                         }
-                    case .miss: break
-                    }
-                    if record.status != .refused, record.type != queries.types[index] {
-                        fail("query \(index) was detected as \(record.type), not \(queries.types[index]!)", status: 1)
                     }
                 }
             }
@@ -389,6 +425,7 @@ let fields: [(String, String)] = [
     ("duplicates", "\(summary.duplicates)"),
     ("batch", "\(options.batch)"),
     ("reference_batch", "\(options.referenceBatch ?? options.batch)"),
+    ("chunk", "\(chunk)"),
     ("lookups", "\(queries.count)"),
     ("runs", "\(options.runs)"),
     ("lookups_per_second", json(ours, 0)),
