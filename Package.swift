@@ -73,10 +73,12 @@ let package = Package(
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "CHubShim"],
                           path: "Benchmarks/MatcherBench", swiftSettings: strict),
         // What a lookup's memory layout costs, apart from any matcher code (docs/BENCHMARKS.md).
-        .executableTarget(name: "MemoryPatterns", path: "Benchmarks/MemoryPatterns",
+        .executableTarget(name: "MemoryPatterns", dependencies: ["CBenchSupport"], path: "Benchmarks/MemoryPatterns",
                           linkerSettings: [.linkedLibrary("sodium")]),
+        // What the C benchmarks share (timing, medians, their flags' numbers).
+        .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
         // The batch digest's SipHash kernels against libsodium (docs/BENCHMARKS.md).
-        .executableTarget(name: "SipHashBench", dependencies: ["CHubSipHash"], path: "Benchmarks/SipHashBench",
+        .executableTarget(name: "SipHashBench", dependencies: ["CHubSipHash", "CBenchSupport"], path: "Benchmarks/SipHashBench",
                           linkerSettings: [.linkedLibrary("sodium")]),
         // End to end over mutual TLS against Redis (`make bench-e2e`, docs/BENCHMARKS.md).
         .executableTarget(name: "E2EBench",

@@ -36,6 +36,7 @@
  *
  * usage: MemoryPatterns [--entries N] [--lookups N] [--rounds N] [--batch N] [--hit-rate F] [--huge-pages]
  */
+#include "CBenchSupport.h"
 #include <sodium.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -52,12 +53,6 @@ static uint8_t *table;
 static uint64_t entries, table_bytes, hot_lines, cold_bytes, lookups, batch;
 static double hit_rate;
 static uint64_t sink;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static inline uint64_t scale(uint64_t x, uint64_t n) { return (uint64_t)(((unsigned __int128)x * n) >> 64); }
 
@@ -95,7 +90,7 @@ static double run(int pattern, uint64_t seed) {
     const uint64_t batches = lookups / batch;
     const uint64_t hit_bound = (uint64_t)(hit_rate * 18446744073709551615.0);
     uint64_t sum = 0;
-    const double start = now();
+    const double start = bench_now();
     for (uint64_t step = 0; step < batches + 2; step++) {
         const int k = (int)(step % 3);
         if (step < batches) {
@@ -165,27 +160,14 @@ static double run(int pattern, uint64_t seed) {
             }
         }
     }
-    const double elapsed = now() - start;
+    const double elapsed = bench_now() - start;
     sink += sum;
     return elapsed;
 }
 
-static int compare(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static uint64_t number(const char *text, const char *flag) {
-    char *end;
-    const unsigned long long value = strtoull(text ? text : "", &end, 10);
-    if (!text || *end || value == 0) {
-        fprintf(stderr, "MemoryPatterns: %s needs a positive number\n", flag);
-        exit(2);
-    }
-    return value;
-}
-
 int main(int argc, char **argv) {
+/* The value after flag argv[i] (NULL when the flag is last), as a positive number. */
+#define NUMBER(flag) bench_positive_number("MemoryPatterns", ++i < argc ? argv[i] : NULL, (flag))
     entries = 10000000;
     lookups = 2000000;
     batch = 32;
@@ -193,10 +175,10 @@ int main(int argc, char **argv) {
     uint64_t rounds = 15;
     int huge = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--entries")) entries = number(argv[++i < argc ? i : 0], "--entries");
-        else if (!strcmp(argv[i], "--lookups")) lookups = number(argv[++i < argc ? i : 0], "--lookups");
-        else if (!strcmp(argv[i], "--rounds")) rounds = number(argv[++i < argc ? i : 0], "--rounds");
-        else if (!strcmp(argv[i], "--batch")) batch = number(argv[++i < argc ? i : 0], "--batch");
+        if (!strcmp(argv[i], "--entries")) entries = NUMBER("--entries");
+        else if (!strcmp(argv[i], "--lookups")) lookups = NUMBER("--lookups");
+        else if (!strcmp(argv[i], "--rounds")) rounds = NUMBER("--rounds");
+        else if (!strcmp(argv[i], "--batch")) batch = NUMBER("--batch");
         else if (!strcmp(argv[i], "--hit-rate")) {
             char *end;
             const char *text = ++i < argc ? argv[i] : "";
@@ -241,14 +223,14 @@ int main(int argc, char **argv) {
         reference[r] = (double)lookups / base;
         for (int pattern = 1; pattern < PATTERNS; pattern++) ratios[pattern][r] = base / run(pattern, (r + 1) * lookups);
     }
-    qsort(reference, rounds, sizeof(double), compare);
+    qsort(reference, rounds, sizeof(double), bench_compare_doubles);
     printf("{\"name\":\"memory_patterns\",\"entries\":%llu,\"table_bytes\":%llu,\"lookups\":%llu,\"batch\":%llu,"
            "\"hit_rate\":%.3f,\"rounds\":%llu,\"huge_pages\":%s,\"reference_lookups_per_second\":%.0f",
            (unsigned long long)entries, (unsigned long long)table_bytes, (unsigned long long)lookups,
            (unsigned long long)batch, hit_rate, (unsigned long long)rounds, huge ? "true" : "false",
            reference[rounds / 2]);
     for (int pattern = 1; pattern < PATTERNS; pattern++) {
-        qsort(ratios[pattern], rounds, sizeof(double), compare);
+        qsort(ratios[pattern], rounds, sizeof(double), bench_compare_doubles);
         printf(",\"%s\":{\"ratio\":%.3f,\"min\":%.3f,\"max\":%.3f}", names[pattern], ratios[pattern][rounds / 2],
                ratios[pattern][0], ratios[pattern][rounds - 1]);
     }

@@ -16,6 +16,7 @@
  * usage: SipHashBench [--messages N] [--rounds N]
  */
 #include "CHubSipHash.h"
+#include "CBenchSupport.h"
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,12 +37,6 @@ struct messages {
 static uint8_t key[crypto_shorthash_siphashx24_KEYBYTES];
 static uint64_t k0, k1;
 static uint64_t sink;
-
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
 
 static uint64_t load_le(const uint8_t *p, size_t n) {
     uint64_t w = 0;
@@ -115,27 +110,14 @@ static void check(const struct messages *m, int names) {
     }
 }
 
-static int compare(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static uint64_t number(const char *text, const char *flag) {
-    char *end;
-    const unsigned long long value = strtoull(text ? text : "", &end, 10);
-    if (!text || *end || value == 0) {
-        fprintf(stderr, "SipHashBench: %s needs a positive number\n", flag);
-        exit(2);
-    }
-    return value;
-}
-
 int main(int argc, char **argv) {
+/* The value after flag argv[i] (NULL when the flag is last), as a positive number. */
+#define NUMBER(flag) bench_positive_number("SipHashBench", ++i < argc ? argv[i] : NULL, (flag))
     size_t count = 4096;
     uint64_t rounds = 31;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--messages")) count = number(argv[++i < argc ? i : 0], "--messages");
-        else if (!strcmp(argv[i], "--rounds")) rounds = number(argv[++i < argc ? i : 0], "--rounds");
+        if (!strcmp(argv[i], "--messages")) count = NUMBER("--messages");
+        else if (!strcmp(argv[i], "--rounds")) rounds = NUMBER("--rounds");
         else {
             fprintf(stderr, "usage: SipHashBench [--messages N] [--rounds N]\n");
             return 2;
@@ -161,13 +143,13 @@ int main(int argc, char **argv) {
         const int repeat = 16;
         for (uint64_t r = 0; r < rounds; r++) {
             for (int way = 0; way < 2; way++) {
-                const double start = now();
+                const double start = bench_now();
                 for (int k = 0; k < repeat; k++) pass(&m, names, way);
-                ns[way][r] = (now() - start) * 1e9 / ((double)count * repeat);
+                ns[way][r] = (bench_now() - start) * 1e9 / ((double)count * repeat);
                 sink += m.digests[1];
             }
         }
-        for (int way = 0; way < 2; way++) qsort(ns[way], rounds, sizeof(double), compare);
+        for (int way = 0; way < 2; way++) qsort(ns[way], rounds, sizeof(double), bench_compare_doubles);
         const double batch = ns[0][rounds / 2], sodium = ns[1][rounds / 2];
         printf(",\"%s\":{\"kernel_ns\":%.2f,\"sodium_ns\":%.2f,\"ratio\":%.3f}", names ? "names" : "ipv4", batch,
                sodium, sodium / batch);

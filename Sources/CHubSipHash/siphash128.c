@@ -136,25 +136,28 @@ static void sip128_finals_portable(uint64_t k0, uint64_t k1, const uint64_t *fin
         SIP_LAST_ROUND_SUM_V(v0, v1, v2, v3, rot16, hi);                                    \
     } while (0)
 
-/* SIP_FINISH_V on two groups of four states at once, their rounds alternating. One group's
-   SipRound is a chain of about eight dependent instructions, so a lone group leaves the vector
-   units idle most of each round; the other group's independent chain fills that time. */
+/* `n` SipRounds on two groups of four states, alternating: one group's SipRound is a chain of
+   about eight dependent instructions, so a lone group leaves the vector units idle most of
+   each round; the other group's independent chain fills that time. */
+#define SIP_ROUNDS2_V(n, a0, a1, a2, a3, b0, b1, b2, b3, rot16)                              \
+    do {                                                                                    \
+        for (int r_ = 0; r_ < (n); r_++) {                                                  \
+            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
+            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
+        }                                                                                   \
+    } while (0)
+
+/* SIP_FINISH_V on two groups of four states at once, their rounds alternating. */
 #define SIP_FINISH2_V(a0, a1, a2, a3, b0, b1, b2, b3, rot16, alo, ahi, blo, bhi)              \
     do {                                                                                    \
         a2 = _mm256_xor_si256(a2, _mm256_set1_epi64x(0xee));                                \
         b2 = _mm256_xor_si256(b2, _mm256_set1_epi64x(0xee));                                \
-        for (int r = 0; r < 4; r++) {                                                       \
-            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
-            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
-        }                                                                                   \
+        SIP_ROUNDS2_V(4, a0, a1, a2, a3, b0, b1, b2, b3, rot16);                            \
         alo = _mm256_xor_si256(_mm256_xor_si256(a0, a1), _mm256_xor_si256(a2, a3));         \
         blo = _mm256_xor_si256(_mm256_xor_si256(b0, b1), _mm256_xor_si256(b2, b3));         \
         a1 = _mm256_xor_si256(a1, _mm256_set1_epi64x(0xdd));                                \
         b1 = _mm256_xor_si256(b1, _mm256_set1_epi64x(0xdd));                                \
-        for (int r = 0; r < 3; r++) {                                                       \
-            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
-            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
-        }                                                                                   \
+        SIP_ROUNDS2_V(3, a0, a1, a2, a3, b0, b1, b2, b3, rot16);                            \
         SIP_LAST_ROUND_SUM_V(a0, a1, a2, a3, rot16, ahi);                                   \
         SIP_LAST_ROUND_SUM_V(b0, b1, b2, b3, rot16, bhi);                                   \
     } while (0)
@@ -251,13 +254,13 @@ CHUB_AVX2 static inline void store_pairs4(uint64_t *target, __m256i first, __m25
     } while (0)
 
 /* Messages `count` at a time in their given order, in groups of four lanes: lane i of a group
-   is message g + i (its words gathered at words + firsts[g + i] + j). All lanes run the
-   shortest lane's word count without masking, then up to the longest lane's count with a blend
-   that keeps the state of lanes already done (the bench's names are 3 or 4 words: sorting by
-   count, as this kernel once did, cost more per name than the occasional masked compression).
-   Two groups run together (eight messages, their rounds alternating as in SIP_FINISH2_V, the
-   shortest and longest counts taken over all eight), then a last group of 1-4 alone. A
-   count-0 lane (skipped) or a missing lane of the last group reads and writes nothing. */
+   is message g + i (its words gathered at words + firsts[g + i] + j). A group's lanes run its
+   shortest lane's word count without masking, then up to its longest lane's count with a
+   blend that keeps the state of lanes already done (the bench's names are 3 or 4 words:
+   sorting by count, as this kernel once did, cost more per name than the occasional masked
+   compression). Two groups run together (eight messages; word by word, each group to its own
+   counts, then SIP_FINISH2_V), then a last group of 1-4 alone. A count-0 lane (skipped) or a
+   missing lane of the last group reads and writes nothing. */
 CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t *words, const uint32_t *firsts,
                                         const uint32_t *counts, size_t count, uint64_t *digests) {
     ROT16_MASK(rot16);
@@ -336,10 +339,7 @@ CHUB_AVX2 static void sip128_words_avx2(uint64_t k0, uint64_t k1, const uint64_t
     do {                                                                                    \
         __m256i a0 = init0, a1 = init1, a2 = init2, a3 = _mm256_xor_si256(init3, wa);       \
         __m256i b0 = init0, b1 = init1, b2 = init2, b3 = _mm256_xor_si256(init3, wb);       \
-        for (int r = 0; r < 2; r++) {                                                       \
-            SIP_ROUND_V(a0, a1, a2, a3, rot16);                                             \
-            SIP_ROUND_V(b0, b1, b2, b3, rot16);                                             \
-        }                                                                                   \
+        SIP_ROUNDS2_V(2, a0, a1, a2, a3, b0, b1, b2, b3, rot16);                            \
         a0 = _mm256_xor_si256(a0, wa);                                                      \
         b0 = _mm256_xor_si256(b0, wb);                                                      \
         __m256i alo, ahi, blo, bhi;                                                         \
