@@ -95,6 +95,12 @@ public struct DataDirectory: Sendable {
         return try body()
     }
 
+    /// Whether a writer (a `LiveStore`: a serving hub, an ingest, a compaction) holds the
+    /// writer lock now, found without taking or testing it (`/proc/locks`; see
+    /// `WriterLockState`). A reader uses it to tell a record being appended from a crash's
+    /// leftover (`ihub verify`).
+    public func writerLockState() -> WriterLockState { WriterLock.probe(lockPath) }
+
     // MARK: Sources
 
     /// The registered sources, name → pseudonymous id.

@@ -18,8 +18,9 @@ extension LiveStore {
         public var deltaEntries = 0
         /// The last sequence number the store holds.
         public var lastSequence: UInt64 = 0
-        /// A torn tail of the last journal file (a record a crash cut short, never acknowledged):
-        /// the next open cuts it off.
+        /// A torn tail of the last journal file: with no writer, a record a crash cut short
+        /// (never acknowledged), which the next open cuts off; while a writer holds the lock,
+        /// most likely the record it is appending (`check(data:keyID:verification:retry:)`).
         public var tornTail: (path: String, offset: Int, bytes: Int)?
         /// A local ingest stopped before it moved the journal past its sequence numbers; the
         /// next open finishes that.
@@ -33,7 +34,8 @@ extension LiveStore {
     /// the reports table and upload index of its sequence, every journal file (frames,
     /// checksums, sequence rules) and the replay of its records — and throws what `open` would
     /// throw, naming the file (and offset). Changes nothing and takes no lock: while a hub
-    /// writes, a record being appended can show as a torn tail.
+    /// writes, a record being appended can show as a torn tail and a compaction can make a
+    /// read fail; `check(data:keyID:verification:retry:)` tells those apart.
     public static func check(storeDirectory: String, keyID: UInt64, verification: Snapshot.Verification = .full)
         throws(LiveStoreError) -> Check
     {

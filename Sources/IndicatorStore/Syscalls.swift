@@ -188,3 +188,46 @@ extension Syscalls {
         return UInt64(max(0, now.tv_sec)) &* 1_000_000_000 &+ UInt64(max(0, now.tv_nsec))
     }
 }
+
+extension Syscalls {
+    /// `stat(2)` of `path`: the device (major, minor) and inode number, as `/proc/locks` names
+    /// a locked file; nil when nothing is there. The device number is split the way glibc's
+    /// `major(3)` / `minor(3)` split it (Linux's 64-bit `dev_t`).
+    static func fileIdentity(_ path: String) throws(StoreError) -> (major: UInt64, minor: UInt64, inode: UInt64)? {
+        var info = stat()
+        while stat(path, &info) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == ENOENT { return nil }
+            throw .system(operation: "stat", path: path, errno: code)
+        }
+        let device = UInt64(info.st_dev)
+        let major = ((device >> 8) & 0xFFF) | ((device >> 32) & ~0xFFF)
+        let minor = (device & 0xFF) | ((device >> 12) & ~0xFF)
+        return (major, minor, UInt64(info.st_ino))
+    }
+
+    /// `read(2)` of `path` until end of file, for files whose `st_size` says nothing (`/proc`);
+    /// more than `limit` bytes is `EFBIG`.
+    static func readToEnd(_ path: String, limit: Int) throws(StoreError) -> [UInt8] {
+        let fd = try open(path, readOnly)
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(StoreError) in try retrying("read", path) { Glibc.read(fd, raw.baseAddress!, raw.count) } }
+            }.get()
+            if count == 0 { return bytes }
+            guard bytes.count <= limit - count else { throw .system(operation: "read", path: path, errno: EFBIG) }
+            bytes += chunk[..<count]
+        }
+    }
+
+    /// Sleeps for `milliseconds` (`nanosleep(2)`, resumed after a signal).
+    static func sleep(milliseconds: Int) {
+        var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
+}

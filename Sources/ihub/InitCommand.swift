@@ -43,51 +43,6 @@ enum InitCommand {
     }
 }
 
-/// `ihub verify --data DIR [--json]`: the whole store read as the next open would read it,
-/// changing nothing (`LiveStore.check`): the snapshot with full verification, the reports table
-/// and upload index of its sequence, every journal file and the replay of its records. Exit 0
-/// when it would open; 2, naming the file (and offset) and what is wrong, when it would not.
-enum VerifyCommand {
-    static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        let args = try Arguments(arguments, valued: ["data"], booleans: ["json"])
-        let (directory, key) = try StoreFiles.open(try args.required("data"))
-        let check: LiveStore.Check
-        do {
-            check = try LiveStore.check(storeDirectory: directory.storeDirectory, keyID: key.id)
-        } catch {
-            throw UsageError(error.description)
-        }
-        var notes: [String] = []
-        if let torn = check.tornTail {
-            notes.append("\(torn.path): a torn last record at offset \(torn.offset) (\(torn.bytes) bytes, never "
-                + "acknowledged) is cut off at the next open")
-        }
-        if check.ingestSkipPending { notes.append("a stopped ingest's journal step is finished at the next open") }
-        if !check.leftovers.isEmpty {
-            notes.append("\(check.leftovers.count) file(s) a killed writer left are removed at the next open: "
-                + check.leftovers.joined(separator: ", "))
-        }
-        if args.flag("json") {
-            Console.out(JSON.encode(.object([
-                ("snapshot", .string(directory.snapshotPath)), ("entries", .int(check.snapshotEntries)),
-                ("bytes", .int(check.snapshotBytes)), ("snapshot_sequence", .int(Int(check.snapshotSequence))),
-                ("table_reports", .int(check.tableReports)), ("uploads", .int(check.uploads)),
-                ("journal_files", .int(check.journalFiles)), ("journal_records", .int(check.journalRecords)),
-                ("delta_entries", .int(check.deltaEntries)), ("last_sequence", .int(Int(check.lastSequence))),
-                ("key_id", .string(key.idHex)), ("notes", .array(notes.map { .string($0) })), ("ok", .bool(true)),
-            ])))
-        } else {
-            Console.out("\(directory.snapshotPath): ok, \(check.snapshotEntries) entries, \(check.snapshotBytes) bytes, "
-                + "sequence \(check.snapshotSequence)")
-            Console.out("\(directory.storeDirectory): ok, \(check.uploads) uploads, \(check.tableReports) reports of "
-                + "multi-source entries; journal: \(check.journalFiles) file(s), \(check.journalRecords) records after "
-                + "the snapshot (\(check.deltaEntries) delta entries), last sequence \(check.lastSequence)")
-            for note in notes { Console.out("note: \(note)") }
-        }
-        return .success
-    }
-}
-
 /// Opening a data directory and its store, with errors as usage errors (exit 2).
 enum StoreFiles {
     static func open(_ path: String) throws(UsageError) -> (DataDirectory, DigestKey) {

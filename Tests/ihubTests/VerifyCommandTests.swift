@@ -91,4 +91,89 @@ import Testing
         #expect(missing.status == 2)
         #expect(missing.stderr.contains(reports) && missing.stderr.contains("missing"), "\(missing.stderr)")
     }
+
+    /// The first `count` bytes of the last journal file's first record, appended to it: a record
+    /// cut short (its frame runs past the end of the file), as an append in progress leaves it.
+    static func appendPartialRecord(_ data: String, count: Int = 10) throws -> (path: String, offset: Int) {
+        let last = try #require(try Self.journalFiles(data).last)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: last))
+        let handle = try #require(FileHandle(forWritingAtPath: last))
+        handle.seekToEndOfFile()
+        handle.write(bytes.prefix(count))
+        handle.closeFile()
+        return (last, bytes.count)
+    }
+
+    /// XORs one byte of `path` in place (the file keeps its inode, as a writer's mapping does).
+    static func flipByte(_ path: String, at offset: Int, _ mask: UInt8) throws {
+        let handle = try #require(FileHandle(forUpdatingAtPath: path))
+        defer { handle.closeFile() }
+        handle.seek(toFileOffset: UInt64(offset))
+        let byte = handle.readData(ofLength: 1)
+        handle.seek(toFileOffset: UInt64(offset))
+        handle.write(Data([byte[byte.startIndex] ^ mask]))
+    }
+
+    @Test func aRecordBeingAppendedWhileAWriterHoldsTheLockIsNotATornTail() throws {
+        let temp = try TemporaryDirectory()
+        let (data, store) = try Self.storeWithJournal(temp)
+        let (journal, offset) = try Self.appendPartialRecord(data)
+        let partial = try Self.storeBytes(data)
+
+        // The hub (this process) holds the lock: the partial record is one being written.
+        let live = try Ihub.run(["verify", "--data", data, "--json"])
+        #expect(live.status == 0, "\(live.stderr)")
+        let summary = try live.json()
+        #expect(summary["writer_active"] as? Bool == true)
+        #expect(summary["writer_pid"] as? Int == Int(getpid()))
+        #expect(summary["reads"] as? Int == 1)
+        let notes = try #require(summary["notes"] as? [String])
+        #expect(notes.count == 1, "\(notes)")
+        #expect(notes.first?.contains("\(journal): a record being written at offset \(offset) (10 bytes so far)") == true,
+                "\(notes)")
+        #expect(!notes.joined().contains("torn"))
+        let human = try Ihub.run(["verify", "--data", data])
+        #expect(human.status == 0, "\(human.stderr)")
+        #expect(human.stdout.contains("note: \(journal): a record being written"), "\(human.stdout)")
+        #expect(human.stdout.contains("/.lock: held by a live writer (pid \(getpid()))"), "\(human.stdout)")
+        #expect(try Self.storeBytes(data) == partial, "verify changes nothing")
+
+        // No writer: the same bytes are a crash's torn tail, as before.
+        store.close()
+        let crashed = try Ihub.run(["verify", "--data", data, "--json"])
+        #expect(crashed.status == 0, "\(crashed.stderr)")
+        let after = try crashed.json()
+        #expect(after["writer_active"] as? Bool == false)
+        #expect(after["writer_pid"] is NSNull)
+        #expect(after["notes"] as? [String] == ["\(journal): a torn last record at offset \(offset) (10 bytes, never "
+            + "acknowledged) is cut off at the next open"])
+        let plain = try Ihub.run(["verify", "--data", data])
+        #expect(plain.stdout.contains("torn last record") && !plain.stdout.contains("held by"), "\(plain.stdout)")
+        #expect(try Self.storeBytes(data) == partial)
+    }
+
+    @Test func damageWhileAWriterHoldsTheLockStillFailsNamingTheFile() throws {
+        let temp = try TemporaryDirectory()
+        let (data, store) = try Self.storeWithJournal(temp)
+        defer { store.close() }
+
+        // A flipped byte inside the first journal record: every read meets it.
+        let journal = try #require(try Self.journalFiles(data).last)
+        try Self.flipByte(journal, at: 30, 0xFF)
+        let corrupt = try Ihub.run(["verify", "--data", data])
+        #expect(corrupt.status == 2)
+        #expect(corrupt.stderr.contains("\(journal): journal corrupt at offset 0"), "\(corrupt.stderr)")
+        #expect(corrupt.stderr.contains("3 reads while a writer (pid \(getpid())) held"), "\(corrupt.stderr)")
+        try Self.flipByte(journal, at: 30, 0xFF)
+        #expect(try Ihub.run(["verify", "--data", data]).status == 0)
+
+        // A flipped byte in the snapshot's body: its checksum fails every read.
+        let snapshot = data + "/store/indicators.snap"
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: snapshot)[.size] as? Int)
+        #expect(size > 4096 + 20)
+        try Self.flipByte(snapshot, at: size - 20, 0x5A)
+        let damaged = try Ihub.run(["verify", "--data", data])
+        #expect(damaged.status == 2)
+        #expect(damaged.stderr.contains(snapshot) && damaged.stderr.contains("3 reads"), "\(damaged.stderr)")
+    }
 }
