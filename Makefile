@@ -33,7 +33,8 @@ soak: deps
 	IHUB_CRASH_ROUNDS=$${IHUB_CRASH_ROUNDS:-60} \
 	IHUB_SERVE_CRASH_ROUNDS=$${IHUB_SERVE_CRASH_ROUNDS:-500} \
 	IHUB_SERVE_CRASH_MAX_RECORDS=$${IHUB_SERVE_CRASH_MAX_RECORDS:-2000} \
-		$(SWIFT) test --skip-build --filter 'CrashSafetyTests|ServeLiveCrashTests'
+	IHUB_SERVE_CRASH_OVERLAP_ROUNDS=$${IHUB_SERVE_CRASH_OVERLAP_ROUNDS:-300} \
+		$(SWIFT) test --skip-build --filter 'CrashSafetyTests|ServeLiveCrashTests|ServeLiveCrashOverlapTests'
 
 bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench

@@ -77,7 +77,10 @@ import Testing
             stats.time(.operate, since: &clock)
             stats.kills += 1
             let log = server.logText
-            stats.compactions += log.components(separatedBy: "event=compacted").count - 1
+            let requested = log.components(separatedBy: "event=compaction_requested").count - 1
+            let finished = log.components(separatedBy: "event=compacted").count - 1
+            stats.compactions += finished
+            if requested > finished { stats.killsWithCompactionPending += 1 }
             #expect(!log.contains("compaction_failed") && !log.contains("level=error"), "round \(round): \(log)")
             let store = try FileManager.default.contentsOfDirectory(atPath: hub.data + "/store")
             if store.contains(where: { $0.contains(".tmp-") }) || store.filter({ $0.hasPrefix("reports.") }).count > 1
