@@ -149,23 +149,36 @@ struct LiveCrashModel {
     }
 }
 
-/// One CERT of the test: its identity and model, and (while a round runs) what its thread
-/// does. Used by one thread at a time: its worker during a round, the test's thread after.
-final class LiveCrashSource: @unchecked Sendable {
+/// A source's model in a serve crash test: what it did, and the kind of operation that can be
+/// in doubt after a kill.
+protocol CrashSourceModel {
+    associatedtype Pending
+}
+
+extension LiveCrashModel: CrashSourceModel {}
+
+/// One CERT of a serve crash test: its identity and model, and (while a round runs) what its
+/// thread does. Used by one thread at a time: its worker during a round, the test's thread after.
+final class CrashSource<Model: CrashSourceModel>: @unchecked Sendable {
     let name: String
     let identity: String
-    var model: LiveCrashModel
+    /// The hub's source id (read from the data directory's `sources` after the first start;
+    /// 0 until then, and in tests that do not need it).
+    var sourceID: UInt16 = 0
+    var model: Model
     var stats = LiveCrashStats()
     var random = SystemRandomNumberGenerator()
     /// The operation in doubt after the last kill.
-    var pending: LiveCrashModel.Pending?
+    var pending: Model.Pending?
 
-    init(name: String, identity: String, tag: Int) {
+    init(name: String, identity: String, model: Model) {
         self.name = name
         self.identity = identity
-        model = LiveCrashModel(tag: tag)
+        self.model = model
     }
 }
+
+typealias LiveCrashSource = CrashSource<LiveCrashModel>
 
 /// What happened over the run (printed at the end, so a run shows what it exercised).
 struct LiveCrashStats: CustomStringConvertible {
@@ -237,14 +250,15 @@ struct LiveCrashStats: CustomStringConvertible {
     }
 }
 
-/// The data directory of `ServeLiveCrashTests`: a fresh `ihub init`, two CERTs allowed to upload
-/// and withdraw (uploading at the same time, so journal groups hold several requests), and a
-/// bank allowed to query every type and category they upload and to see category, confidence,
-/// expiry and action. Immutable after `init` (shared with the sources' threads).
+/// The data directory of the serve crash tests: a fresh `ihub init`, CERTs allowed to upload
+/// and withdraw (uploading at the same time, so journal groups hold several requests), and
+/// banks allowed to query every type and category they upload and to see category, confidence,
+/// expiry and action, each up to its TLP ceiling. By default (`ServeLiveCrashTests`) two CERTs
+/// and one bank that sees every TLP. Immutable after `init` (shared with the sources' threads).
 final class LiveCrashHub: @unchecked Sendable {
     static let sourceNames = ["cert-live-a", "cert-live-b"]
-    var sources: [String] { Self.sourceNames }
     static let bank = "bank-live"
+    let sources: [String]
     let directory: ServeDirectory
     let compactAfter: Int
     var temp: TemporaryDirectory { directory.temp }
@@ -255,11 +269,13 @@ final class LiveCrashHub: @unchecked Sendable {
     static let fields = RequestFields(purpose: "payment-screening", legalBasis: "gdpr-6-1-f", reference: "CRASH-CHECK",
                                       priority: .routine, timeZone: "Europe/Berlin")
 
-    init(compactAfter: Int) throws {
+    init(compactAfter: Int, sources: [String] = sourceNames,
+         banks: [(name: String, tlpCeiling: String)] = [(bank, "red")]) throws {
         self.compactAfter = compactAfter
-        let sourcePolicies = Self.sourceNames.map { source in (name: source, role: "cert", policy: Self.sourcePolicy(source)) }
-        directory = try ServeDirectory(try TemporaryDirectory(),
-                                       partners: sourcePolicies + [(Self.bank, "bank", Self.bankPolicy)])
+        self.sources = sources
+        let sourcePolicies = sources.map { source in (name: source, role: "cert", policy: Self.sourcePolicy(source)) }
+        let bankPolicies = banks.map { (name: $0.name, role: "bank", policy: Self.bankPolicy($0.name, tlpCeiling: $0.tlpCeiling)) }
+        directory = try ServeDirectory(try TemporaryDirectory(), partners: sourcePolicies + bankPolicies)
     }
 
     /// A CERT that may upload and withdraw the types and categories the test uses.
@@ -281,19 +297,21 @@ final class LiveCrashHub: @unchecked Sendable {
         """
     }
 
-    /// The bank that checks every value, seeing every answer field.
-    static let bankPolicy = """
+    /// A bank that checks values, seeing every answer field, up to `tlpCeiling`.
+    static func bankPolicy(_ name: String, tlpCeiling: String) -> String {
+        """
         {
-          "partner": "\(LiveCrashHub.bank)", "role": "bank", "version": 1,
+          "partner": "\(name)", "role": "bank", "version": 1,
           "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
           "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
           "required_fields": ["purpose", "legal_basis", "reference"],
           "reveal": ["category", "confidence", "expires", "action"],
           "max_batch": 1000, "rate": { "per_second": 100000000, "burst": 100000000 }, "daily_quota": 1000000000,
-          "tlp_ceiling": "red", "priorities": ["routine"]
+          "tlp_ceiling": "\(tlpCeiling)", "priorities": ["routine"]
         }
 
         """
+    }
 
     /// `ihub serve` on the data directory, logging to `serve-ROUND.log`.
     func start(round: Int) throws -> ServeProcess {

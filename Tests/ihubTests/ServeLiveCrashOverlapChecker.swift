@@ -51,7 +51,7 @@ struct OverlapChecker {
     /// any merged entry) is retried: an upload's retry says "already applied" or not, a
     /// withdrawal's must withdraw all of its reports or none. Half the other uploads in
     /// doubt are retried too, as in `ServeLiveCrashTests`.
-    mutating func resolve(_ sources: [OverlapSource], server: ServeProcess, bank: HubClient, hub: OverlapHub,
+    mutating func resolve(_ sources: [OverlapSource], server: ServeProcess, bank: HubClient, hub: LiveCrashHub,
                           stats: inout LiveCrashStats, counts: inout OverlapCounts, round: Int) throws {
         let pendings = sources.compactMap { source in source.pending.map { (source: source, op: $0) } }
         guard !pendings.isEmpty else { return }
@@ -153,7 +153,7 @@ struct OverlapChecker {
 
     /// Every value (or, past `limit`, the changed values and a sample) answers as the merge of
     /// its live reports says, to both banks.
-    mutating func check(_ sources: [OverlapSource], bank: HubClient, amber: HubClient, hub: OverlapHub, full: Bool,
+    mutating func check(_ sources: [OverlapSource], bank: HubClient, amber: HubClient, hub: LiveCrashHub, full: Bool,
                         limit: Int, stats: inout LiveCrashStats, counts: inout OverlapCounts, round: Int) throws {
         let touched = sources.reduce(into: Set<String>()) { $0.formUnion($1.model.takeTouched()) }
         let models = sources.map(\.model)
@@ -204,14 +204,9 @@ struct OverlapChecker {
     /// verification: per value exactly the model's reports (source, metadata, the upload
     /// number where an answer named it) and the merged entry with every field; the audit chain
     /// and an audit record for every acknowledged upload.
-    func finalCheck(_ sources: [OverlapSource], hub: OverlapHub, stats: inout LiveCrashStats) throws {
-        let verify = try Ihub.run(["verify", "--data", hub.data])
-        #expect(verify.status == 0, "ihub verify: \(verify.stderr)")
-        let data = try DataDirectory.open(at: hub.data)
-        let key = try data.loadKey()
-        let store = try LiveStore.open(data: data, keyID: key.id, verification: .full)
+    func finalCheck(_ sources: [OverlapSource], hub: LiveCrashHub, stats: inout LiveCrashStats) throws {
+        let (store, key) = try ServeLiveCrashTests.openAfterCleanStop(hub)
         defer { store.close() }
-        #expect(store.recoveredTornTail == nil, "a clean stop leaves no torn tail")
         let models = sources.map(\.model)
         let now = UInt32(Date().timeIntervalSince1970)
         var wrong = 0

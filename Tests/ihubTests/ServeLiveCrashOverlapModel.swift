@@ -210,24 +210,10 @@ struct OverlapSourceModel {
     }
 }
 
-/// One CERT of the overlap test; used by one thread at a time (its worker during a round, the
-/// test's thread after).
-final class OverlapSource: @unchecked Sendable {
-    let name: String
-    let identity: String
-    /// The hub's source id (read from the data directory's `sources` after the first start).
-    var sourceID: UInt16 = 0
-    var model: OverlapSourceModel
-    var stats = LiveCrashStats()
-    var random = SystemRandomNumberGenerator()
-    var pending: OverlapSourceModel.Pending?
+extension OverlapSourceModel: CrashSourceModel {}
 
-    init(name: String, identity: String, index: Int) {
-        self.name = name
-        self.identity = identity
-        model = OverlapSourceModel(source: index)
-    }
-}
+/// One CERT of the overlap test.
+typealias OverlapSource = CrashSource<OverlapSourceModel>
 
 /// What the overlap test exercised beyond `LiveCrashStats`: how often the answers depended on
 /// several reports.
@@ -250,60 +236,15 @@ struct OverlapCounts: CustomStringConvertible {
     }
 }
 
-/// The data directory of the overlap test: three CERTs allowed to upload and withdraw (the
-/// policy of `LiveCrashHub`), a bank that sees every TLP and a bank whose ceiling is amber, both
-/// seeing category, confidence, expiry and action. Immutable after `init`.
-final class OverlapHub: @unchecked Sendable {
+/// The names in the overlap test's data directory: three CERTs allowed to upload and withdraw
+/// (the policy of `LiveCrashHub`), a bank that sees every TLP and a bank whose ceiling is amber,
+/// both seeing category, confidence, expiry and action.
+enum OverlapHub {
     static let sourceNames = ["cert-ovl-a", "cert-ovl-b", "cert-ovl-c"]
     static let bank = "bank-ovl"
     static let amberBank = "bank-ovl-amber"
-    let directory: ServeDirectory
-    let compactAfter: Int
-    var data: String { directory.data }
-    func identity(of partner: String) -> String { directory.identity(of: partner) }
 
-    init(compactAfter: Int) throws {
-        self.compactAfter = compactAfter
-        let sources = Self.sourceNames.map { (name: $0, role: "cert", policy: LiveCrashHub.sourcePolicy($0)) }
-        let banks = [(Self.bank, "red"), (Self.amberBank, "amber")].map { name, ceiling in
-            (name: name, role: "bank", policy: Self.bankPolicy(name, ceiling: ceiling))
-        }
-        directory = try ServeDirectory(try TemporaryDirectory(), partners: sources + banks)
+    static func make(compactAfter: Int) throws -> LiveCrashHub {
+        try LiveCrashHub(compactAfter: compactAfter, sources: sourceNames, banks: [(bank, "red"), (amberBank, "amber")])
     }
-
-    static func bankPolicy(_ name: String, ceiling: String) -> String {
-        """
-        {
-          "partner": "\(name)", "role": "bank", "version": 1,
-          "types": ["ipv4", "domain"], "categories": ["malware", "c2", "phishing", "botnet"],
-          "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
-          "required_fields": ["purpose", "legal_basis", "reference"],
-          "reveal": ["category", "confidence", "expires", "action"],
-          "max_batch": 1000, "rate": { "per_second": 100000000, "burst": 100000000 }, "daily_quota": 1000000000,
-          "tlp_ceiling": "\(ceiling)", "priorities": ["routine"]
-        }
-
-        """
-    }
-
-    func start(round: Int) throws -> ServeProcess {
-        try ServeProcess.start(data: data, policies: directory.policies, log: directory.temp.path + "/serve-\(round).log",
-                               options: ["--compact-after", String(compactAfter)])
-    }
-
-    func client(_ identity: String, port: UInt16) throws(ClientError) -> HubClient {
-        try HubClient.connect(host: "127.0.0.1", port: port, identityDirectory: identity,
-                              options: HubClient.Options(connectTimeout: 5, ioTimeout: 20))
-    }
-
-    /// The answers of `bank` for `values` (each must be hit or miss).
-    func query(_ bank: HubClient, _ values: [String]) throws -> [Answer] {
-        guard !values.isEmpty else { return [] }
-        let answers = try bank.query(values: values, fields: LiveCrashHub.fields)
-        let unanswered = answers.filter { !$0.isAnswered }
-        #expect(unanswered.isEmpty, "unanswered: \(unanswered.prefix(3))")
-        return answers
-    }
-
-    func auditText() -> String { directory.temp.allFileText(under: data + "/audit") }
 }

@@ -46,10 +46,10 @@ import Testing
 
     @Test func killingTheHubWhileSourcesReportTheSameValuesKeepsEveryAcknowledgedReport() throws {
         let started = Date()
-        let hub = try OverlapHub(compactAfter: Self.compactAfter)
+        let hub = try OverlapHub.make(compactAfter: Self.compactAfter)
         let pool = OverlapPool(size: Self.poolSize)
         let sources = OverlapHub.sourceNames.enumerated().map {
-            OverlapSource(name: $1, identity: hub.identity(of: $1), index: $0)
+            OverlapSource(name: $1, identity: hub.identity(of: $1), model: OverlapSourceModel(source: $0))
         }
         var stats = LiveCrashStats()
         var counts = OverlapCounts()
@@ -61,38 +61,13 @@ import Testing
         for round in 0..<Self.rounds {
             var clock = Date()
             let killed = ServeLiveCrashTests.killLater(server, stats: &stats, random: &random)
-            let working = DispatchGroup()
             let (port, pid) = (server.port, server.process.processIdentifier)
-            for source in sources {
-                working.enter()
-                Thread.detachNewThread {
-                    source.pending = Self.operate(port: port, pid: pid, hub: hub, pool: pool, source: source)
-                    working.leave()
-                }
+            ServeLiveCrashTests.onThreads(sources) { source in
+                source.pending = Self.operate(port: port, pid: pid, hub: hub, pool: pool, source: source)
             }
-            working.wait()
             for source in sources { source.stats.recordProblems(round: round) }
-            killed.wait()
-            server.process.waitUntilExit()
-            stats.time(.operate, since: &clock)
-            stats.kills += 1
-            let log = server.logText
-            let requested = log.components(separatedBy: "event=compaction_requested").count - 1
-            let finished = log.components(separatedBy: "event=compacted").count - 1
-            stats.compactions += finished
-            if requested > finished { stats.killsWithCompactionPending += 1 }
-            #expect(!log.contains("compaction_failed") && !log.contains("level=error"), "round \(round): \(log)")
-            let store = try FileManager.default.contentsOfDirectory(atPath: hub.data + "/store")
-            if store.contains(where: { $0.contains(".tmp-") }) || store.filter({ $0.hasPrefix("reports.") }).count > 1
-                || store.filter({ $0.hasPrefix("uploads.") }).count > 1 {
-                stats.killsMidCompaction += 1
-            }
-            let verify = try Ihub.run(["verify", "--data", hub.data])
-            #expect(verify.status == 0, "round \(round): ihub verify: \(verify.stderr)")
-            stats.time(.verify, since: &clock)
-            server = try hub.start(round: round + 1)
-            stats.time(.start, since: &clock)
-            if server.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
+            server = try ServeLiveCrashTests.endRound(server, killed: killed, hub: hub, round: round, stats: &stats,
+                                                      clock: &clock)
 
             let bank = try hub.client(hub.identity(of: OverlapHub.bank), port: server.port)
             let amber = try hub.client(hub.identity(of: OverlapHub.amberBank), port: server.port)
@@ -126,7 +101,7 @@ import Testing
     /// retries, withdrawals of values (its live ones, one never listed, sometimes a pool value
     /// it has no report of) and of whole uploads, now and then a `SIGUSR1`. Returns the
     /// operation whose answer never arrived; problems go to the source's `stats`.
-    static func operate(port: UInt16, pid: pid_t, hub: OverlapHub, pool: OverlapPool,
+    static func operate(port: UInt16, pid: pid_t, hub: LiveCrashHub, pool: OverlapPool,
                         source: OverlapSource) -> Pending? {
         guard let cert = try? hub.client(source.identity, port: port) else { return nil }
         defer { cert.close() }

@@ -34,49 +34,20 @@ import Testing
     @Test func killingTheHubDuringPushesAndCompactionsLosesNothingAcknowledged() throws {
         let started = Date()
         let hub = try LiveCrashHub(compactAfter: Self.maxRecords > 200 ? 5_000 : 60)
-        let sources = hub.sources.enumerated().map { LiveCrashSource(name: $1, identity: hub.identity(of: $1), tag: $0) }
+        let sources = hub.sources.enumerated().map { LiveCrashSource(name: $1, identity: hub.identity(of: $1), model: LiveCrashModel(tag: $0)) }
         var stats = LiveCrashStats()
         var random = SystemRandomNumberGenerator()
         var server = try hub.start(round: 0)
         for round in 0..<Self.rounds {
             var clock = Date()
             let killed = Self.killLater(server, stats: &stats, random: &random)
-            let working = DispatchGroup()
             let (port, pid) = (server.port, server.process.processIdentifier)
-            for source in sources {
-                working.enter()
-                Thread.detachNewThread {
-                    source.pending = Self.operate(port: port, pid: pid, hub: hub, identity: source.identity,
-                                                  model: &source.model, stats: &source.stats, random: &source.random)
-                    working.leave()
-                }
+            Self.onThreads(sources) { source in
+                source.pending = Self.operate(port: port, pid: pid, hub: hub, identity: source.identity,
+                                              model: &source.model, stats: &source.stats, random: &source.random)
             }
-            working.wait()
             for source in sources { source.stats.recordProblems(round: round) }
-            killed.wait()
-            server.process.waitUntilExit()
-            stats.time(.operate, since: &clock)
-            stats.kills += 1
-            let log = server.logText
-            let requested = log.components(separatedBy: "event=compaction_requested").count - 1
-            let finished = log.components(separatedBy: "event=compacted").count - 1
-            stats.compactions += finished
-            if requested > finished { stats.killsWithCompactionPending += 1 }
-            #expect(!log.contains("compaction_failed") && !log.contains("level=error"), "round \(round): \(log)")
-
-            // Files only a compaction of this round leaves before its clean-up (the restart
-            // removed earlier ones): a temporary file, tables of a second sequence.
-            let store = try FileManager.default.contentsOfDirectory(atPath: hub.data + "/store")
-            if store.contains(where: { $0.contains(".tmp-") }) || store.filter({ $0.hasPrefix("reports.") }).count > 1
-                || store.filter({ $0.hasPrefix("uploads.") }).count > 1 {
-                stats.killsMidCompaction += 1
-            }
-            let verify = try Ihub.run(["verify", "--data", hub.data])
-            #expect(verify.status == 0, "round \(round): ihub verify: \(verify.stderr)")
-            stats.time(.verify, since: &clock)
-            server = try hub.start(round: round + 1)
-            stats.time(.start, since: &clock)
-            if server.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
+            server = try Self.endRound(server, killed: killed, hub: hub, round: round, stats: &stats, clock: &clock)
             let bank = try hub.client(hub.bankIdentity, port: server.port)
             let full = round % Self.fullCheckEvery == Self.fullCheckEvery - 1 || round == Self.rounds - 1
             for source in sources {
@@ -99,6 +70,64 @@ import Testing
         #expect(stats.kills == Self.rounds && Self.rounds >= 1)
         // The run did what it claims: acknowledged uploads, finished compactions, kills inside one.
         #expect(stats.uploadsAcknowledged > 0 && stats.compactions > 0 && stats.killsMidCompaction > 0, "\(stats)")
+    }
+
+    /// Runs `work` for every source on a thread of its own and waits for all of them.
+    static func onThreads<Source: Sendable>(_ sources: [Source], _ work: @escaping @Sendable (Source) -> Void) {
+        let working = DispatchGroup()
+        for source in sources {
+            working.enter()
+            Thread.detachNewThread {
+                work(source)
+                working.leave()
+            }
+        }
+        working.wait()
+    }
+
+    /// The end of a round (shared with `ServeLiveCrashOverlapTests`): waits for the kill
+    /// `killLater` scheduled, counts what the hub's log and store show (finished compactions, a
+    /// kill with one requested or under way), checks the store with `ihub verify`, and starts
+    /// the hub again for round `round + 1`.
+    static func endRound(_ server: ServeProcess, killed: DispatchSemaphore, hub: LiveCrashHub, round: Int,
+                         stats: inout LiveCrashStats, clock: inout Date) throws -> ServeProcess {
+        killed.wait()
+        server.process.waitUntilExit()
+        stats.time(.operate, since: &clock)
+        stats.kills += 1
+        let log = server.logText
+        let requested = log.components(separatedBy: "event=compaction_requested").count - 1
+        let finished = log.components(separatedBy: "event=compacted").count - 1
+        stats.compactions += finished
+        if requested > finished { stats.killsWithCompactionPending += 1 }
+        #expect(!log.contains("compaction_failed") && !log.contains("level=error"), "round \(round): \(log)")
+
+        // Files only a compaction of this round leaves before its clean-up (the restart
+        // removed earlier ones): a temporary file, tables of a second sequence.
+        let store = try FileManager.default.contentsOfDirectory(atPath: hub.data + "/store")
+        if store.contains(where: { $0.contains(".tmp-") }) || store.filter({ $0.hasPrefix("reports.") }).count > 1
+            || store.filter({ $0.hasPrefix("uploads.") }).count > 1 {
+            stats.killsMidCompaction += 1
+        }
+        let verify = try Ihub.run(["verify", "--data", hub.data])
+        #expect(verify.status == 0, "round \(round): ihub verify: \(verify.stderr)")
+        stats.time(.verify, since: &clock)
+        let restarted = try hub.start(round: round + 1)
+        stats.time(.start, since: &clock)
+        if restarted.logText.contains("event=journal_torn_tail") { stats.tornTails += 1 }
+        return restarted
+    }
+
+    /// The store after the last clean stop of a serve crash test, and its digest key: `ihub
+    /// verify` passes, and it opens in process with full verification and no torn tail.
+    static func openAfterCleanStop(_ hub: LiveCrashHub) throws -> (store: LiveStore, key: DigestKey) {
+        let verify = try Ihub.run(["verify", "--data", hub.data])
+        #expect(verify.status == 0, "ihub verify: \(verify.stderr)")
+        let data = try DataDirectory.open(at: hub.data)
+        let key = try data.loadKey()
+        let store = try LiveStore.open(data: data, keyID: key.id, verification: .full)
+        #expect(store.recoveredTornTail == nil, "a clean stop leaves no torn tail")
+        return (store, key)
     }
 
     /// Sends `SIGKILL` after a random delay, on its own thread (a third of the rounds `SIGUSR1`
@@ -294,13 +323,8 @@ import Testing
     /// verification answering every value as the model says, the audit chain intact and an
     /// audit record for every acknowledged upload.
     static func finalCheck(hub: LiveCrashHub, models: [LiveCrashModel], stats: inout LiveCrashStats) throws {
-        let verify = try Ihub.run(["verify", "--data", hub.data])
-        #expect(verify.status == 0, "ihub verify: \(verify.stderr)")
-        let data = try DataDirectory.open(at: hub.data)
-        let key = try data.loadKey()
-        let store = try LiveStore.open(data: data, keyID: key.id, verification: .full)
+        let (store, key) = try openAfterCleanStop(hub)
         defer { store.close() }
-        #expect(store.recoveredTornTail == nil, "a clean stop leaves no torn tail")
         let now = UInt32(Date().timeIntervalSince1970)
         var wrong = 0
         for model in models {
