@@ -118,12 +118,14 @@ package enum POSIX {
     }
 
     /// The whole file at `path`, read into one buffer of its size (no intermediate copies,
-    /// so key files leave nothing behind); `EFBIG` when it is larger than `limit` bytes.
+    /// so key files leave nothing behind); `EFBIG` when it is larger than `limit` bytes. A file
+    /// whose size reads 0 (a `/proc` file such as `/proc/locks`) is read to its end in chunks.
     package static func readFile(_ path: String, limit: Int) throws(SystemCallError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { close(fd) }
         let size = try fileSize(fd, path: path)
         guard size <= limit else { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+        if size == 0 { return try readToEnd(fd, path: path, limit: limit) }
         var bytes = [UInt8](repeating: 0, count: size)
         var done = 0
         var failure: SystemCallError?
@@ -141,6 +143,21 @@ package enum POSIX {
         if let failure { throw failure }
         bytes.removeLast(size - done)
         return bytes
+    }
+
+    /// `fd` read until end of file, for a file whose size says nothing (`/proc` files report 0,
+    /// an empty file reads as such); more than `limit` bytes is `EFBIG`.
+    private static func readToEnd(_ fd: Int32, path: String, limit: Int) throws(SystemCallError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while true {
+            let count = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(SystemCallError) in try retrying("read", path) { Glibc.read(fd, raw.baseAddress!, raw.count) } }
+            }.get()
+            if count == 0 { return bytes }
+            guard bytes.count <= limit - count else { throw SystemCallError(operation: "read", path: path, errno: EFBIG) }
+            bytes += chunk[..<count]
+        }
     }
 
     /// `pwrite(2)` of all of `bytes` at `offset` (short writes continue).

@@ -207,23 +207,6 @@ extension Syscalls {
         return (major, minor, UInt64(info.st_ino))
     }
 
-    /// `read(2)` of `path` until end of file, for files whose `st_size` says nothing (`/proc`);
-    /// more than `limit` bytes is `EFBIG`.
-    static func readToEnd(_ path: String, limit: Int) throws(StoreError) -> [UInt8] {
-        let fd = try open(path, readOnly)
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let count = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(StoreError) in try retrying("read", path) { Glibc.read(fd, raw.baseAddress!, raw.count) } }
-            }.get()
-            if count == 0 { return bytes }
-            guard bytes.count <= limit - count else { throw .system(operation: "read", path: path, errno: EFBIG) }
-            bytes += chunk[..<count]
-        }
-    }
-
     /// Sleeps for `milliseconds` (`nanosleep(2)`, resumed after a signal).
     static func sleep(milliseconds: Int) {
         var request = timespec(tv_sec: milliseconds / 1000, tv_nsec: (milliseconds % 1000) * 1_000_000)

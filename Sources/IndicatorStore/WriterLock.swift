@@ -79,7 +79,7 @@ extension WriterLock {
         guard let identity = found else { return .free }
         let table: [UInt8]
         do throws(StoreError) {
-            table = try Syscalls.readToEnd(locksPath, limit: 16 << 20)
+            table = try Syscalls.readFile(locksPath, limit: 16 << 20)
         } catch {
             return .unknown(reason: error.description)
         }

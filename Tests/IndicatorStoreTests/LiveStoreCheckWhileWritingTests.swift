@@ -68,6 +68,20 @@ import Testing
         #expect(stop.odd == nil)
     }
 
+    /// The probe reads `/proc/locks` with the shared file reader: a file whose size reads 0 is
+    /// read to its end, an empty file is empty, and the limit still holds.
+    @Test func fileReadsOfProcFilesGoToTheirEnd() throws {
+        let temp = TemporaryDirectory()
+        defer { temp.remove() }
+        let status = try Syscalls.readFile("/proc/self/status", limit: 1 << 20)
+        #expect(String(decoding: status, as: UTF8.self).hasPrefix("Name:"), "\(status.count) bytes")
+        #expect(String(decoding: status, as: UTF8.self).contains("\nPid:\t\(getpid())\n"))
+        let empty = temp.file("empty")
+        writeFile(empty, [])
+        #expect(try Syscalls.readFile(empty, limit: 16) == [])
+        #expect(throws: StoreError.self) { try Syscalls.readFile("/proc/self/status", limit: 8) }
+    }
+
     @Test func theProbeReadsTheKernelsLockTable() throws {
         let temp = TemporaryDirectory()
         defer { temp.remove() }
