@@ -63,7 +63,7 @@ static inline int64_t delta_locate(const struct chub_table *t, uint64_t lo, uint
 
 /* The filter words of probes[0 ..< count] in every delta layer (a slot is read only when the
    filter lets the digest through, rarely: slots are not prefetched). A pass of its own after
-   the probes are filed, so that filing stays free of the layers. */
+   the probes are filed, so that filing stays free of the layers; nothing without layers. */
 static void prefetch_delta_filters(const struct chub_table *t, const struct chub_probe *probes, size_t count) {
     for (int64_t layer = 0; layer < t->delta_count; layer++) {
         const struct chub_delta d = t->deltas[layer];
@@ -149,25 +149,27 @@ CHUB_STAGES_AVX2 static inline int64_t locate_avx2(const struct chub_table t, co
     }
 }
 
-CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, struct chub_probe *probes, size_t count) {
-    const struct chub_table t = *table;
-    if (t.delta_count) {
-        for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
-            const int64_t reference = delta_locate(&t, probe->lo, probe->hi);
-            if (reference != -1) {
-                probe->entry = reference;
-                continue;
-            }
-            const int64_t entry = locate_avx2(t, &probe->lo);
-            prefetch_record(&t, entry);
-            probe->entry = entry;
-        }
+/* One probe's scan: the delta layers first when `deltas` (a constant at each call: the loop
+   without layers stays free of them), then its bucket, prefetching the cold record found. */
+CHUB_STAGES_AVX2 static inline void locate_probe_avx2(const struct chub_table t, struct chub_probe *probe,
+                                                      const int deltas) {
+    const int64_t reference = deltas ? delta_locate(&t, probe->lo, probe->hi) : -1;
+    if (reference != -1) {
+        probe->entry = reference;
         return;
     }
-    for (struct chub_probe *probe = probes, *const end = probes + count; probe < end; probe++) {
-        const int64_t entry = locate_avx2(t, &probe->lo);
-        prefetch_record(&t, entry);
-        probe->entry = entry;
+    const int64_t entry = locate_avx2(t, &probe->lo);
+    prefetch_record(&t, entry);
+    probe->entry = entry;
+}
+
+CHUB_STAGES_AVX2 static void locate_all_avx2(const struct chub_table *table, struct chub_probe *probes, size_t count) {
+    const struct chub_table t = *table;
+    struct chub_probe *const end = probes + count;
+    if (t.delta_count) {
+        for (struct chub_probe *probe = probes; probe < end; probe++) locate_probe_avx2(t, probe, 1);
+    } else {
+        for (struct chub_probe *probe = probes; probe < end; probe++) locate_probe_avx2(t, probe, 0);
     }
 }
 #endif
@@ -268,7 +270,7 @@ size_t chub_stage_exact_probes(const struct chub_fast_digest *results, size_t sl
     const size_t first = *probe_count;
     const size_t next = states ? exact_probes(results, slot, count, covering, probes, probe_count, states, table, 1)
                                : exact_probes(results, slot, count, covering, probes, probe_count, NULL, table, 0);
-    if (table->delta_count) prefetch_delta_filters(table, probes + first, *probe_count - first);
+    prefetch_delta_filters(table, probes + first, *probe_count - first);
     return next;
 }
 
@@ -306,14 +308,12 @@ int chub_batch_digest_probes(uint64_t k0, uint64_t k1, struct chub_batch *batch,
                              struct chub_probe *probes, const struct chub_table *table) {
     chub_batch_hash(k0, k1, batch);
     if (batch->final_count + batch->long_count == count) {
-        /* The caller's promise: no long message of word count 0 (see the header). */
-        if (covering == 0) {
-            file_all(batch, 0, probes, table, 0);
-            if (table->delta_count) prefetch_delta_filters(table, probes, count);
-            return 1;
-        }
-        if (!file_all(batch, covering, probes, table, 1)) {
-            if (table->delta_count) prefetch_delta_filters(table, probes, count);
+        /* The caller's promise: no long message of word count 0 (see the header). With no
+           covering types nothing needs testing (file_all's unchecked form returns 0). */
+        const uint64_t general = covering == 0 ? file_all(batch, 0, probes, table, 0)
+                                               : file_all(batch, covering, probes, table, 1);
+        if (!general) {
+            prefetch_delta_filters(table, probes, count);
             return 1;
         }
     }
