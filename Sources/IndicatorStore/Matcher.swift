@@ -160,7 +160,6 @@ public final class Matcher {
         precondition(state.snapshot.map { $0.header.keyID == key.id } ?? true, "a state of another store's key")
         self.state = state
         (table, delta, prefixes, probeParents, coveringTypes) = Self.derived(from: state)
-        lean = Self.leanApplies(generalOnly: generalStagesOnly)
         stageDeltas = StageDeltas(delta)
         stageTable.pointee = Self.stageTable(table, stageDeltas)
         coveringCodes = Self.coveringCodes(coveringTypes)
