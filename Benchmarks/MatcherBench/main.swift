@@ -68,16 +68,10 @@ struct Options {
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
-        func zeroOrNumber(_ name: String) -> Int {
-            guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")), value >= 0 else {
-                fail("\(name) needs a number, 0 or more")
-            }
-            return value
-        }
-        func number(_ name: String) -> Int {
-            guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")), value > 0 else {
-                fail("\(name) needs a positive number")
-            }
+        func number(_ name: String, orZero: Bool = false) -> Int {
+            guard let text = iterator.next(), let value = Int(text.replacingOccurrences(of: "_", with: "")),
+                value > 0 || (orZero && value == 0)
+            else { fail("\(name) needs \(orZero ? "a number, 0 or more" : "a positive number")") }
             return value
         }
         while let argument = iterator.next() {
@@ -85,7 +79,7 @@ struct Options {
             case "--entries": entries = number(argument)
             case "--batch": batch = min(number(argument), 256)
             case "--reference-batch": referenceBatch = min(number(argument), 256)
-            case "--chunk": chunk = zeroOrNumber(argument)
+            case "--chunk": chunk = number(argument, orZero: true)
             case "--lookups": lookups = number(argument)
             case "--runs": runs = number(argument)
             case "--huge-pages": hugePages = true
@@ -299,6 +293,8 @@ struct Timings {
         progress("\(name) run \(run): \(Int(Double(lookups) / elapsed)) lookups/s")
     }
 }
+/// Ours and the reference in turn, one run of each (with --compare-scalar always).
+let interleaved = options.interleave || options.compareScalar
 var oursTimings = Timings()
 var referenceTimings = Timings()
 var scalarTimings = Timings()
@@ -330,7 +326,7 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
                             matchChunks(scalarMatcher, values, types, now: now, into: records)
                         }
                     }
-                    if options.interleave || options.compareScalar {
+                    if interleaved {
                         for run in 0...options.runs { scalarRun(run); oursRun(run); referenceRun(run) }
                     } else {
                         for run in 0...options.runs { oursRun(run) }
@@ -408,7 +404,6 @@ let lineCounts = linesPerLookup()
 
 // 6. Report.
 let ours = Double(queries.count) / median(oursTimings.wall)
-let interleaved = options.interleave || options.compareScalar
 let pairRatios = interleaved ? zip(oursTimings.wall, referenceTimings.wall).map { $1 / $0 }.sorted() : []
 let pairRatio: Double? = pairRatios.isEmpty ? nil : median(pairRatios)
 let reference = Double(queries.count) / median(referenceTimings.wall)
