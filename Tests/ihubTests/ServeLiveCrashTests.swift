@@ -59,16 +59,29 @@ import Testing
             for source in sources { source.stats.recordProblems(round: round) }
             stats.time(.check, since: &clock)
         }
+        try Self.finish(server, sources: sources.map(\.stats), rounds: Self.rounds, started: started, stats: &stats) {
+            (stats: inout LiveCrashStats) throws in
+            try Self.finalCheck(hub: hub, models: sources.map(\.model), stats: &stats)
+        }
+        print("ServeLiveCrashTests: \(stats)")
+    }
+
+    /// The end of a serve crash test's run (shared with `ServeLiveCrashOverlapTests`): a clean
+    /// stop, the test's `finalCheck` on the store, the sources' counts added to `stats`, and
+    /// proof the run did what it claims: every round killed the hub, uploads were acknowledged,
+    /// compactions finished, and a kill came inside one.
+    static func finish(
+        _ server: ServeProcess, sources: [LiveCrashStats], rounds: Int, started: Date, stats: inout LiveCrashStats,
+        finalCheck: (inout LiveCrashStats) throws -> Void
+    ) throws {
         server.stop(SIGTERM)
         #expect(server.process.terminationStatus == 0, "\(server.logText)")
         var clock = Date()
-        try Self.finalCheck(hub: hub, models: sources.map(\.model), stats: &stats)
+        try finalCheck(&stats)
         stats.time(.final, since: &clock)
-        for source in sources { stats.add(source.stats) }
+        for source in sources { stats.add(source) }
         stats.seconds = Date().timeIntervalSince(started)
-        print("ServeLiveCrashTests: \(stats)")
-        #expect(stats.kills == Self.rounds && Self.rounds >= 1)
-        // The run did what it claims: acknowledged uploads, finished compactions, kills inside one.
+        #expect(stats.kills == rounds && rounds >= 1)
         #expect(stats.uploadsAcknowledged > 0 && stats.compactions > 0 && stats.killsMidCompaction > 0, "\(stats)")
     }
 
