@@ -15,6 +15,8 @@ struct Options {
     var batch = 32
     /// The reference loop's batch; nil: the same as ours.
     var referenceBatch: Int? = nil
+    /// --best: the batches to sweep, each side then timed at its fastest (nil: no sweep).
+    var sweep: [Int]? = nil
     /// Values per `match` call, into one reused record buffer (0: all queries in one call).
     var chunk = 10_000
     var lookups = 2_000_000
@@ -32,7 +34,8 @@ struct Options {
     var directory: String? = nil
 
     static let usage = """
-        usage: MatcherBench [--entries N] [--batch N] [--reference-batch N] [--chunk N] [--lookups N]
+        usage: MatcherBench [--entries N] [--batch N] [--reference-batch N] [--best] [--sweep LIST]
+                            [--chunk N] [--lookups N]
                             [--runs N] [--huge-pages] [--hit-rate F] [--detect] [--no-canonicalize] [--no-cold-stage]
                             [--grouped] [--scalar-siphash] [--compare-scalar] [--general-stages] [--delta N]
                             [--dir DIRECTORY]
@@ -40,6 +43,11 @@ struct Options {
           --batch N          values per batch, prefetched together (default 32, at most 256)
           --reference-batch N  the reference loop's batch (default: the same as --batch; the
                              reference is fastest at 64-128 on this machine, ours at 32-128)
+          --best             time both sides at every batch of the sweep first (3 rounds,
+                             interleaved), then time each side at its own fastest batch: the
+                             ratio of best against best (the sweep's figures: "sweep")
+          --sweep LIST       the batches --best tries, comma-separated (default 16,32,64,128;
+                             implies --best)
           --chunk N          ours: values per match call, their records in one buffer reused
                              by every call, as the server matches each QUERY into its records
                              (default 10000, the protocol's most values per QUERY); 0: all
@@ -79,6 +87,14 @@ struct Options {
             case "--entries": entries = number(argument)
             case "--batch": batch = min(number(argument), 256)
             case "--reference-batch": referenceBatch = min(number(argument), 256)
+            case "--best": sweep = sweep ?? [16, 32, 64, 128]
+            case "--sweep":
+                guard let text = iterator.next() else { fail("--sweep needs a list of batches, e.g. 16,32,64,128") }
+                let batches = text.split(separator: ",", omittingEmptySubsequences: false).map { Int($0) }
+                guard !batches.isEmpty, batches.allSatisfy({ $0.map { $0 > 0 && $0 <= 256 } ?? false }) else {
+                    fail("--sweep needs batches from 1 to 256, comma-separated, e.g. 16,32,64,128 (got '\(text)')")
+                }
+                sweep = batches.map { $0! }
             case "--chunk": chunk = number(argument, orZero: true)
             case "--lookups": lookups = number(argument)
             case "--runs": runs = number(argument)
@@ -105,6 +121,9 @@ struct Options {
                 exit(0)
             default: fail("unknown option \(argument)")
             }
+        }
+        if sweep != nil, arguments.contains("--batch") || arguments.contains("--reference-batch") {
+            fail("--best (or --sweep) chooses both batches: leave out --batch and --reference-batch")
         }
     }
 }
@@ -216,13 +235,21 @@ func liveState() -> (LiveStore, LiveState) {
     } catch { fail("\(error)", status: 1) }
 }
 let live = options.delta > 0 ? liveState() : nil
-let matcher: Matcher
-do {
-    matcher = try Matcher(
-        state: live?.1 ?? LiveState(snapshot: snapshot), key: key, batchSize: options.batch,
-        rawDigests: !options.canonicalize, coldStage: options.coldStage)
-} catch { fail("\(error)", status: 1) }
-matcher.generalStagesOnly = options.generalStages
+/// Our matcher over the snapshot (or the live state) with batches of `batch` values.
+func makeMatcher(batch: Int) -> Matcher {
+    do {
+        let matcher = try Matcher(
+            state: live?.1 ?? LiveState(snapshot: snapshot), key: key, batchSize: batch,
+            rawDigests: !options.canonicalize, coldStage: options.coldStage)
+        matcher.generalStagesOnly = options.generalStages
+        return matcher
+    } catch { fail("\(error)", status: 1) }
+}
+/// The batches the timed runs use: the options', or with --best each side's fastest.
+var oursBatch = options.batch
+var referenceBatch = options.referenceBatch ?? options.batch
+var matcher = makeMatcher(batch: oursBatch)
+var sweep: BatchSweep? = nil
 
 // --compare-scalar: the same matcher with the scalar SipHash kernel (the kernel is chosen when
 // a matcher creates its batch, from IHUB_SCALAR_SIPHASH).
@@ -308,23 +335,39 @@ keyBytes.withUnsafeBufferPointer { keyBuffer in
             }
             values.withUnsafeBufferPointer { values in
                 queryTypes.withUnsafeBufferPointer { types in
+                    let oursPass = { (matcher: Matcher) in matchChunks(matcher, values, types, now: now, into: records) }
+                    let referencePass = { (batch: Int) in
+                        referenceSum &+= chub_reference_lookups(
+                            table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
+                            queries.count, batch, keyBuffer.baseAddress)
+                    }
                     let oursRun = { (run: Int) in
-                        oursTimings.measure("ours", run: run, lookups: queries.count) {
-                            matchChunks(matcher, values, types, now: now, into: records)
-                        }
+                        oursTimings.measure("ours", run: run, lookups: queries.count) { oursPass(matcher) }
                     }
                     let referenceRun = { (run: Int) in
-                        referenceTimings.measure("reference", run: run, lookups: queries.count) {
-                            referenceSum &+= chub_reference_lookups(
-                                table.assumingMemoryBound(to: UInt8.self), lines, bytes.baseAddress, offsets.baseAddress,
-                                queries.count, options.referenceBatch ?? options.batch, keyBuffer.baseAddress)
-                        }
+                        referenceTimings.measure("reference", run: run, lookups: queries.count) { referencePass(referenceBatch) }
                     }
                     let scalarRun = { (run: Int) in
                         guard let scalarMatcher else { return }
                         scalarTimings.measure("scalar", run: run, lookups: queries.count) {
                             matchChunks(scalarMatcher, values, types, now: now, into: records)
                         }
+                    }
+                    if let batches = options.sweep {
+                        let matchers = Dictionary(uniqueKeysWithValues: batches.map { ($0, makeMatcher(batch: $0)) })
+                        func elapsed(_ body: () -> Void) -> Double {
+                            let start = seconds()
+                            body()
+                            return seconds() - start
+                        }
+                        let found = BatchSweep(
+                            batches: batches, rounds: 3, lookups: queries.count,
+                            ours: { batch in elapsed { oursPass(matchers[batch]!) } },
+                            reference: { batch in elapsed { referencePass(batch) } })
+                        (oursBatch, referenceBatch) = (found.oursBest, found.referenceBest)
+                        matcher = matchers[oursBatch]!
+                        sweep = found
+                        progress("sweep: ours fastest at \(oursBatch), the reference at \(referenceBatch)")
                     }
                     if interleaved {
                         for run in 0...options.runs { scalarRun(run); oursRun(run); referenceRun(run) }
@@ -418,8 +461,10 @@ let fields: [(String, String)] = [
     ("name", "\"matcher\""),
     ("entries", "\(summary.entries)"),
     ("duplicates", "\(summary.duplicates)"),
-    ("batch", "\(options.batch)"),
-    ("reference_batch", "\(options.referenceBatch ?? options.batch)"),
+    ("batch", "\(oursBatch)"),
+    ("reference_batch", "\(referenceBatch)"),
+    ("best_against_best", "\(sweep != nil)"),
+    ("sweep", sweep?.json ?? "null"),
     ("chunk", "\(chunk)"),
     ("lookups", "\(queries.count)"),
     ("runs", "\(options.runs)"),
