@@ -40,7 +40,8 @@ bench: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MatcherBench
 	$(RELEASE_PATH)/release/MatcherBench $(BENCH_ARGS)
 
-# What a lookup's memory layout costs, apart from the matcher's code (docs/BENCHMARKS.md, session 6).
+# What a lookup's memory layout costs, apart from the matcher's code (docs/BENCHMARKS.md; its origin: session 6 in
+# docs/BENCHMARKS-HISTORY.md).
 bench-memory: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product MemoryPatterns
 	$(RELEASE_PATH)/release/MemoryPatterns $(BENCH_ARGS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Generates Sources/CHubSipHash/ipv4_table.h: the shape table of the vector IPv4 scanner
-(Sources/CHubSipHash/ipv4.c, docs/BENCHMARKS.md "IPv4 scanner").
+(Sources/CHubSipHash/ipv4.c, docs/BENCHMARKS-HISTORY.md "Vector scanners (ipv4fast branch)").
 
 A strict dotted quad has four octets of 1-3 digits, so 3^4 = 81 shapes. A shape is identified
 by its key: the bit mask of its dots (bit i = byte i is '.') with bit n set, n the length

@@ -1,6 +1,6 @@
 /*
  * MemoryPatterns: what a lookup's memory layout costs on this machine, apart from any matcher
- * code (docs/BENCHMARKS.md, "Memory patterns"). Every pattern hashes each lookup's 20-byte key
+ * code (docs/BENCHMARKS.md, "What a lookup's memory layout costs"). Every pattern hashes each lookup's 20-byte key
  * with libsodium's SipHash-2-4-128 (the CPU work between memory accesses, as in the matcher's
  * reference loop) and reads the lines a lookup of that layout reads, from a table of the byte
  * size of a snapshot of N entries; batches of B lookups are pipelined three deep as the matcher

@@ -1,7 +1,7 @@
 /*
  * SipHashBench: the batch digest's SipHash-2-4-128 kernels (CHubSipHash) against libsodium's
  * crypto_shorthash_siphashx24 (the matcher reference loop's hash) on the same messages, in one
- * run (docs/BENCHMARKS.md, "SipHash kernels, eight lanes"). Two kinds of message, as the
+ * run (docs/BENCHMARKS.md, "The SipHash kernels against libsodium"). Two kinds of message, as the
  * matcher benchmark's workload has them: IPv4 addresses (`version || type || 4 bytes`, one
  * final word each) and names of 10-32 bytes after the two prefix bytes (2-5 words).
  *

@@ -21,7 +21,8 @@ uint64_t chub_reference_lookups(const uint8_t *table, uint64_t lines,
             index[j] = line;
         }
         /* Prefetches back to back: interleaving them with hashing makes each wait for its
-           page walk on this machine (2.4x slower at 4 GB, see docs/BENCHMARKS.md). */
+           page walk on this machine (2.4x slower at 4 GB: 397 against 168 ns per lookup, in the
+           first docs/BENCHMARKS.md, commit 8814f80). */
         for (size_t j = 0; j < n; j++) {
             __builtin_prefetch(table + index[j] * 64, 0, 3);
         }

@@ -9,17 +9,17 @@
 /// - `.avx2` (the default where the CPU has AVX2): the scan stores each value's SipHash message
 ///   words instead of hashing them, then two C calls (`SipHashLanes`, AVX2) hash the batch four
 ///   values at a time: ≈ 113 instead of ≈ 200 instructions per value for the digest, ≈ 47 per
-///   value fewer in all (docs/BENCHMARKS.md, "SIMD SipHash"). Where the CPU has AVX2, plain
+///   value fewer in all (docs/BENCHMARKS-HISTORY.md, "SIMD SipHash"). Where the CPU has AVX2, plain
 ///   dotted quads and names of up to 64 bytes are scanned by vector scanners in C
 ///   (`vectorScanners`; ≈ 63 instead of ≈ 252 instructions per address, ≈ 157 instead of
-///   ≈ 311 per 23-byte name: docs/BENCHMARKS.md, "Vector scanners"). With the vector
+///   ≈ 311 per 23-byte name: docs/BENCHMARKS-HISTORY.md, "Vector scanners"). With the vector
 ///   scanners, the whole first pass (trim, dispatch, scanners, filing) is one C call over the
 ///   batch (`canonicalDigestPacked`, DigestKey+BatchScan.swift; "Batch scan in C").
 ///
 /// The results are exactly the one-value call's, value for value (tested in
 /// `FastBatchTests` with both kernels): the same fast path decides, with the same accept-only
 /// contract. (Interleaving two scalar SipHash states after a canonicalisation pass was
-/// measured and was slower: docs/BENCHMARKS.md, "Batch digests (cpu2 branch)".)
+/// measured and was slower: docs/BENCHMARKS-HISTORY.md, "Batch digests (cpu2 branch)".)
 extension DigestKey {
     /// The batch calls' bounds: `range` fits the batch and lies inside `values` (and `types`).
     @inline(__always)

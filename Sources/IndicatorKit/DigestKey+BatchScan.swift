@@ -5,7 +5,7 @@ internal import CHubSipHash
 /// words, for the whole batch in one call, then the digests written into the results by a
 /// second (`chub_batch_digest`). The Swift loop it replaces (`canonicalDigestLanes`, kept where
 /// the layouts below do not hold) held about 17 pointers and counters and spilled them per
-/// value (docs/BENCHMARKS.md, "Batch scan in C").
+/// value (docs/BENCHMARKS-HISTORY.md, "Batch scan in C").
 ///
 /// C reads the caller's arrays as they are: `UnsafeBufferPointer<UInt8>` as a pointer and a
 /// count, `IndicatorType?` as one byte per value, and writes `FastDigest`s in place. None of

@@ -8,7 +8,7 @@
  * libsodium's crypto_shorthash_siphashx24) over messages already cut into SipHash's 64-bit
  * message words, four messages at a time in the 64-bit lanes of AVX2 registers when the CPU
  * has AVX2, else one at a time in portable C. Used by IndicatorKit's batch digest
- * (DigestKey+Batch.swift); see docs/BENCHMARKS.md, "SIMD SipHash".
+ * (DigestKey+Batch.swift); see docs/BENCHMARKS-HISTORY.md, "SIMD SipHash".
  *
  * A message of n bytes is n / 8 + 1 words: the full 8-byte blocks read little-endian, then the
  * final word (the last n % 8 bytes, little-endian, with n mod 256 in the top byte). The caller
