@@ -3,7 +3,7 @@
 SWIFT ?= swift
 RELEASE_PATH ?= .build-release
 
-.PHONY: deps build demo test soak fuzz bench bench-memory bench-siphash bench-e2e bench-ingest bench-feeds bench-live clean
+.PHONY: deps build demo test soak fuzz bench bench-memory bench-siphash bench-prefetch bench-e2e bench-ingest bench-feeds bench-live clean
 
 deps:
 	@if ! pkg-config --exists libsodium openssl 2>/dev/null; then \
@@ -50,6 +50,11 @@ bench-memory: deps
 bench-siphash: deps
 	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product SipHashBench
 	$(RELEASE_PATH)/release/SipHashBench $(BENCH_ARGS)
+
+# What software prefetches cost the core, spread out or in bursts (docs/BENCHMARKS.md).
+bench-prefetch: deps
+	$(SWIFT) build -c release --scratch-path $(RELEASE_PATH) --product PrefetchShapes
+	$(RELEASE_PATH)/release/PrefetchShapes $(BENCH_ARGS)
 
 # The hub over loopback with mutual TLS against Redis (SMISMEMBER), same values, batch size and
 # connections, in one run (docs/BENCHMARKS.md). Installs Debian's redis-server when missing.

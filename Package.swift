@@ -80,6 +80,8 @@ let package = Package(
         // The batch digest's SipHash kernels against libsodium (docs/BENCHMARKS.md).
         .executableTarget(name: "SipHashBench", dependencies: ["CHubSipHash", "CBenchSupport"], path: "Benchmarks/SipHashBench",
                           linkerSettings: [.linkedLibrary("sodium")]),
+        // What software prefetches cost the core, by how they are grouped (`make bench-prefetch`).
+        .executableTarget(name: "PrefetchShapes", dependencies: ["CBenchSupport"], path: "Benchmarks/PrefetchShapes"),
         // End to end over mutual TLS against Redis (`make bench-e2e`, docs/BENCHMARKS.md).
         .executableTarget(name: "E2EBench",
                           dependencies: ["BenchSupport", "IndicatorKit", "IndicatorStore", "HubWire", "HubTLS",

@@ -2,7 +2,7 @@
 #define CBENCHSUPPORT_H
 #include <stdint.h>
 
-/* What the C benchmarks (MemoryPatterns, SipHashBench) share. */
+/* What the C benchmarks (MemoryPatterns, SipHashBench, PrefetchShapes) share. */
 
 /* Seconds on CLOCK_MONOTONIC. */
 double bench_now(void);
