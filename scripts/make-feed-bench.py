@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes large synthetic STIX 2.1 and MISP feeds for the feed-ingest benchmark (docs/BENCHMARKS.md).
 
-    scripts/make_feed_bench.py OUT_DIR [COUNT]
+    scripts/make-feed-bench.py OUT_DIR [COUNT]
 
 OUT_DIR/bundle.json     a STIX 2.1 bundle of COUNT indicators (default 1,000,000), shaped like real
                         exporter output: id, created/modified, valid_from, pattern_type, a pattern

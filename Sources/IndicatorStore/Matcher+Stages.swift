@@ -111,7 +111,7 @@ extension Matcher {
         return codes
     }
 
-    /// Test seam: whether the lean stages answer (this build's layouts hold, no delta layers).
+    /// Test seam: whether the lean stages answer (this build's layouts hold; with or without delta layers).
     package var usesLeanStages: Bool { lean }
 }
 
