@@ -42,12 +42,19 @@ public final class HubServer: @unchecked Sendable {
         /// The background compaction starts when the delta written since the last one holds
         /// more entries than this (`--compact-after`; docs/LIVE-UPDATES.md, "Compaction").
         public var compactAfter: Int
+        /// The Prometheus text file written every `metricsInterval` seconds and at a clean stop
+        /// (`--metrics-file`; docs/OPERATIONS.md, "Metrics"); nil: no metrics file.
+        public var metricsFile: String?
+        /// Seconds between metrics writes (`--metrics-interval`, 1–3600 on the command line).
+        public var metricsInterval: Double
 
         public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
                     loops: Int? = nil, limits: SessionLimits = SessionLimits(),
                     auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false,
-                    compactAfter: Int = 1_000_000) {
+                    compactAfter: Int = 1_000_000, metricsFile: String? = nil, metricsInterval: Double = 5) {
             self.compactAfter = max(1, compactAfter)
+            self.metricsFile = metricsFile
+            self.metricsInterval = max(0.001, metricsInterval)
             self.dataDirectory = dataDirectory
             self.policiesDirectory = policiesDirectory
             self.host = host
@@ -78,6 +85,8 @@ public final class HubServer: @unchecked Sendable {
     /// `EventLoop.wakeups` summed over the loops (for tests and metrics).
     public var loopWakeups: Int { loopsForMetrics.reduce(0) { $0 + $1.wakeups } }
     private var loopsForMetrics: [EventLoop] = []
+    /// The `--metrics-file` writer, from `start()` to `stop()`.
+    var metricsWriter: MetricsWriter?
     /// The port actually bound (differs from the configuration's when it asked for 0).
     public private(set) var port: UInt16 = 0
 
@@ -86,6 +95,9 @@ public final class HubServer: @unchecked Sendable {
     public init(_ configuration: Configuration, log: ServerLog = ServerLog()) throws(ServerConfigurationError) {
         self.configuration = configuration
         self.log = log
+        // First: a metrics file that cannot be written is a configuration error now, not a
+        // silent gap in the graphs later.
+        if let path = configuration.metricsFile { try MetricsWriter.check(path) }
         let data: DataDirectory
         do {
             data = try DataDirectory.open(at: configuration.dataDirectory)
@@ -125,7 +137,8 @@ public final class HubServer: @unchecked Sendable {
         }
         let feeds = FeedService(live: live, key: key, data: data)
         shared = ServerShared(policies: policies, tls: tls, audit: audit, log: log, limits: configuration.limits,
-                              logQueries: configuration.logQueries, feeds: feeds)
+                              logQueries: configuration.logQueries, feeds: feeds,
+                              metrics: ServerMetrics(shards: configuration.loops))
         registerSources(policies)
         log.info("audit_opened", [("directory", audit.directory), ("sync", audit.syncMode.description),
                                   ("next_seq", String(audit.lastSeq + 1)),
@@ -185,12 +198,14 @@ public final class HubServer: @unchecked Sendable {
                                ("partners", String(shared.policies.policies.count))])
         verifySnapshotInBackground()
         startCompactor()
+        startMetricsWriter()
         return port
     }
 
     private func accept(_ fd: Int32, loop index: Int, service: QueryService) {
         do {
-            let session = try PartnerSession(fd: fd, loop: loops[index], shared: shared, service: service) { [unowned self] closed in
+            let session = try PartnerSession(fd: fd, loop: loops[index], shared: shared, service: service,
+                                             metrics: shared.metrics.shard(index)) { [unowned self] closed in
                 self.sessions[index][ObjectIdentifier(closed)] = nil
             }
             sessions[index][ObjectIdentifier(session)] = session
@@ -292,6 +307,7 @@ public final class HubServer: @unchecked Sendable {
             }
         }
         stopLoops()
+        stopMetricsWriter()
         shared.feeds?.close()
         shared.audit.close()
         log.info("stopped", [])
@@ -306,8 +322,10 @@ public final class HubServer: @unchecked Sendable {
     /// The background compactor: over `compactAfter` delta entries or on `compactNow()`.
     private func startCompactor() {
         let log = self.log
+        let metrics = shared.metrics
         live.startCompactor(deltaEntries: configuration.compactAfter,
                             now: { UInt32(clamping: RequestClock.now().wallMicros / 1_000_000) }) { outcome in
+            if case .success = outcome { metrics.noteCompaction(succeeded: true) } else { metrics.noteCompaction(succeeded: false) }
             switch outcome {
             case .success(let summary):
                 log.info("compacted", [("sequence", String(summary.sequence)), ("entries", String(summary.entries)),

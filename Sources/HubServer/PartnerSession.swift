@@ -25,6 +25,8 @@ final class PartnerSession: EventHandler {
     let shared: ServerShared
     let service: QueryService
     let limits: SessionLimits
+    /// This loop's metrics shard (`ServerMetrics`).
+    let metrics: MetricsShard
     private let tls: TLSConnection
     private let onClose: (PartnerSession) -> Void
     private var token: EventLoop.Token?
@@ -65,9 +67,10 @@ final class PartnerSession: EventHandler {
     var timer: TimerHeap.ID?
 
     /// Takes ownership of `fd` (an accepted socket) and registers it on `loop`.
-    init(fd: Int32, loop: EventLoop, shared: ServerShared, service: QueryService,
+    init(fd: Int32, loop: EventLoop, shared: ServerShared, service: QueryService, metrics: MetricsShard,
          onClose: @escaping (PartnerSession) -> Void) throws {
         self.fd = fd
+        self.metrics = metrics
         self.loop = loop
         self.shared = shared
         self.service = service
@@ -137,6 +140,7 @@ final class PartnerSession: EventHandler {
                 readRecords()  // the HELLO may already be buffered
             }
         } catch {
+            metrics.handshakeFailed()
             shared.log.warn("handshake_failed", [("reason", error.description)])
             close(event: nil)
         }
@@ -392,6 +396,7 @@ final class PartnerSession: EventHandler {
 
     /// Ends request `requestID` and encodes its answer into the output (sent by the next flush).
     private func encodeAnswer(_ requestID: UInt64, _ answer: Message, record: AuditRecord) {
+        metrics.record(record, answer: answer)  // decided and audited, whether or not it can still be sent
         guard phase != .closed else { return }
         // Every answered request is in flight until here (a refused upload's id too, even when
         // its COMMIT arrived before this ERROR: ServerSession.commit keeps it).
@@ -522,6 +527,7 @@ final class PartnerSession: EventHandler {
 
     func sendErrorAndClose(_ code: ErrorCode, _ reason: String) {
         guard phase == .awaitingHello || phase == .established else { return }
+        metrics.connectionError(code)
         send(.error(ErrorMessage(requestID: 0, code: code, reason: ErrorMessage.truncatedReason(reason))))
         phase = .closing
         frames.removeAll()

@@ -93,6 +93,8 @@ public final class ServerShared: @unchecked Sendable {
     public let logQueries: Bool
     /// Uploads and withdrawals (protocol version 2); nil: the hub speaks version 1 only.
     public let feeds: FeedService?
+    /// The request counters of `--metrics-file` (one shard per event loop).
+    public let metrics: ServerMetrics
 
     private let lock = NSLockless()
     private var currentPolicies: PolicySet
@@ -100,9 +102,12 @@ public final class ServerShared: @unchecked Sendable {
     private var openSessions = 0
     private var requestsInFlight = 0
     private var peakOutput = 0
+    private var sessionsOpened = 0
+    private var sessionsClosed = 0
 
     public init(policies: PolicySet, tls: TLSServerContext, audit: AuditLog, log: ServerLog, limits: SessionLimits,
-                logQueries: Bool = false, feeds: FeedService? = nil) {
+                logQueries: Bool = false, feeds: FeedService? = nil, metrics: ServerMetrics = ServerMetrics(shards: 1)) {
+        self.metrics = metrics
         self.logQueries = logQueries
         self.feeds = feeds
         self.currentPolicies = policies
@@ -136,8 +141,24 @@ public final class ServerShared: @unchecked Sendable {
     /// A session's output backlog reached a new high for that session.
     func notePendingOutput(_ bytes: Int) { lock.withLock { peakOutput = max(peakOutput, bytes) } }
 
-    func sessionOpened() { lock.withLock { openSessions += 1 } }
-    func sessionClosed() { lock.withLock { openSessions -= 1 } }
+    /// Sessions open now, opened and closed since the server started (metrics).
+    var sessionCounts: (open: Int, opened: Int, closed: Int) {
+        lock.withLock { (openSessions, sessionsOpened, sessionsClosed) }
+    }
+
+    func sessionOpened() {
+        lock.withLock {
+            openSessions += 1
+            sessionsOpened += 1
+        }
+    }
+
+    func sessionClosed() {
+        lock.withLock {
+            openSessions -= 1
+            sessionsClosed += 1
+        }
+    }
     func requestBegan() { lock.withLock { requestsInFlight += 1 } }
     func requestsEnded(_ count: Int) { lock.withLock { requestsInFlight -= count } }
 }

@@ -2,14 +2,17 @@ import HubAudit
 import HubServer
 
 /// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] [--audit-sync MODE]
-/// [--log-queries] [--compact-after N]`: serves partners over mutual TLS until SIGTERM/SIGINT;
-/// SIGHUP reloads policies and revocations; SIGUSR1 compacts the live store now.
+/// [--log-queries] [--compact-after N] [--metrics-file PATH [--metrics-interval SECONDS]]`: serves
+/// partners over mutual TLS until SIGTERM/SIGINT (the metrics file is written every interval and
+/// once more at the stop); SIGHUP reloads policies and revocations; SIGUSR1 compacts the live store now.
 enum ServeCommand {
     static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] "
-        + "[--audit-sync interval[:MS]|group] [--log-queries] [--compact-after N]"
+        + "[--audit-sync interval[:MS]|group] [--log-queries] [--compact-after N] "
+        + "[--metrics-file PATH [--metrics-interval SECONDS]]"
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync", "compact-after"],
+        let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync", "compact-after",
+                                                     "metrics-file", "metrics-interval"],
                                  booleans: ["log-queries"])
         let listen = try args.required("listen")
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
@@ -35,6 +38,15 @@ enum ServeCommand {
             }
             compactAfter = count
         }
+        let metricsFile = args.value("metrics-file")
+        var metricsInterval = 5
+        if let text = args.value("metrics-interval") {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw UsageError("--metrics-interval: '\(text)' is not a number of seconds 1–3600")
+            }
+            guard metricsFile != nil else { throw UsageError("--metrics-interval: needs --metrics-file PATH") }
+            metricsInterval = seconds
+        }
         let signals: SignalWatcher
         do {
             signals = try SignalWatcher()  // before any thread starts
@@ -47,7 +59,8 @@ enum ServeCommand {
                                                            policiesDirectory: try args.required("policies"),
                                                            host: host, port: port, loops: loops,
                                                            auditSync: auditSync, logQueries: args.flag("log-queries"),
-                                                           compactAfter: compactAfter))
+                                                           compactAfter: compactAfter, metricsFile: metricsFile,
+                                                           metricsInterval: Double(metricsInterval)))
             let bound = try server.start()
             Console.err("listening on \(host):\(bound)")
         } catch {

@@ -144,15 +144,24 @@ final class EndToEndHub {
     let server: HubServer
     let port: UInt16
     let limits: SessionLimits
+    /// The metrics file, in a directory of its own (`metrics/ihub.prom`), when the hub writes one.
+    let metricsFile: String?
     private var stopped = false
 
     /// `sources` adds partners of role cert (name → policy file text; `nil`: no policy file).
+    /// `metricsInterval`: write `metricsFile` every so many seconds (nil: no metrics file).
     init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = [],
-         auditSync: AuditLog.SyncMode = .standard) throws {
+         auditSync: AuditLog.SyncMode = .standard, metricsInterval: Double? = nil) throws {
         temp = try TempDir()
         data = temp.path + "/data"
         policies = temp.path + "/policies"
         self.limits = limits
+        if metricsInterval != nil {
+            try FileManager.default.createDirectory(atPath: temp.path + "/metrics", withIntermediateDirectories: true)
+            metricsFile = temp.path + "/metrics/ihub.prom"
+        } else {
+            metricsFile = nil
+        }
         // What `ihub init` does, then a store with known entries.
         let (directory, key) = try DataDirectory.create(at: data)
         self.key = key
@@ -170,7 +179,8 @@ final class EndToEndHub {
         }
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
                                                        host: "127.0.0.1", port: 0, loops: 1, limits: limits,
-                                                       auditSync: auditSync, logQueries: true),
+                                                       auditSync: auditSync, logQueries: true,
+                                                       metricsFile: metricsFile, metricsInterval: metricsInterval ?? 5),
                                log: ServerLog(sink: log.sink))
         port = try server.start()
     }

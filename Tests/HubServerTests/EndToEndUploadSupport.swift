@@ -60,8 +60,9 @@ enum Source {
 
 extension EndToEndHub {
     /// The end-to-end hub with the upload sources.
-    static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard) throws -> EndToEndHub {
-        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync)
+    static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard,
+                            metricsInterval: Double? = nil) throws -> EndToEndHub {
+        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync, metricsInterval: metricsInterval)
     }
 
     /// What the live store answers for `value` now (type detected), or nil.
