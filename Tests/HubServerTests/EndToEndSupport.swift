@@ -148,7 +148,7 @@ final class EndToEndHub {
 
     /// `sources` adds partners of role cert (name → policy file text; `nil`: no policy file).
     init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = [],
-         auditSync: AuditLog.SyncMode = .standard) throws {
+         auditSync: AuditLog.SyncMode = .standard, memory: StoreMemory = .map) throws {
         temp = try TempDir()
         data = temp.path + "/data"
         policies = temp.path + "/policies"
@@ -170,7 +170,7 @@ final class EndToEndHub {
         }
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
                                                        host: "127.0.0.1", port: 0, loops: 1, limits: limits,
-                                                       auditSync: auditSync, logQueries: true),
+                                                       auditSync: auditSync, logQueries: true, memory: memory),
                                log: ServerLog(sink: log.sink))
         port = try server.start()
     }

@@ -60,8 +60,9 @@ enum Source {
 
 extension EndToEndHub {
     /// The end-to-end hub with the upload sources.
-    static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard) throws -> EndToEndHub {
-        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync)
+    static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard,
+                            memory: StoreMemory = .map) throws -> EndToEndHub {
+        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync, memory: memory)
     }
 
     /// What the live store answers for `value` now (type detected), or nil.
