@@ -19,6 +19,7 @@ import Testing
         let hub = try EndToEndHub.withSources(memory: memory)
         defer { hub.stop() }
         #expect(hub.server.configuration.memory == memory)
+        #expect(hub.server.snapshot?.memory == memory.snapshotMemory)
         #expect(hub.log.await("store_opened", containing: ["memory=\(memory.rawValue)"]) != nil,
                 "the mode is logged at start: \(hub.log.all)")
         let bank = try hub.client(Partner.good)
@@ -33,6 +34,7 @@ import Testing
         #expect(hub.log.await("compacted") != nil, "compaction finished: \(hub.log.all)")
         let after = try #require(hub.server.snapshot, "a snapshot after the compaction")
         #expect(after.header.sequence > before, "the compaction swapped in a new snapshot")
+        #expect(after.memory == memory.snapshotMemory, "the compaction reopened it as --memory says")
         #expect(hub.server.live.view().deltaCount == 0, "the upload is in the snapshot now, not the delta")
         answers.append(try ask())
         #expect(hub.log.lines("compaction_failed").isEmpty)
