@@ -116,8 +116,8 @@ let package = Package(
                 path: "Tests/FakeHub", swiftSettings: strict),
         .testTarget(name: "HubClientTests", dependencies: ["HubClient", "FakeHub", "HubWire", "HubTLS", "IndicatorKit"],
                     swiftSettings: strict),
-        .testTarget(name: "ihubTests", dependencies: ["IndicatorKit", "IndicatorStore", "FakeHub", "HubWire", "HubTLS",
-                                                 "HubClient", "HubAudit"],
+        .testTarget(name: "ihubTests", dependencies: ["ihub", "IndicatorKit", "IndicatorStore", "FakeHub", "HubWire", "HubTLS",
+                                                 "HubClient", "HubAudit", "HubServer"],
                     resources: [.copy("Fixtures")], swiftSettings: strict),
     ]
 )

@@ -70,6 +70,17 @@ package enum POSIX {
         return info.st_mode & 0o7777
     }
 
+    /// `stat(2)` (symbolic links followed): the permission bits of `path` and whether it is a
+    /// directory, or nil when it cannot be stat'ed (missing, or a parent not searchable). Needs
+    /// no read permission on `path` itself, so it can judge a file its owner cannot read.
+    package static func status(_ path: String) -> (mode: mode_t, isDirectory: Bool)? {
+        var info = stat()
+        while stat(path, &info) != 0 {
+            guard Glibc.errno == EINTR else { return nil }
+        }
+        return (info.st_mode & 0o7777, info.st_mode & S_IFMT == S_IFDIR)
+    }
+
     /// Whether anything exists at `path`.
     package static func exists(_ path: String) -> Bool {
         Glibc.access(path, F_OK) == 0

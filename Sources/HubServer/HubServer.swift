@@ -47,14 +47,18 @@ public final class HubServer: @unchecked Sendable {
         public var metricsFile: String?
         /// Seconds between metrics writes (`--metrics-interval`, 1–3600 on the command line).
         public var metricsInterval: Double
+        /// How the snapshot is held in memory (`--memory map|huge-pages`; default `map`).
+        public var memory: StoreMemory
 
         public init(dataDirectory: String, policiesDirectory: String, host: String, port: UInt16,
                     loops: Int? = nil, limits: SessionLimits = SessionLimits(),
                     auditSync: AuditLog.SyncMode = .standard, logQueries: Bool = false,
-                    compactAfter: Int = 1_000_000, metricsFile: String? = nil, metricsInterval: Double = 5) {
+                    compactAfter: Int = 1_000_000, metricsFile: String? = nil, metricsInterval: Double = 5,
+                    memory: StoreMemory = .map) {
             self.compactAfter = max(1, compactAfter)
             self.metricsFile = metricsFile
             self.metricsInterval = max(0.001, metricsInterval)
+            self.memory = memory
             self.dataDirectory = dataDirectory
             self.policiesDirectory = policiesDirectory
             self.host = host
@@ -90,8 +94,9 @@ public final class HubServer: @unchecked Sendable {
     /// The port actually bound (differs from the configuration's when it asked for 0).
     public private(set) var port: UInt16 = 0
 
-    /// Opens the data directory, the snapshot (header check), the policies, the PKI and the
-    /// audit log. Throws a `ServerConfigurationError` naming the file at fault.
+    /// Opens the data directory (refusing unsafe permissions: `checkPermissions`), the snapshot
+    /// (header check; held as `configuration.memory` says), the policies, the PKI and the audit
+    /// log. Throws a `ServerConfigurationError` naming the file at fault.
     public init(_ configuration: Configuration, log: ServerLog = ServerLog()) throws(ServerConfigurationError) {
         self.configuration = configuration
         self.log = log
@@ -101,15 +106,30 @@ public final class HubServer: @unchecked Sendable {
         let data: DataDirectory
         do {
             data = try DataDirectory.open(at: configuration.dataDirectory)
+        } catch {
+            throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
+        }
+        try Self.checkPermissions(data, log: log)
+        do {
             key = try data.loadKey()
         } catch {
             throw ServerConfigurationError(path: configuration.dataDirectory, reason: error.description)
         }
+        let opening = Monotonic.now()
         do {
-            live = try LiveStore.open(data: data, keyID: key.id, verification: .header)
+            live = try LiveStore.open(data: data, keyID: key.id, verification: .header,
+                                      memory: configuration.memory.snapshotMemory)
         } catch {
             throw ServerConfigurationError(path: data.storeDirectory, reason: error.description)
         }
+        let opened = live.view().snapshot
+        var memoryFields = [("memory", configuration.memory.rawValue), ("entries", String(opened?.entryCount ?? 0)),
+                            ("bytes", String(opened?.byteCount ?? 0)),
+                            ("open_ms", String(Int(((Monotonic.now() - opening) * 1000).rounded())))]
+        if configuration.memory == .hugePages {
+            memoryFields.append(("anon_huge_pages_kib", Self.anonHugePagesKiB().map(String.init) ?? "unknown"))
+        }
+        log.info("store_opened", memoryFields)
         if let torn = live.recoveredTornTail {
             log.warn("journal_torn_tail", [("path", torn.path), ("offset", String(torn.offset)), ("bytes", String(torn.bytes))])
         }

@@ -51,11 +51,13 @@ public struct DataDirectory: Sendable {
         return directory
     }
 
-    /// Reads the digest key. Refuses a key file readable by group or others.
+    /// Reads the digest key. Refuses a key file group or others have any permission on,
+    /// naming its mode and the fix (`chmod 600 PATH`), as ssh refuses a private key.
     public func loadKey() throws(DataDirectoryError) -> DigestKey {
         let mode = try Self.storeCall { () throws(StoreError) in try Syscalls.fileMode(keyPath) }
         guard mode & 0o077 == 0 else {
-            throw .keyFile(path: keyPath, reason: "mode \(String(mode & 0o777, radix: 8)) lets others read it; chmod 600")
+            let finding = PermissionFinding(path: keyPath, mode: UInt32(mode), kind: .secretKey)
+            throw .keyFile(path: keyPath, reason: "mode \(finding.modeText) \(finding.problem); \(finding.fix)")
         }
         var bytes = try Self.storeCall { () throws(StoreError) in try Syscalls.readFile(keyPath, limit: 4096) }
         defer { bytes.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }

@@ -21,7 +21,7 @@ public final class Snapshot: @unchecked Sendable {
     }
 
     /// Where the table lives once open.
-    public enum Memory: Sendable {
+    public enum Memory: Sendable, Equatable {
         /// A read-only shared mapping of the file (page cache). `populate` pre-faults it
         /// (`MAP_POPULATE`), so the first lookups do not take page faults.
         case fileMapping(populate: Bool)
@@ -35,6 +35,8 @@ public final class Snapshot: @unchecked Sendable {
     public let path: String
     /// The decoded header.
     public let header: SnapshotHeader
+    /// Where the table lives (as `open` was asked).
+    public let memory: Memory
     let mapping: Mapping
     let table: BucketTable
 
@@ -53,7 +55,7 @@ public final class Snapshot: @unchecked Sendable {
             throw .canonicalizerMismatch(
                 path: path, expected: Canonicalizer.version, found: header.canonicalizerVersion)
         }
-        let snapshot = Snapshot(path: path, header: header, mapping: mapping)
+        let snapshot = Snapshot(path: path, header: header, memory: memory, mapping: mapping)
         if verification == .full {
             try snapshot.verifyBodyChecksum()
             try snapshot.checkInvariants()
@@ -69,9 +71,10 @@ public final class Snapshot: @unchecked Sendable {
         try open(path, keyID: key.id, verification: verification, memory: memory)
     }
 
-    private init(path: String, header: SnapshotHeader, mapping: Mapping) {
+    private init(path: String, header: SnapshotHeader, memory: Memory, mapping: Mapping) {
         self.path = path
         self.header = header
+        self.memory = memory
         self.mapping = mapping
         self.table = BucketTable(file: mapping.bytes.baseAddress!, header: header)
     }

@@ -45,13 +45,28 @@ enum InitCommand {
 
 /// Opening a data directory and its store, with errors as usage errors (exit 2).
 enum StoreFiles {
-    static func open(_ path: String) throws(UsageError) -> (DataDirectory, DigestKey) {
+    /// Opens the directory and reads its digest key (refused when group or others have any
+    /// permission on it). With `warnings`, every other permission finding is printed on stderr
+    /// (`ihub: warning: …`) and nothing more: the operator's commands warn where `ihub serve`
+    /// refuses (docs/OPERATIONS.md, "Hardening").
+    static func open(_ path: String, warnings: Bool = true) throws(UsageError) -> (DataDirectory, DigestKey) {
+        let directory: DataDirectory
+        let key: DigestKey
         do {
-            let directory = try DataDirectory.open(at: path)
-            return (directory, try directory.loadKey())
+            directory = try DataDirectory.open(at: path)
+            key = try directory.loadKey()
         } catch {
             throw UsageError(error.description)
         }
+        if warnings {
+            for finding in directory.permissionFindings() { Console.err("ihub: warning: " + warning(finding)) }
+        }
+        return (directory, key)
+    }
+
+    /// A finding as the CLI words it: what `ihub serve` would do about it is said too.
+    static func warning(_ finding: PermissionFinding) -> String {
+        finding.description + (finding.level == .refuse ? " (ihub serve refuses to start)" : "")
     }
 
     static func writeEmptySnapshot(_ directory: DataDirectory, key: DigestKey) throws(StoreError) {

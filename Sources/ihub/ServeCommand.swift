@@ -2,17 +2,47 @@ import HubAudit
 import HubServer
 
 /// `ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] [--audit-sync MODE]
-/// [--log-queries] [--compact-after N] [--metrics-file PATH [--metrics-interval SECONDS]]`: serves
-/// partners over mutual TLS until SIGTERM/SIGINT (the metrics file is written every interval and
-/// once more at the stop); SIGHUP reloads policies and revocations; SIGUSR1 compacts the live store now.
+/// [--log-queries] [--compact-after N] [--memory map|huge-pages] [--metrics-file PATH
+/// [--metrics-interval SECONDS]]`: serves partners over mutual TLS until SIGTERM/SIGINT (the metrics
+/// file is written every interval and once more at the stop); SIGHUP reloads policies and
+/// revocations; SIGUSR1 compacts the live store now.
 enum ServeCommand {
     static let usage = "ihub serve --data DIR --policies DIR --listen HOST:PORT [--loops N] "
-        + "[--audit-sync interval[:MS]|group] [--log-queries] [--compact-after N] "
+        + "[--audit-sync interval[:MS]|group] [--log-queries] [--compact-after N] [--memory map|huge-pages] "
         + "[--metrics-file PATH [--metrics-interval SECONDS]]"
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
+        let configuration = try configuration(arguments)
+        let signals: SignalWatcher
+        do {
+            signals = try SignalWatcher()  // before any thread starts
+        } catch {
+            throw UsageError(error.description)
+        }
+        let server: HubServer
+        do {
+            server = try HubServer(configuration)
+            let bound = try server.start()
+            Console.err("listening on \(configuration.host):\(bound)")
+        } catch {
+            throw UsageError("\(error)")
+        }
+        while true {
+            switch signals.next() {
+            case .reload: try? server.reload()
+            case .compact: server.compactNow()
+            case .stop:
+                server.stop()
+                return .success
+            }
+        }
+    }
+
+    /// The server configuration `arguments` ask for, or the usage error: parsing only, nothing
+    /// opened or started (tests run the sample systemd unit's `ExecStart` through it).
+    static func configuration(_ arguments: [String]) throws(UsageError) -> HubServer.Configuration {
         let args = try Arguments(arguments, valued: ["data", "policies", "listen", "loops", "audit-sync", "compact-after",
-                                                     "metrics-file", "metrics-interval"],
+                                                     "memory", "metrics-file", "metrics-interval"],
                                  booleans: ["log-queries"])
         let listen = try args.required("listen")
         guard let colon = listen.lastIndex(of: ":"), let port = UInt16(listen[listen.index(after: colon)...]) else {
@@ -38,6 +68,13 @@ enum ServeCommand {
             }
             compactAfter = count
         }
+        var memory = StoreMemory.map
+        if let text = args.value("memory") {
+            guard let mode = StoreMemory(rawValue: text) else {
+                throw UsageError("--memory: '\(text)' is not one of \(StoreMemory.names)")
+            }
+            memory = mode
+        }
         let metricsFile = args.value("metrics-file")
         var metricsInterval = 5
         if let text = args.value("metrics-interval") {
@@ -47,33 +84,11 @@ enum ServeCommand {
             guard metricsFile != nil else { throw UsageError("--metrics-interval: needs --metrics-file PATH") }
             metricsInterval = seconds
         }
-        let signals: SignalWatcher
-        do {
-            signals = try SignalWatcher()  // before any thread starts
-        } catch {
-            throw UsageError(error.description)
-        }
-        let server: HubServer
-        do {
-            server = try HubServer(HubServer.Configuration(dataDirectory: try args.required("data"),
-                                                           policiesDirectory: try args.required("policies"),
-                                                           host: host, port: port, loops: loops,
-                                                           auditSync: auditSync, logQueries: args.flag("log-queries"),
-                                                           compactAfter: compactAfter, metricsFile: metricsFile,
-                                                           metricsInterval: Double(metricsInterval)))
-            let bound = try server.start()
-            Console.err("listening on \(host):\(bound)")
-        } catch {
-            throw UsageError("\(error)")
-        }
-        while true {
-            switch signals.next() {
-            case .reload: try? server.reload()
-            case .compact: server.compactNow()
-            case .stop:
-                server.stop()
-                return .success
-            }
-        }
+        return HubServer.Configuration(dataDirectory: try args.required("data"),
+                                       policiesDirectory: try args.required("policies"),
+                                       host: host, port: port, loops: loops,
+                                       auditSync: auditSync, logQueries: args.flag("log-queries"),
+                                       compactAfter: compactAfter, metricsFile: metricsFile,
+                                       metricsInterval: Double(metricsInterval), memory: memory)
     }
 }

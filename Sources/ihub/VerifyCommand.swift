@@ -10,10 +10,31 @@ import IndicatorStore
 /// writer lock without taking it (docs/DATA-DIRECTORY.md, "Readers"). While a writer holds it, a
 /// torn last journal record is the record being appended, and a read a compaction disturbed is
 /// repeated (`LiveStore.CheckRetry.standard`); damage fails every read and is reported.
+///
+/// Permissions come first (`DataDirectory.permissionFindings`, docs/OPERATIONS.md "Hardening"):
+/// a finding `ihub serve` refuses (a secret key group or others may read, a directory they may
+/// write to) exits 2 naming each file, its mode and the `chmod` that fixes it (with `--json`,
+/// also `{"ok": false, "permissions": […]}` on stdout); the others are reported beside the store
+/// check (`warning:` lines; the `permissions` array of the JSON object).
 enum VerifyCommand {
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
         let args = try Arguments(arguments, valued: ["data"], booleans: ["json"])
-        let (directory, key) = try StoreFiles.open(try args.required("data"))
+        let path = try args.required("data")
+        let findings: [PermissionFinding]
+        do {
+            findings = try DataDirectory.open(at: path).permissionFindings()
+        } catch {
+            throw UsageError(error.description)
+        }
+        let refused = findings.filter { $0.level == .refuse }
+        if !refused.isEmpty {
+            if args.flag("json") {
+                Console.out(JSON.encode(.object([("ok", .bool(false)), ("permissions", permissionsJSON(findings))])))
+            }
+            throw UsageError("ihub serve would refuse to start: " + (refused.count == 1 ? "" : "\n  ")
+                + refused.map(\.description).joined(separator: "\n  "))
+        }
+        let (directory, key) = try StoreFiles.open(path, warnings: false)
         let outcome = LiveStore.check(data: directory, keyID: key.id)
         let check: LiveStore.Check
         switch outcome.result {
@@ -37,7 +58,8 @@ enum VerifyCommand {
                 ("journal_files", .int(check.journalFiles)), ("journal_records", .int(check.journalRecords)),
                 ("delta_entries", .int(check.deltaEntries)), ("last_sequence", .int(Int(check.lastSequence))),
                 ("key_id", .string(key.idHex)), ("writer_active", active), ("writer_pid", pid),
-                ("reads", .int(outcome.reads)), ("notes", .array(notes.map { .string($0) })), ("ok", .bool(true)),
+                ("reads", .int(outcome.reads)), ("notes", .array(notes.map { .string($0) })),
+                ("permissions", permissionsJSON(findings)), ("ok", .bool(true)),
             ])))
         } else {
             Console.out("\(directory.snapshotPath): ok, \(check.snapshotEntries) entries, \(check.snapshotBytes) bytes, "
@@ -49,8 +71,18 @@ enum VerifyCommand {
                 Console.out("\(directory.lockPath): held by a live writer\(pidPhrase(outcome.writer)); read while it writes")
             }
             for note in notes { Console.out("note: \(note)") }
+            for finding in findings { Console.out("warning: \(finding)") }
         }
         return .success
+    }
+
+    /// The permission findings as JSON: `{"path", "mode", "level", "problem", "fix"}` each.
+    static func permissionsJSON(_ findings: [PermissionFinding]) -> JSON.Value {
+        .array(findings.map { finding in
+            .object([("path", .string(finding.path)), ("mode", .string(finding.modeText)),
+                     ("level", .string(finding.level.rawValue)), ("problem", .string(finding.problem)),
+                     ("fix", .string(finding.fix))])
+        })
     }
 
     /// What the next open will do, and how the read met a live writer.

@@ -149,9 +149,10 @@ final class EndToEndHub {
     private var stopped = false
 
     /// `sources` adds partners of role cert (name → policy file text; `nil`: no policy file).
-    /// `metricsInterval`: write `metricsFile` every so many seconds (nil: no metrics file).
+    /// `metricsInterval`: write `metricsFile` every so many seconds (nil: no metrics file); `memory`:
+    /// how the server holds the snapshot.
     init(limits: SessionLimits = testLimits(), sources: [(name: String, policy: String?)] = [],
-         auditSync: AuditLog.SyncMode = .standard, metricsInterval: Double? = nil) throws {
+         auditSync: AuditLog.SyncMode = .standard, metricsInterval: Double? = nil, memory: StoreMemory = .map) throws {
         temp = try TempDir()
         data = temp.path + "/data"
         policies = temp.path + "/policies"
@@ -180,7 +181,8 @@ final class EndToEndHub {
         server = try HubServer(HubServer.Configuration(dataDirectory: data, policiesDirectory: policies,
                                                        host: "127.0.0.1", port: 0, loops: 1, limits: limits,
                                                        auditSync: auditSync, logQueries: true,
-                                                       metricsFile: metricsFile, metricsInterval: metricsInterval ?? 5),
+                                                       metricsFile: metricsFile, metricsInterval: metricsInterval ?? 5,
+                                                       memory: memory),
                                log: ServerLog(sink: log.sink))
         port = try server.start()
     }

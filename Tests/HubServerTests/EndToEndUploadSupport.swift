@@ -61,8 +61,9 @@ enum Source {
 extension EndToEndHub {
     /// The end-to-end hub with the upload sources.
     static func withSources(limits: SessionLimits = testLimits(), auditSync: AuditLog.SyncMode = .standard,
-                            metricsInterval: Double? = nil) throws -> EndToEndHub {
-        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync, metricsInterval: metricsInterval)
+                            metricsInterval: Double? = nil, memory: StoreMemory = .map) throws -> EndToEndHub {
+        try EndToEndHub(limits: limits, sources: Source.all, auditSync: auditSync, metricsInterval: metricsInterval,
+                        memory: memory)
     }
 
     /// What the live store answers for `value` now (type detected), or nil.

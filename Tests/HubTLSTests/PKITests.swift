@@ -156,7 +156,7 @@ import Testing
         #expect(throws: PKIError.keyFileMode(path: directory + "/partner.key", mode: 0o640)) {
             try TLSClientContext(identityDirectory: directory)
         }
-        #expect(PKIError.keyFileMode(path: "/x/ca.key", mode: 0o644).description == "/x/ca.key: mode 644 lets others read a private key; chmod 600")
+        #expect(PKIError.keyFileMode(path: "/x/ca.key", mode: 0o644).description == "/x/ca.key: mode 0644 lets group or others read a private key; chmod 600 /x/ca.key")
     }
 
     private func years(from start: String, to end: String) throws -> Double {
