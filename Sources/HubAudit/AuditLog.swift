@@ -132,12 +132,14 @@ public final class AuditLog: @unchecked Sendable {
         let path = directory + "/" + AuditFormat.segmentName(segment)
         fd = try AuditFile.openAppend(path)
         if segments.isEmpty { try AuditFile.fsyncDirectory(directory) }
-        let thread = Thread { [unowned self] in self.writerLoop() }
+        // The threads hold the log until `close()` ends their loops: a log released without
+        // `close()` keeps its threads (and file) rather than having them read a freed object.
+        let thread = Thread { [self] in self.writerLoop() }
         thread.name = "audit-writer"
         thread.start()
         if case .interval(let ms) = sync {
             syncerDone = false
-            let syncer = Thread { [unowned self] in self.syncerLoop(interval: Double(ms) / 1000) }
+            let syncer = Thread { [self] in self.syncerLoop(interval: Double(ms) / 1000) }
             syncer.name = "audit-sync"
             syncer.start()
         }

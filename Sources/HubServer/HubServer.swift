@@ -89,6 +89,8 @@ public final class HubServer: @unchecked Sendable {
     /// `EventLoop.wakeups` summed over the loops (for tests and metrics).
     public var loopWakeups: Int { loopsForMetrics.reduce(0) { $0 + $1.wakeups } }
     private var loopsForMetrics: [EventLoop] = []
+    /// Whether `stop()` has run.
+    private var closed = false
     /// The `--metrics-file` writer, from `start()` to `stop()`.
     var metricsWriter: MetricsWriter?
     /// The port actually bound (differs from the configuration's when it asked for 0).
@@ -308,9 +310,17 @@ public final class HubServer: @unchecked Sendable {
     }
 
     /// Stops accepting, lets requests in flight finish (at most `grace` seconds), closes every
-    /// connection (ERROR `shutting_down`), stops the loops and closes the audit log.
+    /// connection (ERROR `shutting_down`), stops the loops and closes the audit log and the
+    /// store. A server that was never started (or whose `start()` failed) closes what `init`
+    /// opened. Later calls do nothing.
     public func stop(grace: Double = 10) {
-        guard !loops.isEmpty else { return }
+        guard !closed else { return }
+        closed = true
+        guard !loops.isEmpty else {
+            shared.feeds?.close()
+            shared.audit.close()
+            return
+        }
         log.info("stopping", [("sessions", String(shared.activity.sessions)), ("in_flight", String(shared.activity.inFlight))])
         for index in loops.indices {
             onLoop(index) {

@@ -72,7 +72,9 @@ public final class LiveStore: @unchecked Sendable {
         self.state = state
         self.current = Mutex(state)
         self.recoveredTornTail = recoveredTornTail
-        let thread = Thread { [unowned self] in self.writerLoop() }
+        // The writer thread holds the store until `close()` ends its loop: a store released
+        // without `close()` keeps its thread (and writer lock) rather than crashing it.
+        let thread = Thread { [self] in self.writerLoop() }
         thread.name = "live-store-writer"
         thread.start()
     }

@@ -35,6 +35,21 @@ import IndicatorKit
         #expect(throws: AuditError.closed) { try log.appendAndWait(AuditChainTests.record(1)) }
     }
 
+    /// A log released without `close()` (a caller that forgot, or failed before it could) at
+    /// once, before its writer thread has run: the thread used to hold it `unowned` and crashed
+    /// the process reading the freed log (seen as a rare crash of the whole test run when a
+    /// test dropped a server it never started). The threads now keep the log; these twenty
+    /// stay parked (group sync: no syncer thread, nothing wakes them).
+    @Test func aLogReleasedWithoutCloseDoesNotCrashItsThread() throws {
+        let directory = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for _ in 0..<20 {
+            _ = try AuditLog(directory: directory, sync: .group)
+        }
+        usleep(100_000)  // time for every writer thread to start
+        #expect(try AuditVerifier.verify(directory: directory).seq == 0)
+    }
+
     @Test func reopeningContinuesTheChainAndATornTailIsCutAndRecorded() throws {
         let directory = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -98,6 +98,21 @@ import Testing
         }
     }
 
+    /// `stop()` on a server that was never started closes what `init` opened: the store (its
+    /// writer lock is free again, so a second server can open it) and the audit log. It used to
+    /// return at once, leaving both open; released, the audit log's syncer thread then read the
+    /// freed log and crashed the process.
+    @Test func aServerNeverStartedStopsCleanlyAndReleasesTheStore() throws {
+        let prepared = try Prepared()
+        let first = try prepared.server()
+        #expect(try DataDirectory.open(at: prepared.data).writerLockState() == .held(pid: getpid()))
+        first.stop()
+        first.stop()  // a second stop does nothing
+        #expect(try DataDirectory.open(at: prepared.data).writerLockState() == .free)
+        let second = try prepared.server()
+        second.stop()
+    }
+
     @Test func aDataDirectoryAsInitMakesItServesWithoutAFinding() throws {
         let prepared = try Prepared()
         #expect(try prepared.refusal() == nil)
