@@ -37,9 +37,33 @@ import Testing
         try data.withWriterLock { #expect(data.writerLockState() == .held(pid: getpid())) }
     }
 
+    /// The kernel's flock entries on `path` at this moment, as their lock types ("READ" for a
+    /// shared lock, "WRITE" for an exclusive one), read from /proc/locks.
+    static func flockTypes(on path: String) -> [String] {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let inode = attributes[.systemFileNumber] as? UInt64,
+            let table = try? String(contentsOfFile: "/proc/locks", encoding: .utf8)
+        else { return [] }
+        return table.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            // "N:" "FLOCK" "ADVISORY" "WRITE" pid "maj:min:inode" start end ("N: ->" lines wait)
+            guard fields.count >= 6, fields[1] == "FLOCK", fields[5].split(separator: ":").last == Substring("\(inode)")
+            else { return nil }
+            return String(fields[3])
+        }
+    }
+
     /// Probing as fast as it can while a writer opens and closes the store 100 times: every
     /// open succeeds (a probe that tested the lock with `flock(LOCK_SH | LOCK_NB)` would make
     /// some of them fail with `storeInUse`), and the probe only ever answers held or free.
+    ///
+    /// One refusal is not the probe's doing: while another test of this process spawns a
+    /// program, the child holds a copy of every descriptor between its fork and its exec
+    /// (close-on-exec closes them only at the exec), the writer lock's among them, so the lock
+    /// outlives the writer's `close()` for that moment and the next open is refused. The
+    /// kernel lists such a lock as the writer's exclusive (WRITE) one; a probe's would be a
+    /// shared (READ) one. Refusals met while only an exclusive lock was listed are counted
+    /// apart, and allowed.
     @Test func probingNeverRefusesAWriter() throws {
         let temp = TemporaryDirectory()
         defer { temp.remove() }
@@ -53,18 +77,25 @@ import Testing
             stop.finished()
         }
         prober.start()
-        var refused = 0
+        var refused: [String] = []
+        var heldByACopy = 0
         for _ in 0..<100 {
             do {
                 let store = try LiveStore.open(data: data, keyID: testKey.id)
                 store.close()
             } catch {
-                refused += 1
+                let locks = Self.flockTypes(on: data.lockPath)
+                if !locks.isEmpty && locks.allSatisfy({ $0 == "WRITE" }) {
+                    heldByACopy += 1
+                } else {
+                    refused.append("\(error) (locks listed: \(locks))")
+                }
             }
         }
         stop.set()
         stop.waitFinished()
-        #expect(refused == 0)
+        #expect(refused.isEmpty, "\(refused)")
+        #expect(heldByACopy < 20, "the exclusive lock outlived close() \(heldByACopy) times in 100")
         #expect(stop.odd == nil)
     }
 
