@@ -203,27 +203,94 @@ public final class Connection: EventHandler {
 /// Accepts connections on a listening socket registered with one loop, handing each accepted
 /// descriptor to `accepted` (on the same loop).
 public final class Acceptor: EventHandler {
+    /// What the listener reports to its owner (for the log).
+    public enum Event: Sendable {
+        /// `accept` failed (`error`: the descriptor limit, no memory, …) and the listener stops
+        /// being watched for `seconds`, so that a level-triggered listener with connections
+        /// waiting does not wake its loop over and over: the first failure of a streak only.
+        case paused(NetError, seconds: Double)
+        /// A connection was accepted again after `failures` failed attempts.
+        case resumed(failures: Int)
+    }
+
+    /// The first pause after a failed `accept`; each further failure in a row doubles it, up to
+    /// `maxPause`. Connections wait in the kernel's backlog meanwhile.
+    public static let firstPause = 0.05
+    public static let maxPause = 1.0
+
     public let fd: Int32
     public let port: UInt16
     private var token: EventLoop.Token?
     private let accepted: (Int32) -> Void
+    private let report: (Event) -> Void
+    private let accept: (Int32) throws(NetError) -> Int32?
+    /// Failed `accept` calls since the last success.
+    private var failures = 0
+    private var resumeTimer: TimerHeap.ID?
 
     /// Listens on `host:port` (port 0: any free port) with SO_REUSEPORT, on `loop`.
-    public init(host: String, port: UInt16, loop: EventLoop, accepted: @escaping (Int32) -> Void) throws(NetError) {
-        fd = try Sockets.listen(host: host, port: port, reusePort: true)
+    public convenience init(host: String, port: UInt16, loop: EventLoop, report: @escaping (Event) -> Void = { _ in },
+                            accepted: @escaping (Int32) -> Void) throws(NetError) {
+        let fd = try Sockets.listen(host: host, port: port, reusePort: true)
+        try self.init(listening: fd, loop: loop, report: report, accept: { (fd) throws(NetError) in try Sockets.accept(fd) },
+                      accepted: accepted)
+    }
+
+    /// A listener on the listening socket `fd` (owned from here on), taking connections with
+    /// `accept` (tests give one that fails).
+    init(listening fd: Int32, loop: EventLoop, report: @escaping (Event) -> Void,
+         accept: @escaping (Int32) throws(NetError) -> Int32?, accepted: @escaping (Int32) -> Void) throws(NetError) {
+        self.fd = fd
         self.port = Sockets.localPort(fd)
         self.accepted = accepted
-        token = try loop.register(fd, interest: .read, handler: self)
+        self.report = report
+        self.accept = accept
+        do {
+            token = try loop.register(fd, interest: .read, handler: self)
+        } catch {
+            Sockets.close(fd)
+            throw error
+        }
     }
 
     public func readable(_ loop: EventLoop) {
-        while let client = try? Sockets.accept(fd) { accepted(client) }
+        while true {
+            let client: Int32?
+            do {
+                client = try accept(fd)
+            } catch {
+                pause(loop, error)
+                return
+            }
+            guard let client else { return }
+            if failures > 0 {
+                report(.resumed(failures: failures))
+                failures = 0
+            }
+            accepted(client)
+        }
+    }
+
+    /// Stops watching the listener for a while after a failed `accept`, then watches it again.
+    private func pause(_ loop: EventLoop, _ error: NetError) {
+        guard let token else { return }
+        failures += 1
+        let seconds = min(Self.firstPause * Double(1 << min(failures - 1, 10)), Self.maxPause)
+        if failures == 1 { report(.paused(error, seconds: seconds)) }
+        loop.modify(token, interest: [])
+        resumeTimer = loop.schedule(after: seconds) { [weak self, weak loop] in
+            guard let self, let loop, let token = self.token else { return }
+            self.resumeTimer = nil
+            loop.modify(token, interest: .read)
+        }
     }
 
     public func writable(_ loop: EventLoop) {}
     public func hangup(_ loop: EventLoop) {}
 
     public func close(_ loop: EventLoop) {
+        if let resumeTimer { loop.cancel(resumeTimer) }
+        resumeTimer = nil
         if let token { loop.deregister(token) }
         token = nil
         Sockets.close(fd)

@@ -196,7 +196,16 @@ public final class HubServer: @unchecked Sendable {
                     let matcher = try Matcher(state: self.live.view(), key: self.key)
                     let service = QueryService(matcher: matcher, limits: self.shared.partnerLimits, live: self.live)
                     let loop = self.loops[index]
-                    let acceptor = try Acceptor(host: self.configuration.host, port: wanted, loop: loop) { [unowned self] fd in
+                    let log = self.log
+                    let acceptor = try Acceptor(host: self.configuration.host, port: wanted, loop: loop, report: { event in
+                        switch event {
+                        case .paused(let error, let seconds):
+                            log.warn("accept_paused", [("reason", error.description),
+                                                       ("retry_ms", String(Int((seconds * 1000).rounded())))])
+                        case .resumed(let failures):
+                            log.info("accept_resumed", [("failures", String(failures))])
+                        }
+                    }) { [unowned self] fd in
                         self.accept(fd, loop: index, service: service)
                     }
                     self.acceptors[index] = acceptor
