@@ -35,8 +35,7 @@ package enum MetricsExposition {
         var out = Output()
         let counters = sample.counters
 
-        out.family("ihub_start_time_seconds", .gauge, "Unix time the server started, in seconds.")
-        out.sample("ihub_start_time_seconds", [], seconds(sample.startTime))
+        out.single("ihub_start_time_seconds", .gauge, "Unix time the server started, in seconds.", seconds(sample.startTime))
         out.family("ihub_build_info", .gauge,
                    "Formats this build speaks (the hub has no release version yet): always 1.")
         out.sample("ihub_build_info", [("canonicalizer_version", String(Canonicalizer.version)),
@@ -67,8 +66,7 @@ package enum MetricsExposition {
         for type in IndicatorType.allCases {
             out.sample("ihub_query_values_total", [("type", type.name)], String(counters.queryValues[Int(type.rawValue) & 15]))
         }
-        out.family("ihub_query_hits_total", .counter, "QUERY values answered as a hit (the partner's policy allowed it).")
-        out.sample("ihub_query_hits_total", [], String(counters.queryHits))
+        out.single("ihub_query_hits_total", .counter, "QUERY values answered as a hit (the partner's policy allowed it).", String(counters.queryHits))
         out.family("ihub_query_value_refusals_total", .counter,
                    "QUERY values refused one at a time inside an answered batch, by refusal reason.")
         for refusal in ValueRefusal.allCases {
@@ -88,21 +86,17 @@ package enum MetricsExposition {
             out.sample("ihub_withdrawal_entries_total", [("result", result)], String(count))
         }
 
-        out.family("ihub_connections_open", .gauge, "Partner connections open now (TLS handshake begun or done).")
-        out.sample("ihub_connections_open", [], String(sample.connectionsOpen))
-        out.family("ihub_connections_accepted_total", .counter, "Partner connections accepted.")
-        out.sample("ihub_connections_accepted_total", [], String(sample.connectionsAccepted))
-        out.family("ihub_connections_closed_total", .counter, "Partner connections closed, for any reason.")
-        out.sample("ihub_connections_closed_total", [], String(sample.connectionsClosed))
+        out.single("ihub_connections_open", .gauge, "Partner connections open now (TLS handshake begun or done).", String(sample.connectionsOpen))
+        out.single("ihub_connections_accepted_total", .counter, "Partner connections accepted.", String(sample.connectionsAccepted))
+        out.single("ihub_connections_closed_total", .counter, "Partner connections closed, for any reason.", String(sample.connectionsClosed))
         out.family("ihub_connection_errors_total", .counter,
                    "Connection-level ERRORs the hub sent before closing, by protocol error code (docs/PROTOCOL.md).")
         for code in counters.connectionErrors.keys.sorted() {
             out.sample("ihub_connection_errors_total", [("code", ErrorCode(rawValue: code).name)],
                        String(counters.connectionErrors[code] ?? 0))
         }
-        out.family("ihub_tls_handshake_failures_total", .counter,
-                   "TLS handshakes that failed (no, bad or unknown client certificate; protocol errors).")
-        out.sample("ihub_tls_handshake_failures_total", [], String(counters.handshakeFailures))
+        out.single("ihub_tls_handshake_failures_total", .counter,
+                   "TLS handshakes that failed (no, bad or unknown client certificate; protocol errors).", String(counters.handshakeFailures))
 
         store(&out, sample)
         return out.text
@@ -127,16 +121,12 @@ package enum MetricsExposition {
     }
 
     private static func store(_ out: inout Output, _ sample: MetricsSample) {
-        out.family("ihub_store_snapshot_entries", .gauge, "Entries in the snapshot the hub answers from.")
-        out.sample("ihub_store_snapshot_entries", [], String(sample.snapshotEntries))
-        out.family("ihub_store_snapshot_bytes", .gauge, "Size of the snapshot file, in bytes.")
-        out.sample("ihub_store_snapshot_bytes", [], String(sample.snapshotBytes))
-        out.family("ihub_store_delta_entries", .gauge,
-                   "Entries in the in-memory delta (uploads and withdrawals since the snapshot).")
-        out.sample("ihub_store_delta_entries", [], String(sample.deltaEntries))
-        out.family("ihub_journal_pending_records", .gauge,
-                   "Journal records not yet in a snapshot (the next compaction folds them in).")
-        out.sample("ihub_journal_pending_records", [], String(sample.journalPending))
+        out.single("ihub_store_snapshot_entries", .gauge, "Entries in the snapshot the hub answers from.", String(sample.snapshotEntries))
+        out.single("ihub_store_snapshot_bytes", .gauge, "Size of the snapshot file, in bytes.", String(sample.snapshotBytes))
+        out.single("ihub_store_delta_entries", .gauge,
+                   "Entries in the in-memory delta (uploads and withdrawals since the snapshot).", String(sample.deltaEntries))
+        out.single("ihub_journal_pending_records", .gauge,
+                   "Journal records not yet in a snapshot (the next compaction folds them in).", String(sample.journalPending))
         // Each family's HELP and TYPE right before its sample (none without a snapshot).
         out.family("ihub_snapshot_created_timestamp_seconds", .gauge,
                    "Unix time the snapshot was written (by the last compaction or ingest); absent without one.")
@@ -177,6 +167,12 @@ package enum MetricsExposition {
 
         mutating func family(_ name: String, _ type: MetricType, _ help: String) {
             text += "# HELP \(name) \(escapeHelp(help))\n# TYPE \(name) \(type.rawValue)\n"
+        }
+
+        /// A family of one series without labels: its HELP and TYPE, then its sample.
+        mutating func single(_ name: String, _ type: MetricType, _ help: String, _ value: String) {
+            family(name, type, help)
+            sample(name, [], value)
         }
 
         mutating func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
