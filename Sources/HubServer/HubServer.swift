@@ -162,6 +162,7 @@ public final class HubServer: @unchecked Sendable {
                               logQueries: configuration.logQueries, feeds: feeds,
                               metrics: ServerMetrics(shards: configuration.loops))
         registerSources(policies)
+        logExpiringCertificates()
         log.info("audit_opened", [("directory", audit.directory), ("sync", audit.syncMode.description),
                                   ("next_seq", String(audit.lastSeq + 1)),
                                   ("log_queries", configuration.logQueries ? "yes" : "no")])
@@ -289,8 +290,24 @@ public final class HubServer: @unchecked Sendable {
         }
         shared.replace(policies: next, tls: tls)
         registerSources(next)
+        logExpiringCertificates()
         log.info("reloaded", [("partners", String(next.policies.count)), ("revoked", String(tls.revokedCount))])
         closeRevokedSessions(tls)
+    }
+
+    /// Warns about the server certificate and the unrevoked partner certificates that expire
+    /// within 30 days (docs/PKI.md, "Renewal"), at start and on each reload.
+    private func logExpiringCertificates() {
+        do throws(PKIError) {
+            for certificate in try pki.expiringCertificates() {
+                let holder = certificate.partner.map { [("partner", $0), ("certificate", certificate.kind?.rawValue ?? "current")] }
+                    ?? [("certificate", "server")]
+                log.warn("certificate_expiring", holder + [("serial", String(certificate.serial)), ("not_after", certificate.notAfter),
+                                                           ("days_left", String(certificate.daysLeft))])
+            }
+        } catch {
+            log.warn("certificate_expiry_unknown", [("path", pki.directory), ("reason", error.description)])
+        }
     }
 
     /// Gives every partner whose policy lets it upload a source id now, so that a bad

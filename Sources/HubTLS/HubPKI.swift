@@ -13,7 +13,9 @@ import Glibc
 ///   revoked          0644  revocation list (RevocationList)
 ///   partners/        0700
 ///     NAME.crt       0644  the partner's current certificate
-///   .lock                  flock(2) target serialising issue/revoke
+///     NAME.previous.crt    the certificate a renewal replaced, valid until revoked
+///     NAME.pending.crt     a crashed renewal's certificate (HubPKI+Renewal.swift)
+///   .lock                  flock(2) target serialising issue/renew/revoke
 /// ```
 public struct HubPKI: Sendable {
     public let dataDirectory: String

@@ -11,6 +11,14 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A partner of that name holds a certificate that is not revoked.
     case partnerExists(name: String, serial: UInt64)
     case unknownPartner(name: String)
+    /// The name ends in `.previous` or `.pending`, which name a partner's other certificate files.
+    case reservedPartnerName(String)
+    /// Renewal needs a current certificate that is not revoked (`revokedSerial` when it is).
+    case nothingToRenew(name: String, revokedSerial: UInt64?)
+    /// A renewal would replace a previous certificate that is still valid.
+    case previousStillValid(name: String, serial: UInt64)
+    /// `revoke --previous` of a partner that has no previous certificate.
+    case noPreviousCertificate(name: String)
     /// The identity directory already holds a `partner.key`; issuing would overwrite it.
     case identityExists(path: String)
     /// A key file grants permissions to group or others.
@@ -38,6 +46,16 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
             "partner '\(name)' already has a valid certificate (serial \(serial)); revoke it first"
         case .unknownPartner(let name):
             "no partner named '\(name)' (see 'ihub partner list')"
+        case .reservedPartnerName(let name):
+            "partner name '\(name)' may not end in '.previous' or '.pending' (those name a partner's other certificate files)"
+        case .nothingToRenew(let name, nil):
+            "partner '\(name)' has no certificate to renew; issue one with 'ihub partner add'"
+        case .nothingToRenew(let name, let serial?):
+            "partner '\(name)''s certificate (serial \(serial)) is revoked, so there is nothing to renew; issue a new one with 'ihub partner add'"
+        case .previousStillValid(let name, let serial):
+            "partner '\(name)' still has a valid previous certificate (serial \(serial)); once the partner uses the current one, revoke it first with 'ihub partner revoke \(name) --previous'"
+        case .noPreviousCertificate(let name):
+            "partner '\(name)' has no previous certificate (only 'ihub partner renew' makes one)"
         case .identityExists(let path):
             "\(path) already exists; refusing to overwrite an identity (choose another --out)"
         case .keyFileMode(let path, let mode):

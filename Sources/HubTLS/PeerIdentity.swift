@@ -55,6 +55,12 @@ enum PartnerName {
             (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2E || byte == 0x5F || byte == 0x2D
         }
     }
+
+    /// Names no new partner may take: `NAME.previous.crt` and `NAME.pending.crt` are the
+    /// other certificate files of partner NAME (docs/PKI.md, "Renewal").
+    static func isReserved(_ name: String) -> Bool {
+        name.hasSuffix(".previous") || name.hasSuffix(".pending")
+    }
 }
 
 enum Hex {

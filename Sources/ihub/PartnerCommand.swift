@@ -1,19 +1,21 @@
 import HubTLS
 
-/// `ihub partner add|revoke|list`: the partners' client certificates, issued by the hub CA in
-/// the data directory (docs/PKI.md).
+/// `ihub partner add|renew|revoke|list`: the partners' client certificates, issued by the hub
+/// CA in the data directory (docs/PKI.md; renewal without downtime in "Renewal").
 enum PartnerCommand {
     static let usage = """
         ihub partner add NAME --role bank|isp|cert|analyst --data DATA_DIR --out DIR [--days N] [--json]
-               ihub partner revoke NAME --data DATA_DIR [--json]
+               ihub partner renew NAME --data DATA_DIR --out DIR [--days N] [--json]
+               ihub partner revoke NAME [--previous] --data DATA_DIR [--json]
                ihub partner list --data DATA_DIR [--json]
         """
 
     static func run(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        guard let subcommand = arguments.first else { throw UsageError("expected add, revoke or list (usage: \(usage))") }
+        guard let subcommand = arguments.first else { throw UsageError("expected add, renew, revoke or list (usage: \(usage))") }
         let rest = Array(arguments.dropFirst())
         switch subcommand {
         case "add": return try add(rest)
+        case "renew": return try renew(rest)
         case "revoke": return try revoke(rest)
         case "list": return try list(rest)
         default: throw UsageError("unknown subcommand '\(subcommand)' (usage: \(usage))")
@@ -28,11 +30,7 @@ enum PartnerCommand {
             let roles = PartnerRole.allCases.map(\.rawValue).joined(separator: ", ")
             throw UsageError("unknown --role '\(roleText)' (one of: \(roles))")
         }
-        var days = HubPKI.defaultPartnerValidityDays
-        if let text = args.value("days") {
-            guard let value = Int(text), value > 0 else { throw UsageError("--days '\(text)' is not a positive number of days") }
-            days = value
-        }
+        let days = try validityDays(args)
         let pki = try open(try args.required("data"))
         let out = try args.required("out")
         let issued: PartnerCertificate
@@ -59,28 +57,76 @@ enum PartnerCommand {
         return .success
     }
 
-    private static func revoke(_ arguments: [String]) throws(UsageError) -> ExitStatus {
-        let args = try Arguments(arguments, valued: ["data"], booleans: ["json"])
+    private static func renew(_ arguments: [String]) throws(UsageError) -> ExitStatus {
+        let args = try Arguments(arguments, valued: ["data", "out", "days"], booleans: ["json"])
         let name = try onePartnerName(args)
+        let days = try validityDays(args)
         let pki = try open(try args.required("data"))
-        let result: (revocation: Revocation, added: Bool)
+        let out = try args.required("out")
+        let renewal: PartnerRenewal
         do {
-            result = try pki.revokePartner(name: name)
+            renewal = try pki.renewPartner(name: name, days: days, identityDirectory: out)
         } catch {
             throw UsageError(error.description)
         }
-        let entry = result.revocation
+        let new = renewal.current.identity
+        let old = renewal.previous.identity
         if args.flag("json") {
             Console.out(JSON.encode(.object([
-                ("partner", .string(entry.partner)), ("serial", .int(Int(entry.serial))),
-                ("fingerprint", .string(entry.fingerprintHex)), ("revoked_at", .string(entry.revokedAtText)),
-                ("already_revoked", .bool(!result.added)),
+                ("partner", .string(new.name)), ("role", .string(new.role.rawValue)),
+                ("serial", .int(Int(new.serial))), ("fingerprint", .string(new.fingerprintHex)),
+                ("not_before", .string(renewal.current.notBefore)), ("not_after", .string(new.notAfter)),
+                ("identity", .string(out)),
+                ("previous", .object([
+                    ("serial", .int(Int(old.serial))), ("fingerprint", .string(old.fingerprintHex)),
+                    ("not_after", .string(old.notAfter)),
+                ])),
+                ("abandoned_revoked", .array(renewal.abandoned.map { .int(Int($0.revocation.serial)) })),
             ])))
-        } else if result.added {
-            Console.out("revoked partner \(entry.partner) (serial \(entry.serial), fingerprint sha256:\(entry.fingerprintHex)) at \(entry.revokedAtText)")
-            Console.out("a running hub refuses it from its next reload (SIGHUP) on every new connection")
         } else {
-            Console.out("partner \(entry.partner) was already revoked (serial \(entry.serial), at \(entry.revokedAtText))")
+            for entry in renewal.abandoned {
+                Console.out("revoked serial \(entry.revocation.serial), left pending by an interrupted renewal")
+            }
+            Console.out("renewed partner \(new.name) (role \(new.role.rawValue))")
+            Console.out("serial \(new.serial)")
+            Console.out("fingerprint sha256:\(new.fingerprintHex)")
+            Console.out("valid until \(new.notAfter)")
+            Console.out("identity in \(out): partner.key (mode 0600: give it to the partner only), partner.crt, ca.crt")
+            Console.out("the previous certificate (serial \(old.serial), valid until \(old.notAfter)) stays valid;"
+                + " once the partner uses the new identity: ihub partner revoke \(new.name) --previous --data DATA_DIR")
+        }
+        return .success
+    }
+
+    private static func revoke(_ arguments: [String]) throws(UsageError) -> ExitStatus {
+        let args = try Arguments(arguments, valued: ["data"], booleans: ["json", "previous"])
+        let name = try onePartnerName(args)
+        let pki = try open(try args.required("data"))
+        let results: [PartnerRevocation]
+        do {
+            results = args.flag("previous")
+                ? [try pki.revokePreviousPartnerCertificate(name: name)]
+                : try pki.revokePartnerCertificates(name: name)
+        } catch {
+            throw UsageError(error.description)
+        }
+        for result in results {
+            let entry = result.revocation
+            if args.flag("json") {
+                Console.out(JSON.encode(.object([
+                    ("partner", .string(entry.partner)), ("certificate", .string(result.kind.rawValue)),
+                    ("serial", .int(Int(entry.serial))),
+                    ("fingerprint", .string(entry.fingerprintHex)), ("revoked_at", .string(entry.revokedAtText)),
+                    ("already_revoked", .bool(!result.added)),
+                ])))
+            } else if result.added {
+                Console.out("revoked partner \(entry.partner)'s \(result.kind.rawValue) certificate (serial \(entry.serial), fingerprint sha256:\(entry.fingerprintHex)) at \(entry.revokedAtText)")
+            } else {
+                Console.out("partner \(entry.partner)'s \(result.kind.rawValue) certificate was already revoked (serial \(entry.serial), at \(entry.revokedAtText))")
+            }
+        }
+        if !args.flag("json"), results.contains(where: \.added) {
+            Console.out("a running hub refuses \(results.count > 1 ? "them" : "it") from its next reload (SIGHUP) on every new connection")
         }
         return .success
     }
@@ -95,21 +141,38 @@ enum PartnerCommand {
         } catch {
             throw UsageError(error.description)
         }
+        let now = Int64(Clock.unixSeconds())
         for partner in partners {
             let identity = partner.identity
+            let daysLeft = partner.daysLeft(now: now)
+            let expiring = partner.revocation == nil && daysLeft <= HubPKI.expiryWarningDays
             if args.flag("json") {
                 Console.out(JSON.encode(.object([
                     ("partner", .string(identity.name)), ("role", .string(identity.role.rawValue)),
+                    ("certificate", .string(partner.kind.rawValue)),
                     ("serial", .int(Int(identity.serial))), ("fingerprint", .string(identity.fingerprintHex)),
                     ("not_before", .string(partner.notBefore)), ("not_after", .string(identity.notAfter)),
+                    ("days_left", .int(daysLeft)), ("expiring", .bool(expiring)),
                     ("revoked_at", partner.revocation.map { .string($0.revokedAtText) } ?? .null),
                 ])))
             } else {
-                let status = partner.revocation.map { "revoked \($0.revokedAtText)" } ?? "valid until \(identity.notAfter)"
-                Console.out("\(identity.name)\t\(identity.role.rawValue)\tserial \(identity.serial)\t\(status)")
+                var status = partner.revocation.map { "revoked \($0.revokedAtText)" } ?? "valid until \(identity.notAfter)"
+                if partner.revocation == nil {
+                    status += daysLeft > 0 ? " (\(daysLeft) days left)" : " (EXPIRED)"
+                    if expiring && daysLeft > 0 { status += " EXPIRES WITHIN \(HubPKI.expiryWarningDays) DAYS" }
+                }
+                let serial = "serial \(identity.serial)" + (partner.kind == .current ? "" : " (\(partner.kind.rawValue))")
+                Console.out("\(identity.name)\t\(identity.role.rawValue)\t\(serial)\t\(status)")
             }
         }
         return .success
+    }
+
+    /// `--days N`, or the default partner validity.
+    private static func validityDays(_ args: Arguments) throws(UsageError) -> Int {
+        guard let text = args.value("days") else { return HubPKI.defaultPartnerValidityDays }
+        guard let value = Int(text), value > 0 else { throw UsageError("--days '\(text)' is not a positive number of days") }
+        return value
     }
 
     private static func onePartnerName(_ args: Arguments) throws(UsageError) -> String {

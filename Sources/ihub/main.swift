@@ -3,7 +3,7 @@ import Glibc
 /// `ihub`: the one command-line program (PRODUCT.md, "The command line").
 nonisolated(unsafe) let commands: [(name: String, summary: String, run: ([String]) throws(UsageError) -> ExitStatus)] = [
     ("init", "create a data directory: digest key and configuration", InitCommand.run),
-    ("partner", "issue, revoke and list partner client certificates", PartnerCommand.run),
+    ("partner", "issue, renew, revoke and list partner client certificates", PartnerCommand.run),
     ("canonical", "show how values will be matched, or why they are refused", CanonicalCommand.run),
     ("ingest", "add feed files to the local store", IngestCommand.run),
     ("lookup", "look values up in the local store (operator side)", LookupCommand.run),
