@@ -40,6 +40,16 @@ enum Ihub {
     }
 
     @discardableResult
+    /// A temporary directory holding a hub data directory `ihub init` made (`hub`, for
+    /// hub.example), and its path.
+    static func initialised() throws -> (TemporaryDirectory, String) {
+        let temp = try TemporaryDirectory()
+        let data = temp.path + "/hub"
+        let result = try run(["init", data, "--hostname", "hub.example"])
+        #expect(result.status == 0, "\(result.stderr)")
+        return (temp, data)
+    }
+
     static func run(_ arguments: [String], stdin: String? = nil) throws -> Result {
         let process = Process()
         process.executableURL = binary

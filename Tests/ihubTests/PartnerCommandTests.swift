@@ -3,20 +3,12 @@ import Testing
 
 /// `ihub init` (hub CA) and `ihub partner add|revoke|list`, run as the built binary.
 @Suite struct PartnerCommandTests {
-    private func initialised() throws -> (TemporaryDirectory, String) {
-        let temp = try TemporaryDirectory()
-        let data = temp.path + "/hub"
-        let result = try Ihub.run(["init", data, "--hostname", "hub.example"])
-        #expect(result.status == 0, "\(result.stderr)")
-        return (temp, data)
-    }
-
     private func permissions(_ path: String) throws -> Int {
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
     }
 
     @Test func initCreatesTheHubCAWithPrivateKeys() throws {
-        let (keep, data) = try initialised()
+        let (keep, data) = try Ihub.initialised()
         defer { withExtendedLifetime(keep) {} }
         #expect(try permissions(data + "/tls") == 0o700)
         #expect(try permissions(data + "/tls/ca.key") == 0o600)
@@ -35,7 +27,7 @@ import Testing
     }
 
     @Test func addWritesAnIdentityDirectoryAndPrintsTheCertificate() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         let out = temp.path + "/bank-a"
         let result = try Ihub.run(["partner", "add", "bank-a", "--role", "bank", "--data", data, "--out", out])
         #expect(result.status == 0, "\(result.stderr)")
@@ -61,7 +53,7 @@ import Testing
     }
 
     @Test func badNamesRolesAndDuplicatesExitTwoWithTheReason() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         #expect(try Ihub.run(["partner", "add", "cert-x", "--role", "cert", "--data", data, "--out", temp.path + "/c"]).status == 0)
         let cases: [([String], String)] = [
             (["partner", "add", "Bank-A", "--role", "bank"], "partner name 'Bank-A' must be 1–64 characters"),
@@ -93,7 +85,7 @@ import Testing
     }
 
     @Test func revokeIsIdempotentAndAllowsReissue() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         #expect(try Ihub.run(["partner", "add", "bank-a", "--role", "bank", "--data", data, "--out", temp.path + "/a"]).status == 0)
         let first = try Ihub.run(["partner", "revoke", "bank-a", "--data", data, "--json"])
         #expect(first.status == 0, "\(first.stderr)")

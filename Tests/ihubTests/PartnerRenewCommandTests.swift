@@ -4,14 +4,6 @@ import Testing
 /// `ihub partner renew`, `ihub partner revoke --previous`, the expiry columns of `partner list`
 /// and the `certificate_expiring` warnings of `ihub serve` (docs/PKI.md, "Renewal").
 @Suite struct PartnerRenewCommandTests {
-    private func initialised() throws -> (TemporaryDirectory, String) {
-        let temp = try TemporaryDirectory()
-        let data = temp.path + "/hub"
-        let result = try Ihub.run(["init", data, "--hostname", "hub.example"])
-        #expect(result.status == 0, "\(result.stderr)")
-        return (temp, data)
-    }
-
     private func add(_ name: String, _ data: String, _ out: String, days: Int? = nil) throws {
         let result = try Ihub.run(["partner", "add", name, "--role", "bank", "--data", data, "--out", out]
             + (days.map { ["--days", String($0)] } ?? []))
@@ -19,7 +11,7 @@ import Testing
     }
 
     @Test func renewThenRevokePreviousThenRenewAgain() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         try add("bank-a", data, temp.path + "/a1")
         let renewed = try Ihub.run(["partner", "renew", "bank-a", "--data", data, "--out", temp.path + "/a2"])
         #expect(renewed.status == 0, "\(renewed.stderr)")
@@ -61,7 +53,7 @@ import Testing
     }
 
     @Test func plainRevokeRevokesTheCurrentAndThePreviousCertificate() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         try add("bank-a", data, temp.path + "/a1")
         #expect(try Ihub.run(["partner", "renew", "bank-a", "--data", data, "--out", temp.path + "/a2"]).status == 0)
         let result = try Ihub.run(["partner", "revoke", "bank-a", "--data", data])
@@ -77,7 +69,7 @@ import Testing
     }
 
     @Test func badRenewalsExitTwoNamingTheProblem() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         try add("bank-a", data, temp.path + "/a1")
         let cases: [([String], String)] = [
             (["partner", "renew", "nobody", "--data", data, "--out", temp.path + "/n"], "partner 'nobody' has no certificate to renew; issue one with 'ihub partner add'"),
@@ -99,7 +91,7 @@ import Testing
     }
 
     @Test func listShowsDaysLeftAndMarksCertificatesExpiringWithinThirtyDays() throws {
-        let (temp, data) = try initialised()
+        let (temp, data) = try Ihub.initialised()
         try add("bank-a", data, temp.path + "/a1")
         try add("isp-1", data, temp.path + "/i1", days: 10)
         let text = try Ihub.run(["partner", "list", "--data", data])
@@ -124,17 +116,7 @@ import Testing
 
     @Test func serveWarnsAboutExpiringCertificatesAtStartAndOnReload() throws {
         let temp = try TemporaryDirectory()
-        let policy = """
-            {
-              "partner": "bank-r", "role": "bank", "version": 1,
-              "types": ["ipv4", "domain"], "categories": ["unspecified", "phishing"],
-              "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
-              "required_fields": ["purpose", "legal_basis", "reference"], "reveal": [], "max_batch": 100,
-              "rate": { "per_second": 1000, "burst": 1000 }, "daily_quota": 100000,
-              "tlp_ceiling": "red", "priorities": ["routine"]
-            }
-
-            """
+        let policy = ServeDirectory.plainBankPolicy("bank-r")
         let directory = try ServeDirectory(temp, partners: [("bank-r", "bank", policy)])
         let renew = try Ihub.run(["partner", "renew", "bank-r", "--data", directory.data, "--out", temp.path + "/r2", "--days", "10"])
         #expect(renew.status == 0, "\(renew.stderr)")

@@ -34,17 +34,7 @@ import Testing
 
     @Test func aServedHubWritesTheFileAtStartAndAtTheStop() throws {
         let temp = try TemporaryDirectory()
-        let policy = """
-            {
-              "partner": "bank-metrics", "role": "bank", "version": 1,
-              "types": ["ipv4", "domain"], "categories": ["unspecified", "phishing"],
-              "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
-              "required_fields": ["purpose", "legal_basis", "reference"], "reveal": [], "max_batch": 100,
-              "rate": { "per_second": 1000, "burst": 1000 }, "daily_quota": 100000,
-              "tlp_ceiling": "red", "priorities": ["routine"]
-            }
-
-            """
+        let policy = ServeDirectory.plainBankPolicy("bank-metrics")
         let directory = try ServeDirectory(temp, partners: [("bank-metrics", "bank", policy)],
                                            seed: "listed.example\n198.51.100.7\n")
         let metrics = temp.path + "/textfile"

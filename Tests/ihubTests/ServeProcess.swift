@@ -58,6 +58,22 @@ struct ServeProcess {
 /// The data directory a served-hub test starts from: `ihub init`, each partner's certificate
 /// (`identity(of:)`) and policy file, and optionally a seed feed ingested as source `seed`.
 struct ServeDirectory {
+    /// A bank partner's policy that lets `name` ask about IPv4 addresses and domains and
+    /// reveals nothing but hit or miss (the serve tests' plain partner).
+    static func plainBankPolicy(_ name: String) -> String {
+        """
+        {
+          "partner": "\(name)", "role": "bank", "version": 1,
+          "types": ["ipv4", "domain"], "categories": ["unspecified", "phishing"],
+          "purposes": ["payment-screening"], "legal_bases": ["gdpr-6-1-f"],
+          "required_fields": ["purpose", "legal_basis", "reference"], "reveal": [], "max_batch": 100,
+          "rate": { "per_second": 1000, "burst": 1000 }, "daily_quota": 100000,
+          "tlp_ceiling": "red", "priorities": ["routine"]
+        }
+
+        """
+    }
+
     let temp: TemporaryDirectory
     var data: String { temp.path + "/data" }
     var policies: String { temp.path + "/policies" }
