@@ -53,7 +53,7 @@ let package = Package(
         // Sockets, event loops, TLS sessions, the request pipeline: policy, matcher, audit.
         .target(name: "HubServer",
                 dependencies: ["CHubSys", "IndicatorKit", "IndicatorStore", "HubWire", "HubPolicy", "HubAudit", "HubTLS",
-                               "FeedFormats"],
+                               "FeedFormats", "HubPOSIX"],
                 swiftSettings: strict),
         // Partner policies: model, loader, validator, evaluator. Pure.
         .target(name: "HubPolicy", dependencies: ["IndicatorKit", "HubJSON"], swiftSettings: strict),

@@ -241,10 +241,14 @@ package enum POSIX {
     /// `mode` from the start (and `fchmod`ed to exactly `mode`, whatever the umask), written,
     /// `fsync`ed, renamed over `path`, and the directory `fsync`ed. On failure the old file is
     /// untouched and the temporary file removed.
-    package static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t)
-        throws(SystemCallError)
+    ///
+    /// With `durable` false the two `fsync`s are left out: the replacement is still atomic
+    /// for readers, but a crash may lose it (a file rewritten every few seconds, such as the
+    /// metrics file, need not cost the disk a flush each time).
+    package static func writeFileAtomically(_ path: String, _ bytes: UnsafeRawBufferPointer, mode: mode_t,
+                                            durable: Bool = true) throws(SystemCallError)
     {
-        let temporary = path + ".tmp-\(getpid())"
+        let temporary = temporaryPath(for: path)
         unlinkQuietly(temporary)
         let fd = try open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
         var installed = false
@@ -254,19 +258,24 @@ package enum POSIX {
         }
         try write(fd, bytes, at: 0, path: temporary)
         _ = try retrying("fchmod", temporary) { fchmod(fd, mode) }
-        try fsync(fd, path: temporary)
+        if durable { try fsync(fd, path: temporary) }
         try rename(temporary, to: path)
         installed = true
-        try fsyncDirectory(directory(of: path))
+        if durable { try fsyncDirectory(directory(of: path)) }
     }
 
-    package static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(SystemCallError) {
+    package static func writeFileAtomically(_ path: String, _ bytes: [UInt8], mode: mode_t,
+                                            durable: Bool = true) throws(SystemCallError) {
         var failure: SystemCallError?
         bytes.withUnsafeBytes { raw in
-            do throws(SystemCallError) { try writeFileAtomically(path, raw, mode: mode) } catch { failure = error }
+            do throws(SystemCallError) { try writeFileAtomically(path, raw, mode: mode, durable: durable) } catch { failure = error }
         }
         if let failure { throw failure }
     }
+
+    /// The temporary file `writeFileAtomically` writes before its rename over `path`:
+    /// `PATH.tmp-<pid>`, beside it, so the rename never crosses file systems.
+    package static func temporaryPath(for path: String) -> String { path + ".tmp-\(getpid())" }
 
     /// Opens (creating, mode 0600) `path` and takes `flock(LOCK_EX)` on it, waiting for any
     /// other holder. The lock is released when the returned descriptor is closed.

@@ -1,4 +1,4 @@
-import Glibc
+import HubPOSIX
 public import IndicatorStore
 
 /// How a serving hub holds its snapshot in memory (`ihub serve --memory`; docs/OPERATIONS.md,
@@ -48,17 +48,7 @@ extension HubServer {
     /// The process's anonymous memory in huge pages (`AnonHugePages` of
     /// `/proc/self/smaps_rollup`), in KiB, or nil when unreadable: whether THP applied.
     static func anonHugePagesKiB() -> Int? {
-        let fd = open("/proc/self/smaps_rollup", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while bytes.count < 1 << 16 {
-            let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { break }
-            bytes += buffer[..<count]
-        }
+        guard let bytes = try? POSIX.readFile("/proc/self/smaps_rollup", limit: 1 << 16) else { return nil }
         for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") where line.hasPrefix("AnonHugePages:") {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }

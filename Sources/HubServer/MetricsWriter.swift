@@ -1,12 +1,14 @@
 import Foundation
 import Glibc
+import HubPOSIX
 
 /// Writes the metrics file (`--metrics-file`) every interval from a thread of its own, and once
 /// more when the server stops cleanly (docs/OPERATIONS.md, "Metrics"). Each write replaces the
-/// file atomically: the text goes to `PATH.tmp.<pid>` in the same directory (mode 0644), which
-/// is renamed over `PATH`, so node_exporter's textfile collector reads the old file or the new
-/// one, never half of one. No `fsync`: a metrics file lost in a power cut is rewritten one
-/// interval after the restart, and a flush every few seconds would cost the disk for nothing.
+/// file atomically (`POSIX.writeFileAtomically`: `PATH.tmp-<pid>` in the same directory, mode
+/// 0644, renamed over `PATH`), so node_exporter's textfile collector reads the old file or the
+/// new one, never half of one. Not durable (no `fsync`): a metrics file lost in a power cut is
+/// rewritten one interval after the restart, and a flush every few seconds would cost the disk
+/// for nothing.
 ///
 /// A failed write (disk full, directory removed) never stops the server: it is logged once
 /// per streak of failures (`event=metrics_write_failed`), and the first success after a
@@ -31,9 +33,9 @@ final class MetricsWriter: @unchecked Sendable {
         self.render = render
     }
 
-    /// `PATH.tmp.<pid>`: beside `path` (a rename never crosses file systems) and not ending in
-    /// `.prom`, so the collector ignores it.
-    var temporaryPath: String { path + ".tmp.\(getpid())" }
+    /// `PATH.tmp-<pid>` (`POSIX.temporaryPath`): beside `path` and not ending in `.prom`, so
+    /// the collector ignores it.
+    var temporaryPath: String { POSIX.temporaryPath(for: path) }
 
     /// Checks at startup that `path` can be written as the writer will: its directory exists,
     /// is a directory, and a file can be created in it; `path` itself is not a directory.
@@ -48,14 +50,14 @@ final class MetricsWriter: @unchecked Sendable {
         var info = stat()
         guard stat(parent, &info) == 0 else {
             let code = errno
-            throw fail(code == ENOENT ? "directory \(parent) does not exist" : "stat(\(parent)): \(Self.message(code))")
+            throw fail(code == ENOENT ? "directory \(parent) does not exist" : "stat(\(parent)): \(POSIX.message(code))")
         }
         guard info.st_mode & S_IFMT == S_IFDIR else { throw fail("\(parent) is not a directory") }
         if stat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFDIR { throw fail("\(path) is a directory") }
-        let probe = path + ".tmp.\(getpid())"
+        let probe = POSIX.temporaryPath(for: path)
         let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw fail("directory \(parent) is not writable: open(\(probe)): \(Self.message(errno))")
+            throw fail("directory \(parent) is not writable: open(\(probe)): \(POSIX.message(errno))")
         }
         close(fd)
         unlink(probe)
@@ -99,7 +101,12 @@ final class MetricsWriter: @unchecked Sendable {
     @discardableResult
     func writeNow() -> Bool {
         let text = render()
-        let failure = Self.replace(path, temporary: temporaryPath, with: text)
+        var failure: String?
+        do {
+            try POSIX.writeFileAtomically(path, Array(text.utf8), mode: 0o644, durable: false)
+        } catch {
+            failure = error.description
+        }
         condition.lock()
         let wasFailing = failing
         failing = failure != nil
@@ -111,39 +118,5 @@ final class MetricsWriter: @unchecked Sendable {
             log.info("metrics_write_recovered", [("path", path)])
         }
         return failure == nil
-    }
-
-    /// Writes `text` to `temporary` (created 0644 whatever the umask) and renames it over
-    /// `path`. Returns nil, or the failed call, its file and `errno`'s message; the temporary
-    /// file never remains.
-    static func replace(_ path: String, temporary: String, with text: String) -> String? {
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return "open(\(temporary)): \(message(errno))" }
-        var failure: String?
-        var bytes = text
-        bytes.withUTF8 { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    failure = "write(\(temporary)): \(message(errno))"
-                    return
-                }
-                offset += written
-            }
-        }
-        if failure == nil && fchmod(fd, 0o644) != 0 { failure = "fchmod(\(temporary)): \(message(errno))" }
-        if close(fd) != 0 && failure == nil { failure = "close(\(temporary)): \(message(errno))" }
-        if failure == nil && rename(temporary, path) != 0 { failure = "rename(\(temporary), \(path)): \(message(errno))" }
-        if failure != nil { unlink(temporary) }
-        return failure
-    }
-
-    /// `strerror(3)` in lower case (as the other modules' errors read).
-    static func message(_ code: Int32) -> String {
-        guard let text = strerror(code) else { return "errno \(code)" }
-        let message = String(cString: text)
-        return (message.first?.lowercased() ?? "") + message.dropFirst()
     }
 }
