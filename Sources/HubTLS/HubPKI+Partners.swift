@@ -50,7 +50,7 @@ extension HubPKI {
             let recorded = partnerCertificatePath(name)
             if Files.exists(recorded) {
                 let current = try Certificate.load(recorded)
-                if revoked.revocation(serial: current.serial, fingerprintHex: Hex.encode(current.fingerprint)) == nil {
+                if revoked.revocation(of: current) == nil {
                     throw .partnerExists(name: name, serial: current.serial)
                 }
             }
@@ -102,7 +102,7 @@ extension HubPKI {
             let records = try records(name)
             for (kind, certificate) in records.all {
                 let path = recordPath(name, kind)
-                let revocation = revoked.revocation(serial: certificate.serial, fingerprintHex: Hex.encode(certificate.fingerprint))
+                let revocation = revoked.revocation(of: certificate)
                 result.append(try Self.describe(certificate, path: path, revocation: revocation, kind: kind))
             }
         }

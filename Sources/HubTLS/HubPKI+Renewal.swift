@@ -75,13 +75,23 @@ extension HubPKI {
     /// Adds `certificate` to `list` unless it is there already.
     private func revoke(_ certificate: Certificate, kind: PartnerCertificate.Kind, name: String, now: Int64,
                         in list: inout RevocationList) -> PartnerRevocation {
-        let fingerprint = Hex.encode(certificate.fingerprint)
-        if let existing = list.revocation(serial: certificate.serial, fingerprintHex: fingerprint) {
+        if let existing = list.revocation(of: certificate) {
             return PartnerRevocation(kind: kind, revocation: existing, added: false)
         }
-        let entry = Revocation(serial: certificate.serial, fingerprintHex: fingerprint, revokedAt: now, partner: name)
+        let entry = Revocation(serial: certificate.serial, fingerprintHex: Hex.encode(certificate.fingerprint),
+                               revokedAt: now, partner: name)
         list.append(entry)
         return PartnerRevocation(kind: kind, revocation: entry, added: true)
+    }
+
+    /// Puts `certificates` on the revocation list (those not on it yet) and writes the list once
+    /// if any was added; call under the lock. One entry per certificate, in order.
+    private func revokeAndRecord(_ certificates: [(PartnerCertificate.Kind, Certificate)], name: String,
+                                 now: Int64) throws(PKIError) -> [PartnerRevocation] {
+        var list = try revocations()
+        let results = certificates.map { kind, certificate in revoke(certificate, kind: kind, name: name, now: now, in: &list) }
+        if results.contains(where: \.added) { try Files.writeAtomically(revokedPath, list.encoded(), mode: 0o644) }
+        return results
     }
 
     /// Removes a record file whose certificate is revoked (or repeated), durably.
@@ -96,12 +106,9 @@ extension HubPKI {
     private func clearInterruptedRenewal(_ name: String, _ records: inout Records, now: Int64) throws(PKIError) -> [PartnerRevocation] {
         var revoked: [PartnerRevocation] = []
         if let pending = records.pending {
-            var list = try revocations()
-            let entry = revoke(pending, kind: .pending, name: name, now: now, in: &list)
-            if entry.added { try Files.writeAtomically(revokedPath, list.encoded(), mode: 0o644) }
+            revoked += try revokeAndRecord([(.pending, pending)], name: name, now: now)
             try removeRecord(pendingCertificatePath(name))
             records.pending = nil
-            revoked.append(entry)
         }
         if records.previousRepeatsCurrent {
             try removeRecord(previousCertificatePath(name))
@@ -123,11 +130,7 @@ extension HubPKI {
         return try Files.withLock(lockPath) { () throws(PKIError) -> [PartnerRevocation] in
             let records = try records(name)
             guard records.current != nil else { throw .unknownPartner(name: name) }
-            var list = try revocations()
-            let results = records.all.map { kind, certificate in
-                revoke(certificate, kind: kind, name: name, now: now, in: &list)
-            }
-            if results.contains(where: \.added) { try Files.writeAtomically(revokedPath, list.encoded(), mode: 0o644) }
+            let results = try revokeAndRecord(records.all, name: name, now: now)
             if records.previous != nil || records.previousRepeatsCurrent { try removeRecord(previousCertificatePath(name)) }
             if records.pending != nil { try removeRecord(pendingCertificatePath(name)) }
             return results
@@ -151,9 +154,7 @@ extension HubPKI {
             guard records.current != nil else { throw .unknownPartner(name: name) }
             _ = try clearInterruptedRenewal(name, &records, now: now)
             guard let previous = records.previous else { throw .noPreviousCertificate(name: name) }
-            var list = try revocations()
-            let result = revoke(previous, kind: .previous, name: name, now: now, in: &list)
-            if result.added { try Files.writeAtomically(revokedPath, list.encoded(), mode: 0o644) }
+            let result = try revokeAndRecord([(.previous, previous)], name: name, now: now)[0]
             try removeRecord(previousCertificatePath(name))
             return result
         }
@@ -187,11 +188,11 @@ extension HubPKI {
             var records = try records(name)
             guard let current = records.current else { throw .nothingToRenew(name: name, revokedSerial: nil) }
             let revoked = try revocations()
-            if revoked.revocation(serial: current.serial, fingerprintHex: Hex.encode(current.fingerprint)) != nil {
+            if revoked.revocation(of: current) != nil {
                 throw .nothingToRenew(name: name, revokedSerial: current.serial)
             }
             if let previous = records.previous,
-               revoked.revocation(serial: previous.serial, fingerprintHex: Hex.encode(previous.fingerprint)) == nil {
+               revoked.revocation(of: previous) == nil {
                 throw .previousStillValid(name: name, serial: previous.serial)
             }
             let abandoned = try clearInterruptedRenewal(name, &records, now: now)
@@ -204,9 +205,7 @@ extension HubPKI {
             do throws(PKIError) {
                 try writeIdentity(key: key, certificate: certificate, to: identityDirectory)
             } catch {
-                var list = try revocations()
-                let entry = revoke(certificate, kind: .pending, name: name, now: now, in: &list)
-                if entry.added { try Files.writeAtomically(revokedPath, list.encoded(), mode: 0o644) }
+                _ = try revokeAndRecord([(.pending, certificate)], name: name, now: now)
                 try removeRecord(pending)
                 throw error
             }

@@ -31,6 +31,11 @@ public struct RevocationList: Sendable, Equatable {
         return nil
     }
 
+    /// The entry that revokes `certificate` (by serial or fingerprint), or nil.
+    func revocation(of certificate: Certificate) -> Revocation? {
+        revocation(serial: certificate.serial, fingerprintHex: Hex.encode(certificate.fingerprint))
+    }
+
     mutating func append(_ revocation: Revocation) {
         bySerial[revocation.serial] = entries.count
         byFingerprint[revocation.fingerprintHex] = entries.count
