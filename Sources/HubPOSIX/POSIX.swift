@@ -35,6 +35,12 @@ package enum POSIX {
         }
     }
 
+    /// Four octal digits of the permission bits of `mode`: `0644`.
+    package static func modeText<Mode: BinaryInteger>(_ mode: Mode) -> String {
+        let digits = String(mode & 0o7777, radix: 8)
+        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
     /// `strerror(3)` in lower case.
     package static func message(_ code: Int32) -> String {
         guard let text = strerror(code) else { return "errno \(code)" }

@@ -1,3 +1,5 @@
+import HubPOSIX
+
 /// Why the hub's PKI (docs/PKI.md) could not be created, read or changed. Every message names
 /// the file or the partner and says what to do.
 public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -59,7 +61,7 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .identityExists(let path):
             "\(path) already exists; refusing to overwrite an identity (choose another --out)"
         case .keyFileMode(let path, let mode):
-            "\(path): mode \(Self.octal(mode)) lets group or others read a private key; chmod 600 \(path)"
+            "\(path): mode \(POSIX.modeText(mode)) lets group or others read a private key; chmod 600 \(path)"
         case .corrupt(let path, let line, let reason):
             line.map { "\(path):\($0): \(reason)" } ?? "\(path): \(reason)"
         case .system(let operation, let path, let code):
@@ -67,11 +69,5 @@ public enum PKIError: Error, Equatable, Sendable, CustomStringConvertible {
         case .openSSL(let operation, let reasons):
             "\(operation) failed" + (reasons.isEmpty ? "" : ": " + reasons.joined(separator: "; "))
         }
-    }
-
-    /// Four octal digits of the permission bits: `0644`.
-    static func octal(_ mode: UInt32) -> String {
-        let digits = String(mode & 0o7777, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
     }
 }

@@ -45,7 +45,7 @@ public struct PermissionFinding: Sendable, Equatable, CustomStringConvertible {
     public var fix: String { "chmod \(String(expected, radix: 8)) \(path)" }
 
     /// Four octal digits: `0644`.
-    public var modeText: String { Self.octal(mode) }
+    public var modeText: String { POSIX.modeText(mode) }
 
     /// Who may do what, in words.
     public var problem: String {
@@ -58,12 +58,6 @@ public struct PermissionFinding: Sendable, Equatable, CustomStringConvertible {
 
     /// `/var/lib/ihub/digest.key: mode 0644 lets group and others read a secret key; chmod 600 /var/lib/ihub/digest.key`
     public var description: String { "\(path): mode \(modeText) \(problem); \(fix)" }
-
-    /// Four octal digits of `mode & 0o7777`.
-    public static func octal(_ mode: UInt32) -> String {
-        let digits = String(mode & 0o7777, radix: 8)
-        return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-    }
 
     static func who(_ mode: UInt32) -> String {
         switch (mode & 0o070 != 0, mode & 0o007 != 0) {
