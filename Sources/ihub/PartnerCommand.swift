@@ -39,22 +39,34 @@ enum PartnerCommand {
         } catch {
             throw UsageError(error.description)
         }
-        let identity = issued.identity
         if args.flag("json") {
-            Console.out(JSON.encode(.object([
-                ("partner", .string(identity.name)), ("role", .string(identity.role.rawValue)),
-                ("serial", .int(Int(identity.serial))), ("fingerprint", .string(identity.fingerprintHex)),
-                ("not_before", .string(issued.notBefore)), ("not_after", .string(identity.notAfter)),
-                ("identity", .string(out)),
-            ])))
+            Console.out(JSON.encode(.object(issuedFields(issued, identityDirectory: out))))
         } else {
-            Console.out("issued partner \(identity.name) (role \(identity.role.rawValue))")
-            Console.out("serial \(identity.serial)")
-            Console.out("fingerprint sha256:\(identity.fingerprintHex)")
-            Console.out("valid until \(identity.notAfter)")
-            Console.out("identity in \(out): partner.key (mode 0600: give it to the partner only), partner.crt, ca.crt")
+            printIssued("issued", issued, identityDirectory: out)
         }
         return .success
+    }
+
+    /// A newly issued certificate (`add`, `renew`) as JSON fields.
+    private static func issuedFields(_ issued: PartnerCertificate, identityDirectory: String) -> [(String, JSON.Value)] {
+        let identity = issued.identity
+        return [
+            ("partner", .string(identity.name)), ("role", .string(identity.role.rawValue)),
+            ("serial", .int(Int(identity.serial))), ("fingerprint", .string(identity.fingerprintHex)),
+            ("not_before", .string(issued.notBefore)), ("not_after", .string(identity.notAfter)),
+            ("identity", .string(identityDirectory)),
+        ]
+    }
+
+    /// A newly issued certificate (`add`, `renew`) as lines: "VERB partner NAME (role R)", its
+    /// serial, fingerprint, expiry and the identity directory's files.
+    private static func printIssued(_ verb: String, _ issued: PartnerCertificate, identityDirectory: String) {
+        let identity = issued.identity
+        Console.out("\(verb) partner \(identity.name) (role \(identity.role.rawValue))")
+        Console.out("serial \(identity.serial)")
+        Console.out("fingerprint sha256:\(identity.fingerprintHex)")
+        Console.out("valid until \(identity.notAfter)")
+        Console.out("identity in \(identityDirectory): partner.key (mode 0600: give it to the partner only), partner.crt, ca.crt")
     }
 
     private static func renew(_ arguments: [String]) throws(UsageError) -> ExitStatus {
@@ -72,11 +84,7 @@ enum PartnerCommand {
         let new = renewal.current.identity
         let old = renewal.previous.identity
         if args.flag("json") {
-            Console.out(JSON.encode(.object([
-                ("partner", .string(new.name)), ("role", .string(new.role.rawValue)),
-                ("serial", .int(Int(new.serial))), ("fingerprint", .string(new.fingerprintHex)),
-                ("not_before", .string(renewal.current.notBefore)), ("not_after", .string(new.notAfter)),
-                ("identity", .string(out)),
+            Console.out(JSON.encode(.object(issuedFields(renewal.current, identityDirectory: out) + [
                 ("previous", .object([
                     ("serial", .int(Int(old.serial))), ("fingerprint", .string(old.fingerprintHex)),
                     ("not_after", .string(old.notAfter)),
@@ -87,11 +95,7 @@ enum PartnerCommand {
             for entry in renewal.abandoned {
                 Console.out("revoked serial \(entry.revocation.serial), left pending by an interrupted renewal")
             }
-            Console.out("renewed partner \(new.name) (role \(new.role.rawValue))")
-            Console.out("serial \(new.serial)")
-            Console.out("fingerprint sha256:\(new.fingerprintHex)")
-            Console.out("valid until \(new.notAfter)")
-            Console.out("identity in \(out): partner.key (mode 0600: give it to the partner only), partner.crt, ca.crt")
+            printIssued("renewed", renewal.current, identityDirectory: out)
             Console.out("the previous certificate (serial \(old.serial), valid until \(old.notAfter)) stays valid;"
                 + " once the partner uses the new identity: ihub partner revoke \(new.name) --previous --data DATA_DIR")
         }
